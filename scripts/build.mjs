@@ -21,7 +21,12 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: { vigil: 'bin/vigil.ts', promise: 'agent/promise/index.ts' },
+  entryPoints: {
+    vigil: 'bin/vigil.ts',
+    promise: 'agent/promise/index.ts',
+    // plugin runner processes of the promise engine (shares the vigil/promise chunk)
+    'promise-runner': 'agent/engine/runner.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   splitting: true,

@@ -1,0 +1,340 @@
+// The promise launcher: runs every promise of a partition, isolated, with a timeout and
+// bounded concurrency, and returns a structured run result (contract: see types.ts).
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { stockPluginNames } from '../plugins/names.ts';
+import { capMessage } from '../promise/result.ts';
+import { discoverPromises, type PromiseEntry } from './discover.ts';
+import { runLegacy } from './legacy.ts';
+import { RunnerPool } from './pool.ts';
+import {
+  ensureDirs,
+  loadCache,
+  loadResult,
+  removeStale,
+  type StateDirs,
+  saveCache,
+  saveResult,
+  stateDirs,
+} from './state.ts';
+import type { PartitionRunResult, PromiseRunResult, RunOptions } from './types.ts';
+
+export type { PartitionRunResult, ProgressEvent, PromiseRunResult, RunOptions } from './types.ts';
+export { discoverPromises, type PromiseEntry } from './discover.ts';
+export { stateDirs } from './state.ts';
+
+export const DEFAULT_TIMEOUT_SECONDS = 20;
+/** Legacy promises run every 2 minutes at most (like the reference wrapper). */
+const LEGACY_PERIODICITY_MIN = 2;
+
+/** Thrown for bad options (unknown --run-only titles, missing partition...): nothing ran. */
+export class EngineUsageError extends Error {}
+
+interface Outcome {
+  failed: boolean;
+  message: string;
+  executionTimeMs: number;
+  skipped?: boolean;
+  bang?: boolean;
+  /** persisted as the last result (not for skips). */
+  save: boolean;
+  type?: string;
+  periodicityMinutes?: number;
+}
+
+export async function runPartitionPromises(opts: RunOptions): Promise<PartitionRunResult> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const partitionDir = resolve(opts.partitionDir);
+  if (!existsSync(partitionDir) || !statSync(partitionDir).isDirectory()) {
+    throw new EngineUsageError(`partition directory not found: ${partitionDir}`);
+  }
+  const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (!(timeoutSeconds > 0)) throw new EngineUsageError(`timeout must be > 0 seconds, got ${timeoutSeconds}`);
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? availableParallelism()));
+  const checkAnomaly = opts.mode === 'anomaly';
+  const kind = opts.mode;
+
+  const all = discoverPromises(partitionDir);
+  let entries = all;
+  if (opts.runOnly && opts.runOnly.length > 0) {
+    const known = new Set(all.map((e) => e.title));
+    const unknown = opts.runOnly.filter((t) => !known.has(t));
+    if (unknown.length > 0) {
+      throw new EngineUsageError(
+        `unknown promise title(s) in run-only: ${unknown.join(', ')} (known: ${[...known].join(', ') || 'none'})`,
+      );
+    }
+    const wanted = new Set(opts.runOnly);
+    entries = all.filter((e) => wanted.has(e.title));
+  }
+
+  const dirs = stateDirs(partitionDir);
+  let logFolder = dirs.log;
+  let dryDir: string | undefined;
+  if (opts.dryRun) {
+    // the promise's log is its memory: a dry run works on a copy and throws it away
+    dryDir = mkdtempSync(join(tmpdir(), 'vigil-dry-run-'));
+    logFolder = dryDir;
+    if (existsSync(dirs.log)) {
+      for (const f of readdirSync(dirs.log)) if (f.endsWith('.log')) copyFileSync(join(dirs.log, f), join(dryDir, f));
+    }
+  } else {
+    ensureDirs(dirs);
+  }
+
+  const defaults: Record<string, unknown> = {
+    'partition-id': opts.config?.partitionId ?? basename(partitionDir),
+  };
+  if (opts.config?.computerId !== undefined) defaults['computer-id'] = opts.config.computerId;
+  if (opts.config?.masterUrl !== undefined) defaults['master-url'] = opts.config.masterUrl;
+
+  let pool: RunnerPool | undefined;
+  const getPool = () => {
+    pool ??= new RunnerPool(partitionDir);
+    return pool;
+  };
+
+  const bangCandidates: { title: string; message: string }[] = [];
+  /** result/cache writes overlap with the next promises; all are awaited before returning. */
+  const pendingWrites: Promise<void>[] = [];
+  const results: PromiseRunResult[] = new Array(entries.length);
+  let done = 0;
+  const total = entries.length;
+
+  const runOne = async (entry: PromiseEntry & { config?: Record<string, unknown>; stock?: string }, index: number) => {
+    opts.onProgress?.({ type: 'start', name: entry.name, total });
+    const o = await execute(entry);
+    const date = new Date();
+    const res: PromiseRunResult = {
+      name: entry.name,
+      title: entry.title,
+      kind,
+      failed: o.failed,
+      message: capMessage(o.message),
+      date: date.toISOString(),
+      executionTimeMs: o.executionTimeMs,
+      legacy: entry.kind === 'legacy',
+    };
+    if (o.skipped) res.skipped = true;
+    if (o.periodicityMinutes !== undefined) res.periodicityMinutes = o.periodicityMinutes;
+    if (o.save && !opts.dryRun) {
+      pendingWrites.push(saveResult(dirs, {
+        title: entry.title,
+        name: entry.name,
+        path: entry.file,
+        legacy: res.legacy,
+        executionTimeMs: res.executionTimeMs,
+        result: {
+          type: o.type ?? (checkAnomaly ? 'Anomaly Result' : 'Test Result'),
+          failed: res.failed,
+          date: res.date,
+          message: res.message,
+        },
+      }));
+    }
+    if (o.bang && entry.config?.['bang-on-failure'] !== false && entry.config?.['bang-on-failure'] !== 'false') {
+      bangCandidates.push({ title: entry.title, message: res.message });
+    }
+    results[index] = res;
+    done += 1;
+    opts.onProgress?.({ type: 'done', result: res, done, total });
+  };
+
+  const execute = async (entry: PromiseEntry & { config?: Record<string, unknown>; stock?: string }): Promise<Outcome> => {
+    if (entry.problem) return { failed: true, message: entry.problem, executionTimeMs: 0, save: true };
+    const skip = checkSkip(dirs, entry, checkAnomaly, opts.force);
+    if (skip) return skip;
+    const timeoutMs = timeoutSeconds * 1000;
+    if (entry.kind === 'legacy') {
+      const r = await runLegacy({
+        file: entry.file,
+        title: entry.title,
+        partitionDir,
+        logFolder,
+        timeoutMs,
+        checkAnomaly,
+      });
+      if (r.pending) pendingWrites.push(r.pending);
+      if (!opts.dryRun) {
+        pendingWrites.push(writeCache(dirs, entry, LEGACY_PERIODICITY_MIN, true, true, true));
+      }
+      return {
+        failed: r.failed,
+        message: r.message,
+        executionTimeMs: r.executionTimeMs,
+        save: true,
+        type: 'Test Result',
+        periodicityMinutes: LEGACY_PERIODICITY_MIN,
+      };
+    }
+    const config: Record<string, unknown> = {
+      ...(entry.config ?? {}),
+      ...defaults,
+      name: entry.name,
+      path: entry.file,
+      'partition-folder': partitionDir,
+      'log-folder': logFolder,
+    };
+    const started = performance.now();
+    const out = await getPool().run(
+      { file: entry.file, stock: entry.stock, version: Math.round(entry.mtimeMs), config, checkAnomaly },
+      timeoutMs,
+      entry.name,
+    );
+    // worker start-up is not the promise's time
+    const executionTimeMs = out.kind === 'reply' ? out.elapsedMs : Math.round(performance.now() - started);
+    if (out.kind === 'timeout') {
+      return {
+        failed: true,
+        message: `Error: Promise timed out after ${timeoutSeconds} seconds (process group killed)`,
+        executionTimeMs,
+        save: true,
+      };
+    }
+    if (out.kind === 'crash') return { failed: true, message: out.message, executionTimeMs, save: true };
+    const reply = out.reply;
+    if (!reply.ok) return { failed: true, message: `Error: ${reply.error}`, executionTimeMs, save: true };
+    if (!opts.dryRun) {
+      pendingWrites.push(writeCache(dirs, entry, reply.periodicity, reply.executed, reply.isTested, reply.isAnomalyDetected));
+    }
+    if (!reply.executed || !reply.result) {
+      return {
+        failed: false,
+        skipped: true,
+        message: `${checkAnomaly ? 'anomaly' : 'test'} disabled by the promise (${checkAnomaly ? 'setAnomalyLess' : 'setTestLess'})`,
+        executionTimeMs,
+        save: false,
+        periodicityMinutes: reply.periodicity,
+      };
+    }
+    return {
+      periodicityMinutes: reply.periodicity,
+      failed: reply.result.failed,
+      message: reply.result.message,
+      executionTimeMs,
+      bang: reply.bang && !opts.dryRun,
+      save: true,
+      type: reply.result.type,
+    };
+  };
+
+  const prepared = entries.map((e) => prepareEntry(e));
+  try {
+    let next = 0;
+    const workers = Array.from({ length: Math.min(concurrency, prepared.length) }, async () => {
+      while (next < prepared.length) {
+        const i = next++;
+        await runOne(prepared[i]!, i);
+      }
+    });
+    await Promise.all(workers);
+  } finally {
+    await Promise.allSettled(pendingWrites);
+    pool?.close();
+    if (dryDir) rmSync(dryDir, { recursive: true, force: true });
+  }
+  if (!opts.dryRun && !(opts.runOnly && opts.runOnly.length > 0)) {
+    removeStale(dirs, new Set(all.map((e) => e.title)));
+  }
+
+  bangCandidates.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+  const first = bangCandidates[0];
+  const bang: PartitionRunResult['bang'] = first
+    ? { due: true, promise: first.title, message: capMessage(`Promise ${first.title} is failing: ${first.message}`) }
+    : { due: false };
+  return {
+    ok: results.every((r) => !r.failed),
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    results,
+    bang,
+  };
+}
+
+/** Reads a JSON stock plugin file: any problem becomes the promise's failure message. */
+function prepareEntry(e: PromiseEntry): PromiseEntry & { config?: Record<string, unknown>; stock?: string } {
+  if (e.kind !== 'stock' || e.problem) return e;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(e.file, 'utf8'));
+  } catch (err) {
+    return { ...e, problem: `${e.file}: invalid JSON: ${(err as Error).message}` };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ...e, problem: `${e.file}: expected an object {"plugin": "<stock name>", "config": {...}}` };
+  }
+  const obj = raw as Record<string, unknown>;
+  const plugin = obj['plugin'];
+  if (typeof plugin !== 'string' || plugin === '') {
+    return { ...e, problem: `${e.file}: missing "plugin" (one of: ${stockPluginNames.join(', ')})` };
+  }
+  if (!stockPluginNames.includes(plugin)) {
+    return { ...e, problem: `${e.file}: unknown plugin '${plugin}' (known: ${stockPluginNames.join(', ')})` };
+  }
+  const config = obj['config'] ?? {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    return { ...e, problem: `${e.file}: "config" must be an object` };
+  }
+  const merged: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  if (obj['bang-on-failure'] !== undefined) merged['bang-on-failure'] = obj['bang-on-failure'];
+  return { ...e, stock: plugin, config: merged };
+}
+
+function writeCache(
+  dirs: StateDirs,
+  entry: PromiseEntry,
+  periodicity: number,
+  executed: boolean,
+  isTested: boolean,
+  isAnomalyDetected: boolean,
+): Promise<void> {
+  const now = Date.now();
+  return saveCache(dirs, entry.title, {
+    periodicity,
+    nextRunAfter: executed ? now + periodicity * 60_000 : now,
+    timestamp: now,
+    isTested,
+    isAnomalyDetected,
+    file: entry.file,
+    fileMtimeMs: entry.mtimeMs,
+  });
+}
+
+/** Periodicity and test/anomaly-less skips, from the cache (reference semantics). */
+function checkSkip(dirs: StateDirs, entry: PromiseEntry, checkAnomaly: boolean, force?: boolean): Outcome | undefined {
+  const cache = loadCache(dirs, entry.title, entry.file, entry.mtimeMs);
+  if (!cache) return undefined;
+  if ((checkAnomaly && !cache.isAnomalyDetected) || (!checkAnomaly && !cache.isTested)) {
+    return {
+      failed: false,
+      skipped: true,
+      message: `${checkAnomaly ? 'anomaly' : 'test'} disabled by the promise (${checkAnomaly ? 'setAnomalyLess' : 'setTestLess'})`,
+      executionTimeMs: 0,
+      save: false,
+    };
+  }
+  if (force || Date.now() >= cache.nextRunAfter) return undefined;
+  const last = loadResult(dirs, entry.title);
+  const due = new Date(cache.nextRunAfter).toISOString();
+  if (last?.result.failed) {
+    // a promise not due keeps failing until it runs again and passes
+    return {
+      failed: true,
+      skipped: true,
+      message: last.result.message,
+      executionTimeMs: 0,
+      save: false,
+      periodicityMinutes: cache.periodicity,
+    };
+  }
+  return {
+    failed: false,
+    skipped: true,
+    message: last ? last.result.message : `not due before ${due} (periodicity ${cache.periodicity} min)`,
+    executionTimeMs: 0,
+    save: false,
+    periodicityMinutes: cache.periodicity,
+  };
+}

@@ -1,0 +1,97 @@
+// Legacy promises: executables in etc/promise/, spawned directly (own process group),
+// stdout+stderr merged into the message, exit 0 = kept. Logged in the promise's own log
+// like a plugin (test: the last run, anomaly: the last 3 runs), and never bang.
+import { spawn } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appendLogLine, checkRuns, readLastRuns } from '../promise/log.ts';
+import { killGroup, Tail } from './proc.ts';
+
+export interface LegacyOutcome {
+  failed: boolean;
+  message: string;
+  timedOut: boolean;
+  executionTimeMs: number;
+  /** the log write still in flight (test mode), to await before the run ends. */
+  pending?: Promise<void>;
+}
+
+/** Runs the executable, kills its whole group on timeout and, after it exits, whatever it left behind. */
+export function spawnLegacy(
+  file: string,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string; timedOut: boolean; error?: string }> {
+  return new Promise((resolve) => {
+    const out = new Tail(20_000);
+    let timedOut = false;
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, [], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      resolve({ code: null, signal: null, output: '', timedOut: false, error: (err as Error).message });
+      return;
+    }
+    const onData = (d: Buffer) => out.push(d.toString('utf8'));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    let spawnError: string | undefined;
+    child.on('error', (err) => {
+      spawnError = err.message;
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      // no process left behind: a daemon forked by the promise would also hold our pipes open
+      killGroup(child.pid);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output: out.text, timedOut, error: spawnError });
+    });
+  });
+}
+
+export async function runLegacy(opts: {
+  file: string;
+  title: string;
+  partitionDir: string;
+  logFolder: string;
+  timeoutMs: number;
+  checkAnomaly: boolean;
+  now?: () => Date;
+}): Promise<LegacyOutcome> {
+  const now = opts.now ?? (() => new Date());
+  const started = performance.now();
+  const r = await spawnLegacy(opts.file, opts.partitionDir, opts.timeoutMs);
+  const executionTimeMs = Math.round(performance.now() - started);
+  const timeoutS = opts.timeoutMs / 1000;
+  if (r.timedOut) {
+    return {
+      failed: true,
+      timedOut: true,
+      executionTimeMs,
+      message: `Error: Promise timed out after ${timeoutS} seconds (process group killed)${r.output.trim() ? `\n${r.output.trim()}` : ''}`,
+    };
+  }
+  let message = r.output.trim();
+  const failed = r.code !== 0;
+  if (r.error) message = `cannot run ${opts.file}: ${r.error}`;
+  else if (failed && message === '') {
+    message = r.signal ? `killed by signal ${r.signal}` : `exited with code ${r.code}`;
+  }
+  const logFile = join(opts.logFolder, `${opts.title}.log`);
+  const run = `${Math.floor(now().getTime() / 1000)}-${Math.floor(100 + Math.random() * 900)}-legacy`;
+  const line = { date: now().toISOString(), level: failed ? ('ERROR' as const) : ('INFO' as const), run, message };
+  if (!opts.checkAnomaly) {
+    // test mode: this run alone decides, the log write can finish while the next promise runs
+    const pending = appendFile(logFile, `${JSON.stringify(line)}\n`);
+    return { failed, message, timedOut: false, executionTimeMs, pending };
+  }
+  appendLogLine(logFile, line);
+  const res = checkRuns(readLastRuns(logFile, { resultCount: 3 }, now()), 3);
+  return { failed: res.failed, message: res.message, timedOut: false, executionTimeMs };
+}

@@ -1,0 +1,81 @@
+// Isolation: hanging promises (and their grandchildren) are killed on timeout, crashing
+// promises are reported, and the other promises still run.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runPartitionPromises } from '../../agent/engine/index.ts';
+import { alive, cleanupTempDirs, tempPartition, writeLegacy, writePlugin } from '../helpers/engine.ts';
+
+afterAll(cleanupTempDirs);
+
+const okPlugin = `import { GenericPromise } from 'vigil/promise';
+export default class P extends GenericPromise { sense() { this.logger.info('fine'); } }
+`;
+
+function pids(file: string): number[] {
+  return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+}
+
+describe('isolation', () => {
+  it('a hanging plugin and a hanging legacy promise, each with a grandchild, are killed within timeout + 2 s', async () => {
+    const part = tempPartition();
+    const pidFile = join(part, 'pids');
+    writePlugin(part, 'hang.mjs', `import { GenericPromise } from 'vigil/promise';
+import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+export default class P extends GenericPromise {
+  async sense() {
+    const c = spawn('sleep', ['300'], { stdio: 'ignore' });
+    appendFileSync(${JSON.stringify(pidFile)}, c.pid + ' ' + process.pid + ' ');
+    await new Promise(() => {}); // never settles
+  }
+}
+`);
+    writeLegacy(part, 'hang-legacy', `sleep 300 &\necho $! $$ >> ${pidFile}\nwait`);
+    writePlugin(part, 'ok.mjs', okPlugin);
+    writeLegacy(part, 'ok-legacy', 'echo fine');
+    const timeoutSeconds = 1.5;
+    const t0 = performance.now();
+    const res = await runPartitionPromises({ partitionDir: part, mode: 'test', timeoutSeconds, concurrency: 4 });
+    const elapsed = performance.now() - t0;
+    const by = Object.fromEntries(res.results.map((r) => [r.title, r]));
+    for (const t of ['hang', 'hang-legacy']) {
+      expect(by[t]!.failed).toBe(true);
+      expect(by[t]!.message).toMatch(/timed out after 1.5 seconds/);
+      expect(by[t]!.executionTimeMs).toBeLessThan(timeoutSeconds * 1000 + 2000);
+    }
+    expect(by['ok']!.failed).toBe(false);
+    expect(by['ok-legacy']!.failed).toBe(false);
+    expect(elapsed).toBeLessThan(timeoutSeconds * 1000 + 2000 + 1500); // + runner start-up
+    const left = pids(pidFile);
+    expect(left).toHaveLength(4); // grandchild + promise process, for both
+    const deadline = Date.now() + 2000;
+    while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(left.filter(alive)).toEqual([]);
+  });
+
+  it('a plugin that crashes its process is reported and the others still run', async () => {
+    const part = tempPartition();
+    writePlugin(part, 'exits.mjs', `import { GenericPromise } from 'vigil/promise';
+export default class P extends GenericPromise { sense() { process.exit(3); } }
+`);
+    writePlugin(part, 'uncaught.mjs', `import { GenericPromise } from 'vigil/promise';
+export default class P extends GenericPromise {
+  async sense() { setTimeout(() => { throw new Error('boom from a timer'); }, 1); await new Promise((r) => setTimeout(r, 500)); }
+}
+`);
+    writePlugin(part, 'segv.mjs', `import { GenericPromise } from 'vigil/promise';
+export default class P extends GenericPromise { sense() { process.kill(process.pid, 'SIGSEGV'); return new Promise(() => {}); } }
+`);
+    for (let i = 0; i < 5; i++) writePlugin(part, `ok-${i}.mjs`, okPlugin);
+    const res = await runPartitionPromises({ partitionDir: part, mode: 'test', concurrency: 2, timeoutSeconds: 10 });
+    const by = Object.fromEntries(res.results.map((r) => [r.title, r]));
+    expect(by['exits']!.failed).toBe(true);
+    expect(by['exits']!.message).toMatch(/promise process exited with code 3 while running exits\.mjs/);
+    expect(by['uncaught']!.failed).toBe(true);
+    expect(by['uncaught']!.message).toMatch(/boom from a timer/);
+    expect(by['segv']!.failed).toBe(true);
+    expect(by['segv']!.message).toMatch(/killed by signal SIGSEGV/);
+    for (let i = 0; i < 5; i++) expect(by[`ok-${i}`]).toMatchObject({ failed: false, message: 'fine' });
+  });
+});

@@ -1,0 +1,252 @@
+// Stock plugins against real things: HTTP(S) servers with a self-signed certificate made
+// here with openssl, TCP and unix sockets, files, the disk, supervisord.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer as createHttp, type Server } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import { createServer as createNet } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPartitionPromises } from '../../agent/engine/index.ts';
+import { stockPlugins } from '../../agent/plugins/index.ts';
+import type { GenericPromise } from '../../agent/promise/index.ts';
+import { cleanupTempDirs, promiseConfig, tempDir, tempPartition, writeStock } from '../helpers/engine.ts';
+
+const part = tempPartition();
+const certDir = tempDir('vigil-cert-');
+const servers: Server[] = [];
+let httpUrl = '';
+let httpsUrl = '';
+
+function listen(server: Server): Promise<number> {
+  servers.push(server);
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+}
+
+function makeCert(name: string, days: number): { cert: string; key: string } {
+  const cert = join(certDir, `${name}.pem`);
+  const key = join(certDir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days),
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+  if (req.url === '/redirect') {
+    res.writeHead(302, { location: '/ok' });
+    res.end();
+  } else if (req.url === '/auth') {
+    const ok = req.headers.authorization === `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
+    res.writeHead(ok ? 200 : 401);
+    res.end();
+  } else if (req.url === '/ok') {
+    res.end('hello');
+  } else {
+    res.writeHead(500);
+    res.end('broken');
+  }
+};
+
+let tls: { cert: string; key: string };
+beforeAll(async () => {
+  tls = makeCert('server', 30);
+  httpUrl = `http://127.0.0.1:${await listen(createHttp(handler))}`;
+  const { readFileSync } = await import('node:fs');
+  httpsUrl = `https://127.0.0.1:${await listen(createHttps({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler))}`;
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  cleanupTempDirs();
+});
+
+let n = 0;
+/** Runs a stock plugin in-process (sense + test) and returns its result. */
+async function check(plugin: string, config: Record<string, unknown>): Promise<{ failed: boolean; message: string }> {
+  const Cls = stockPlugins[plugin]!;
+  const p: GenericPromise = new Cls(promiseConfig(part, `${plugin}-${n++}.json`, config));
+  const out = await p.run(false);
+  return { failed: out.result!.hasFailed(), message: out.result!.message };
+}
+
+describe('check-url-available', () => {
+  it('checks code, redirects, auth, TLS verification against real servers', async () => {
+    expect(await check('check-url-available', { url: `${httpUrl}/ok` })).toMatchObject({ failed: false });
+    const bad = await check('check-url-available', { url: `${httpUrl}/nope` });
+    expect(bad).toMatchObject({ failed: true });
+    expect(bad.message).toMatch(/returned 500, expected 200/);
+    expect(await check('check-url-available', { url: `${httpUrl}/nope`, 'http-code': 500 })).toMatchObject({ failed: false });
+    expect(await check('check-url-available', { url: `${httpUrl}/nope`, 'ignore-code': '1' })).toMatchObject({ failed: false });
+    expect(await check('check-url-available', { url: `${httpUrl}/redirect` })).toMatchObject({ failed: false });
+    const noFollow = await check('check-url-available', { url: `${httpUrl}/redirect`, 'allow-redirects': '0' });
+    expect(noFollow.message).toMatch(/returned 302/);
+    expect((await check('check-url-available', { url: `${httpUrl}/auth` })).failed).toBe(true);
+    expect(await check('check-url-available', { url: `${httpUrl}/auth`, username: 'admin', password: 's3cret' })).toMatchObject({ failed: false });
+    // self-signed: fine without verify (the reference default), refused with verify, fine with its CA
+    expect(await check('check-url-available', { url: `${httpsUrl}/ok` })).toMatchObject({ failed: false });
+    const verified = await check('check-url-available', { url: `${httpsUrl}/ok`, verify: '1' });
+    expect(verified.failed).toBe(true);
+    expect(verified.message).toMatch(/SSL verify failed/);
+    expect(await check('check-url-available', { url: `${httpsUrl}/ok`, 'ca-cert-file': tls.cert })).toMatchObject({ failed: false });
+    // nothing listening
+    const srv = createNet();
+    const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    await new Promise((r) => srv.close(r));
+    const refused = await check('check-url-available', { url: `http://127.0.0.1:${port}/` });
+    expect(refused.failed).toBe(true);
+    expect(refused.message).toMatch(/connection not possible.*ECONNREFUSED/);
+    expect((await check('check-url-available', {})).message).toMatch(/config 'url' is required/);
+  });
+});
+
+describe('check-socket-listening', () => {
+  it('tcp host+port and unix pathname; wrong address forms', async () => {
+    const tcp = createNet();
+    servers.push(tcp as unknown as Server);
+    const port = await new Promise<number>((r) => tcp.listen(0, '127.0.0.1', () => r((tcp.address() as { port: number }).port)));
+    const sock = join(tempDir(), 's.sock');
+    const unix = createNet();
+    servers.push(unix as unknown as Server);
+    await new Promise<void>((r) => unix.listen(sock, () => r()));
+    // default tolerance of this plugin is 3/3, use 1/1 to see each result
+    const strict = { 'result-count': 1, 'failure-amount': 1 };
+    expect(await check('check-socket-listening', { host: '127.0.0.1', port, ...strict })).toMatchObject({ failed: false });
+    expect(await check('check-socket-listening', { pathname: sock, ...strict })).toMatchObject({ failed: false });
+    const missing = await check('check-socket-listening', { pathname: join(tempDir(), 'none.sock'), ...strict });
+    expect(missing.failed).toBe(true);
+    expect(missing.message).toMatch(/ENOENT/);
+    expect((await check('check-socket-listening', { host: '127.0.0.1', ...strict })).message).toMatch(/Address must be specified/);
+  });
+});
+
+describe('check-command-execute, check-file-state, check-free-disk-space', () => {
+  it('command exit status and output', async () => {
+    expect(await check('check-command-execute', { command: 'true' })).toMatchObject({ failed: false });
+    const r = await check('check-command-execute', { command: 'echo oops; exit 4' });
+    expect(r.failed).toBe(true);
+    expect(r.message).toMatch(/exit code 4.*oops/);
+  });
+
+  it('file states absent, empty, not-empty', async () => {
+    const d = tempDir();
+    const empty = join(d, 'empty');
+    const full = join(d, 'full');
+    writeFileSync(empty, '');
+    writeFileSync(full, 'x');
+    expect(await check('check-file-state', { filename: join(d, 'no'), state: 'absent' })).toMatchObject({ failed: false });
+    expect((await check('check-file-state', { filename: full, state: 'absent' })).failed).toBe(true);
+    expect(await check('check-file-state', { filename: empty, state: 'empty' })).toMatchObject({ failed: false });
+    expect((await check('check-file-state', { filename: full, state: 'empty' })).message).toMatch(/not empty/);
+    expect(await check('check-file-state', { filename: full, state: 'not-empty' })).toMatchObject({ failed: false });
+    expect((await check('check-file-state', { filename: empty, state: 'not-empty' })).message).toMatch(/empty/);
+    expect((await check('check-file-state', { filename: full, state: 'weird' })).message).toMatch(/must be absent, empty or not-empty/);
+  });
+
+  it('free disk space thresholds in GB, percent and inodes', async () => {
+    expect(await check('check-free-disk-space', { path: part, 'threshold-percent': 0.001 })).toMatchObject({ failed: false });
+    const gb = await check('check-free-disk-space', { path: part, threshold: 1e9 });
+    expect(gb.failed).toBe(true);
+    expect(gb.message).toMatch(/less than 1000000000 GB free/);
+    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 100.1 })).message).toMatch(/% free/);
+    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 0.001, 'inode-threshold-percent': -1 })).message).toMatch(/inodes used/);
+  });
+});
+
+describe('check-certificate and check-error-on-http-log', () => {
+  it('certificate expiry against certificate-expiration-days (15) and key match', async () => {
+    const soon = makeCert('soon', 5);
+    expect(await check('check-certificate', { certificate: tls.cert, key: tls.key })).toMatchObject({ failed: false });
+    const r = await check('check-certificate', { certificate: soon.cert });
+    expect(r.failed).toBe(true);
+    expect(r.message).toMatch(/will expire in 4\.\d|will expire in 5\.0|will expire in 5 /);
+    expect(await check('check-certificate', { certificate: soon.cert, 'certificate-expiration-days': 2 })).toMatchObject({ failed: false });
+    expect((await check('check-certificate', { certificate: tls.cert, key: soon.key })).message).toMatch(/does not match key/);
+    expect((await check('check-certificate', { certificate: join(certDir, 'none.pem') })).message).toMatch(/cannot read certificate/);
+  });
+
+  it('http log errors within maximum-delay', async () => {
+    const log = join(tempDir(), 'error.log');
+    const fmt = (d: Date) => {
+      const s = d.toString().split(' '); // Wed Oct 11 2023 14:32:52 GMT...
+      return `${s[0]} ${s[1]} ${s[2]} ${s[4]}.123456 ${s[3]}`;
+    };
+    const old = new Date(Date.now() - 3600_000);
+    const recent = new Date(Date.now() - 5_000);
+    writeFileSync(
+      log,
+      [
+        `[${fmt(old)}] [proxy_http:error] [pid 1] (110)Connection timed out: AH00957: backend down`,
+        `[${fmt(recent)}] [proxy:error] [pid 2] (111)Connection refused: AH00957: attempt to connect failed`,
+        `[${fmt(recent)}] [ssl:warn] [pid 3] not an error`,
+        '',
+      ].join('\n'),
+    );
+    const all = await check('check-error-on-http-log', { 'log-file': log });
+    expect(all.failed).toBe(true);
+    expect(all.message).toMatch(/ERROR=2 \(TIMEOUT=1, NOROUTE=1, OTHER=0\)/);
+    const lastMinute = await check('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 60 });
+    expect(lastMinute.message).toMatch(/ERROR=1 \(TIMEOUT=0, NOROUTE=1/);
+    expect(await check('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 1 })).toMatchObject({ failed: false });
+    expect(await check('check-error-on-http-log', { 'log-file': join(tempDir(), 'none.log') })).toMatchObject({ failed: false });
+  });
+});
+
+describe('check-service-state (real supervisord)', () => {
+  it('running / stopped against supervisorctl', async () => {
+    const has = spawnSync('supervisord', ['--version'], { stdio: 'ignore' });
+    if (has.error) throw new Error("supervisord is missing: install the Debian package 'supervisor'");
+    const d = tempDir('vigil-sup-');
+    const conf = join(d, 'supervisord.conf');
+    writeFileSync(
+      conf,
+      `[unix_http_server]
+file=${d}/s.sock
+[supervisord]
+logfile=${d}/supervisord.log
+pidfile=${d}/supervisord.pid
+childlogdir=${d}
+nodaemon=true
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://${d}/s.sock
+[program:web]
+command=sleep 300
+autostart=true
+startsecs=0
+[program:idle]
+command=sleep 300
+autostart=false
+`,
+    );
+    const sup = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: true });
+    try {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const r = spawnSync('supervisorctl', ['-c', conf, 'status', 'web'], { encoding: 'utf8' });
+        if (/RUNNING/.test(r.stdout)) break;
+        if (Date.now() > deadline) throw new Error(`supervisord did not start: ${r.stdout}${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(await check('check-service-state', { service: 'web', 'supervisord-config': conf })).toMatchObject({ failed: false });
+      const idle = await check('check-service-state', { service: 'idle', 'supervisord-config': conf });
+      expect(idle.failed).toBe(true);
+      expect(idle.message).toMatch(/'idle' is STOPPED, expected running/);
+      expect(await check('check-service-state', { service: 'idle', expect: 'stopped', 'server-url': `unix://${d}/s.sock` })).toMatchObject({ failed: false });
+      expect((await check('check-service-state', { service: 'ghost', 'supervisord-config': conf })).message).toMatch(/ghost/);
+      // and through the engine, as a JSON stock plugin in a partition
+      const p = tempPartition();
+      writeStock(p, 'web-running', 'check-service-state', { service: 'web', 'supervisord-config': conf });
+      const res = await runPartitionPromises({ partitionDir: p, mode: 'test' });
+      expect(res.results[0]).toMatchObject({ name: 'web-running.json', failed: false });
+    } finally {
+      sup.kill('SIGTERM');
+      await new Promise((r) => sup.once('exit', r));
+    }
+  });
+});
