@@ -1,0 +1,706 @@
+// The master's HTTP API (SPEC §3): one Hono app, served by Lambda in AWS and by
+// @hono/node-server locally. Data flows app → domain → store; colours are computed at
+// request time with the master's clock (deps.now).
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import {
+  BangList,
+  BangRequest,
+  BangResponse,
+  BODY_LIMIT_BYTES,
+  Computer,
+  ComputerList,
+  ComputerPut,
+  ComputerToken,
+  ErrorBody,
+  Health,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Id,
+  InstanceTree,
+  MESSAGE_MAX,
+  Partition,
+  PartitionList,
+  PartitionPromises,
+  PartitionPut,
+  type PromiseHistory,
+  ReportRequest,
+  ReportResponse,
+  SoftwareRelease,
+  SoftwareReleaseList,
+  SoftwareReleasePut,
+} from '../protocol/index.ts';
+import { bearer, newComputerToken, sha256Hex, sameHash, tokenComputerId, tokenMatches } from './auth.ts';
+import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, partitionColour, partitionMaxReportAgeSeconds, worstColour } from './domain/colours.ts';
+import { emptyCrimeState, foldReport } from './domain/crimes.ts';
+import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
+import { createDashboard } from './dashboard/index.tsx';
+import { fanOutBang } from './fanout.ts';
+import type { BangQueue } from './queue.ts';
+import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
+import { computerVerdict, effectiveBangAt, nextColourFields, pendingReprocess, toBang, toComputer, toPartition } from './views.ts';
+
+export interface AppDeps {
+  store: Store;
+  queue: BangQueue;
+  /** The master's clock. */
+  now: () => Date;
+  /** The admin token (may be fetched from a secret store; cache it there). */
+  adminToken: () => string | Promise<string>;
+  /** How long promise history is kept (TTL), default 7 days. */
+  historyTtlSeconds?: number;
+  /** Where unexpected errors go (default: console.error). */
+  logError?: (message: string, err: unknown) => void;
+  /** Mount the dashboard at / (default true). */
+  dashboard?: boolean;
+}
+
+/** An error answered as JSON `{error, message, details?}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+type Vars = {
+  computer: ComputerRecord;
+  partitions: PartitionRecord[];
+  partition: PartitionRecord;
+  actor: 'admin' | 'computer';
+};
+type Env = { Variables: Vars };
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const err = (description: string) => json(ErrorBody, description);
+const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
+const security = [{ bearer: [] as string[] }];
+const authErrors = { 401: err('missing or invalid token'), 403: err('token not allowed here'), 413: err('body over 256 KiB') };
+
+function issuesMessage(target: string, error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => {
+      const where = [target === 'json' ? 'body' : target, ...i.path.map(String)].join('.');
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+function tail(s: string, max = MESSAGE_MAX): string {
+  return s.length > max ? s.slice(s.length - max) : s;
+}
+
+export function createApp(deps: AppDeps) {
+  const { store } = deps;
+  const historyTtl = deps.historyTtlSeconds ?? 7 * 86400;
+  const logError = deps.logError ?? ((m, e) => console.error(m, e));
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = (result as { target?: string }).target ?? 'input';
+        const error = result.error as z.ZodError;
+        return c.json(
+          { error: 'bad_request', message: issuesMessage(target, error), details: error.issues.map((i) => ({ path: [target === 'json' ? 'body' : target, ...i.path.map(String)].join('.'), message: i.message })) },
+          400,
+        );
+      }
+      return undefined;
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.onError((e, c) => {
+    if (e instanceof ApiError) {
+      for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
+      return c.json({ error: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) }, e.status);
+    }
+    if (e instanceof HTTPException) {
+      const status = e.status as ContentfulStatusCode;
+      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'bad_request' : 'http_error';
+      const message = status === 400 && /json/i.test(e.message) ? `body: malformed JSON (${e.message})` : e.message || `HTTP ${status}`;
+      return c.json({ error: code, message }, status);
+    }
+    logError(`vigil: ${c.req.method} ${c.req.path} failed`, e);
+    return c.json({ error: 'internal', message: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: (c) => c.json({ error: 'payload_too_large', message: `body over ${BODY_LIMIT_BYTES / 1024} KiB` }, 413),
+    }),
+  );
+
+  // ------------------------------------------------------------------ auth
+  async function isAdminToken(token: string): Promise<boolean> {
+    const admin = await deps.adminToken();
+    return !!admin && sameHash(sha256Hex(token), sha256Hex(admin));
+  }
+
+  function requireToken(c: Context): string {
+    const token = bearer(c.req.header('authorization'));
+    if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer <token>)');
+    return token;
+  }
+
+  function paramId(c: Context, name: string): string {
+    const v = c.req.param(name) ?? '';
+    const r = Id.safeParse(v);
+    if (!r.success) throw new ApiError(400, 'bad_request', `param.${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    return v;
+  }
+
+  /** Verifies a computer token against its computer (one GetItem, error paths only). */
+  async function isValidComputerToken(token: string): Promise<boolean> {
+    const cid = tokenComputerId(token);
+    if (!cid) return false;
+    const comp = await store.getComputer(cid);
+    return !!comp && tokenMatches(token, comp.tokenHash);
+  }
+
+  const requireAdmin: MiddlewareHandler<Env> = async (c, next) => {
+    const token = requireToken(c);
+    if (await isAdminToken(token)) return next();
+    if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', 'this route needs the admin token; a computer token is not enough');
+    throw new ApiError(401, 'unauthorized', 'invalid token');
+  };
+
+  /** Heartbeat: ONE Query authenticates the computer and loads its partitions. */
+  const heartbeatAuth: MiddlewareHandler<Env> = async (c, next) => {
+    const token = requireToken(c);
+    const pathId = paramId(c, 'computerId');
+    if (await isAdminToken(token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
+    const cid = tokenComputerId(token);
+    if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+    if (cid !== pathId) {
+      if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', `this token belongs to another computer, not ${pathId}`);
+      throw new ApiError(401, 'unauthorized', 'invalid token');
+    }
+    const loaded = await store.getComputerWithPartitions(cid);
+    if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+    c.set('computer', loaded.computer);
+    c.set('partitions', loaded.partitions);
+    c.set('actor', 'computer');
+    return next();
+  };
+
+  /** Report / bang: ONE BatchGetItem authenticates the computer and loads the partition. */
+  const partitionAuth =
+    (allowAdmin: boolean): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      const token = requireToken(c);
+      const pid = paramId(c, 'partitionId');
+      if (await isAdminToken(token)) {
+        if (!allowAdmin) throw new ApiError(403, 'forbidden', 'reports need the computer token, not the admin token');
+        const p = await store.getPartition(pid);
+        if (!p) throw new ApiError(404, 'not_found', `partition ${pid} not found`);
+        c.set('partition', p);
+        c.set('actor', 'admin');
+        return next();
+      }
+      const cid = tokenComputerId(token);
+      if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+      const { computer, partition } = await store.getComputerAndPartition(cid, pid);
+      if (!computer || !tokenMatches(token, computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+      if (!partition) throw new ApiError(403, 'forbidden', `partition ${pid} is not a partition of computer ${cid}`);
+      c.set('computer', computer);
+      c.set('partition', partition);
+      c.set('actor', 'computer');
+      return next();
+    };
+
+  // ------------------------------------------------------------------ public
+  app.openapi(
+    createRoute({ method: 'get', path: '/healthz', responses: { 200: json(Health, 'alive') } }),
+    (c) => c.json({ status: 'ok' as const, time: deps.now().toISOString() }, 200),
+  );
+
+  // ------------------------------------------------------------------ software releases
+  const SrParams = z.object({ srId: Id });
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/software-releases/{srId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: SrParams, body: body(SoftwareReleasePut) },
+      responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...authErrors },
+    }),
+    async (c) => {
+      const { srId } = c.req.valid('param');
+      const b = c.req.valid('json');
+      const r = await store.putSoftwareRelease(
+        { softwareReleaseId: srId, url: b.url, periodicitySeconds: b.periodicitySeconds ?? null, bangQuotaPerDay: b.bangQuotaPerDay ?? DEFAULT_BANG_QUOTA_PER_DAY },
+        deps.now().toISOString(),
+      );
+      return r.created ? c.json(r.record, 201) : c.json(r.record, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/software-releases',
+      security,
+      middleware: [requireAdmin] as const,
+      responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...authErrors },
+    }),
+    async (c) => c.json({ softwareReleases: await store.listSoftwareReleases() }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/software-releases/{srId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: SrParams },
+      responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...authErrors },
+    }),
+    async (c) => {
+      const { srId } = c.req.valid('param');
+      const sr = await store.getSoftwareRelease(srId);
+      if (!sr) throw new ApiError(404, 'not_found', `software release ${srId} not found`);
+      return c.json(sr, 200);
+    },
+  );
+
+  // ------------------------------------------------------------------ computers
+  const ComputerParams = z.object({ computerId: Id });
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/computers/{computerId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: ComputerParams, body: body(ComputerPut, false) },
+      responses: {
+        201: json(ComputerToken, 'registered: the token is shown only now'),
+        200: json(Computer, 'updated'),
+        400: err('bad input'),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const { computerId } = c.req.valid('param');
+      const b = c.req.valid('json') ?? {};
+      const now = deps.now().toISOString();
+      const token = newComputerToken(computerId);
+      const created = await store.createComputer(
+        { computerId, tokenHash: sha256Hex(token), instantiationFrequencySeconds: b.instantiationFrequencySeconds ?? DEFAULT_INSTANTIATION_FREQUENCY_SECONDS },
+        now,
+      );
+      if (created) return c.json({ computerId, token }, 201);
+      const patch = b.instantiationFrequencySeconds === undefined ? {} : { instantiationFrequencySeconds: b.instantiationFrequencySeconds };
+      const rec = await store.updateComputer(computerId, patch, now);
+      if (!rec) throw new ApiError(409, 'conflict', `computer ${computerId} changed concurrently, retry`);
+      return c.json(toComputer(rec, deps.now()), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/computers/{computerId}/token',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: ComputerParams },
+      responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...authErrors },
+    }),
+    async (c) => {
+      const { computerId } = c.req.valid('param');
+      const token = newComputerToken(computerId);
+      if (!(await store.setComputerToken(computerId, sha256Hex(token), deps.now().toISOString()))) {
+        throw new ApiError(404, 'not_found', `computer ${computerId} not found`);
+      }
+      return c.json({ computerId, token }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/computers',
+      security,
+      middleware: [requireAdmin] as const,
+      responses: { 200: json(ComputerList, 'all computers'), ...authErrors },
+    }),
+    async (c) => {
+      const now = deps.now();
+      const list = await store.listComputers();
+      return c.json({ computers: list.map((x) => toComputer(x, now)) }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/computers/{computerId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: ComputerParams },
+      responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...authErrors },
+    }),
+    async (c) => {
+      const { computerId } = c.req.valid('param');
+      const rec = await store.getComputer(computerId);
+      if (!rec) throw new ApiError(404, 'not_found', `computer ${computerId} not found`);
+      return c.json(toComputer(rec, deps.now()), 200);
+    },
+  );
+
+  // ------------------------------------------------------------------ heartbeat
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/computers/{computerId}/heartbeat',
+      security,
+      middleware: [heartbeatAuth] as const,
+      request: { params: ComputerParams, body: body(HeartbeatRequest) },
+      responses: { 200: json(HeartbeatResponse, 'reprocess flags and the partitions of this computer'), 400: err('bad input'), ...authErrors },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const computer = c.get('computer');
+      const partitions = c.get('partitions');
+      const now = deps.now();
+      const nowIso = now.toISOString();
+      const v = computerVerdict({ lastContactAt: nowIso }, now);
+      const changed = computer.colour !== v.colour || !computer.colourSince;
+      await store.recordHeartbeat(computer.computerId, {
+        at: nowIso,
+        agentVersion: b.agentVersion,
+        colour: changed ? { colour: v.colour, colourReason: 'in contact with the master', colourSince: nowIso } : null,
+        sweepAt: v.nextChangeAt ? v.nextChangeAt.toISOString() : null,
+      });
+      const reprocess = partitions.map(pendingReprocess).filter((x): x is NonNullable<typeof x> => x !== null);
+      return c.json(
+        {
+          serverTime: nowIso,
+          instantiationFrequencySeconds: computer.instantiationFrequencySeconds,
+          reprocess,
+          partitions: partitions.map((p) => ({
+            partitionId: p.partitionId,
+            instanceTreeId: p.instanceTreeId,
+            softwareReleaseId: p.softwareReleaseId,
+            periodicitySeconds: p.periodicitySeconds,
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+  // ------------------------------------------------------------------ partitions
+  const PartitionParams = z.object({ partitionId: Id });
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/partitions/{partitionId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: PartitionParams, body: body(PartitionPut) },
+      responses: {
+        200: json(Partition, 'updated'),
+        201: json(Partition, 'created'),
+        400: err('bad input'),
+        404: err('unknown computer or software release'),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const b = c.req.valid('json');
+      const r = await store.putPartition({ partitionId, ...b }, deps.now().toISOString());
+      if ('missing' in r) {
+        const what = r.missing === 'computer' ? `computer ${b.computerId}` : `software release ${b.softwareReleaseId}`;
+        throw new ApiError(404, 'not_found', `${what} not found (body.${r.missing === 'computer' ? 'computerId' : 'softwareReleaseId'})`);
+      }
+      const view = toPartition(r.record, deps.now());
+      return r.created ? c.json(view, 201) : c.json(view, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partitions',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
+      responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...authErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const now = deps.now();
+      const list = await store.listPartitions({ ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) });
+      list.sort((a, b) => (a.partitionId < b.partitionId ? -1 : a.partitionId > b.partitionId ? 1 : 0));
+      return c.json({ partitions: list.map((p) => toPartition(p, now)) }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partitions/{partitionId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: PartitionParams },
+      responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...authErrors },
+    }),
+    async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const p = await store.getPartition(partitionId);
+      if (!p) throw new ApiError(404, 'not_found', `partition ${partitionId} not found`);
+      return c.json(toPartition(p, deps.now()), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partitions/{partitionId}/promises',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: PartitionParams },
+      responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...authErrors },
+    }),
+    async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const p = await store.getPartition(partitionId);
+      if (!p) throw new ApiError(404, 'not_found', `partition ${partitionId} not found`);
+      const { results, reports } = await store.listHistory(partitionId, Math.floor(deps.now().getTime() / 1000));
+      const byName = new Map<string, HistoryRecord[]>();
+      for (const r of results) {
+        const list = byName.get(r.name) ?? [];
+        list.push(r);
+        byName.set(r.name, list);
+      }
+      const strip = ({ partitionId: _p, expiresAt: _e, ...rest }: HistoryRecord) => rest;
+      const promises: PromiseHistory[] = [];
+      for (const [name, list] of [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        list.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : a.receivedAt < b.receivedAt ? 1 : -1));
+        const latest = list[0];
+        if (!latest) continue;
+        promises.push({ name, title: latest.title, latest: strip(latest), history: list.slice(0, 50).map(strip) });
+      }
+      reports.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+      return c.json(
+        { partitionId, promises, reports: reports.slice(0, 50).map(({ partitionId: _p, expiresAt: _e, ...r }) => r) },
+        200,
+      );
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/instance-trees/{treeId}',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { params: z.object({ treeId: Id }) },
+      responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...authErrors },
+    }),
+    async (c) => {
+      const { treeId } = c.req.valid('param');
+      const now = deps.now();
+      const list = await store.listPartitions({ instanceTreeId: treeId });
+      if (list.length === 0) throw new ApiError(404, 'not_found', `instance tree ${treeId} not found (no partition)`);
+      list.sort((a, b) => (a.partitionId < b.partitionId ? -1 : 1));
+      const partitions = list.map((p) => toPartition(p, now));
+      const colour = worstColour(partitions.map((p) => p.colour));
+      const bad = partitions.filter((p) => p.colour !== 'green');
+      const first = bad[0];
+      const colourReason = first
+        ? `${bad.length} of ${partitions.length} partitions ${colour}; ${first.partitionId}: ${first.colourReason}`
+        : `all ${partitions.length} partitions green`;
+      return c.json({ instanceTreeId: treeId, colour, colourReason, partitions }, 200);
+    },
+  );
+
+  // ------------------------------------------------------------------ reports
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partitions/{partitionId}/reports',
+      security,
+      middleware: [partitionAuth(false)] as const,
+      request: { params: PartitionParams, body: body(ReportRequest) },
+      responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
+    }),
+    async (c) => {
+      const r = c.req.valid('json');
+      const p = c.get('partition');
+      const now = deps.now();
+      const nowIso = now.toISOString();
+      const startedAt = new Date(r.startedAt).toISOString();
+      const key = `${startedAt}#${r.reportId}`;
+      if (p.lastReportKey === key) return c.json({ reportId: r.reportId, status: 'duplicate' as const }, 202);
+      const expiresAt = Math.floor(now.getTime() / 1000) + historyTtl;
+      const failed = r.promises.filter((x) => x.failed).map((x) => ({ name: x.name, message: tail(x.message, 500) }));
+      const summary = {
+        reportId: r.reportId,
+        kind: r.kind,
+        startedAt,
+        durationMs: r.durationMs,
+        ok: r.ok && failed.length === 0,
+        error: r.error === undefined ? null : tail(r.error, 2000),
+        receivedAt: nowIso,
+        promiseCount: r.promises.length,
+        failed: failed.slice(0, 10),
+      };
+      // History first: if anything below fails, the agent's retry (same reportId) completes it.
+      await store.putHistory(
+        { ...summary, partitionId: p.partitionId, expiresAt },
+        r.promises.map((x) => ({
+          partitionId: p.partitionId,
+          name: x.name,
+          title: x.title,
+          kind: x.kind,
+          failed: x.failed,
+          message: tail(x.message),
+          date: new Date(x.date).toISOString(),
+          executionTimeMs: x.executionTimeMs,
+          ...(x.periodicityMinutes === undefined ? {} : { periodicityMinutes: x.periodicityMinutes }),
+          reportId: r.reportId,
+          receivedAt: nowIso,
+          expiresAt,
+        })),
+      );
+      const upTo = r.reprocessedUpTo ? new Date(r.reprocessedUpTo).toISOString() : null;
+      const raisesUpTo = upTo !== null && (!p.reprocessedUpTo || upTo > p.reprocessedUpTo);
+      const newer = !p.lastReportKey || key > p.lastReportKey;
+      let status: 'accepted' | 'stale' = 'stale';
+      if (newer) {
+        const crimeState = foldReport(p.crimeState ?? emptyCrimeState(), r);
+        const v = partitionColour(
+          {
+            lastReport: { ok: summary.ok, error: summary.error, receivedAt: now, failed: summary.failed },
+            lastBangAt: (() => {
+              const b = effectiveBangAt(p);
+              return b ? new Date(b) : null;
+            })(),
+            maxReportAgeSeconds: partitionMaxReportAgeSeconds(p.periodicitySeconds, p.computerFrequencySeconds),
+          },
+          now,
+        );
+        const ok = await store.writeReport(p.computerId, p.partitionId, {
+          lastReport: summary,
+          lastReportKey: key,
+          crimeState,
+          colour: nextColourFields(p, v, now),
+          reprocessedUpTo: raisesUpTo ? upTo : null,
+          now: nowIso,
+        });
+        if (ok) status = 'accepted';
+      }
+      if (status === 'stale' && raisesUpTo && upTo) await store.raiseReprocessedUpTo(p.computerId, p.partitionId, upTo);
+      return c.json({ reportId: r.reportId, status }, 202);
+    },
+  );
+
+  // ------------------------------------------------------------------ bangs
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partitions/{partitionId}/bang',
+      security,
+      middleware: [partitionAuth(true)] as const,
+      request: { params: PartitionParams, body: body(BangRequest) },
+      responses: {
+        202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
+        400: err('bad input'),
+        404: err('unknown partition (admin)'),
+        429: err('over the daily bang quota of the software release; see Retry-After'),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const p = c.get('partition');
+      const now = deps.now();
+      const nowIso = now.toISOString();
+      const existing = await store.getBang(p.partitionId, b.bangId);
+      if (existing) return c.json({ bangId: b.bangId, fannedOutTo: existing.fannedOutTo }, 202);
+      const day = quotaDay(now);
+      const base = {
+        bangId: b.bangId,
+        partitionId: p.partitionId,
+        computerId: p.computerId,
+        instanceTreeId: p.instanceTreeId,
+        message: tail(b.message),
+        source: b.source,
+        createdAt: nowIso,
+        fanOutCompletedAt: null,
+      };
+      const quotaExpires = Math.floor(nextUtcDay(now).getTime() / 1000) + 86400;
+      if (!(await store.consumeBangQuota(p.partitionId, day, p.bangQuotaPerDay, quotaExpires))) {
+        await store.recordRejectedBang({ ...base, fannedOutTo: 0, fanOut: 'rejected', accepted: false });
+        const retry = retryAfterSeconds(now);
+        throw new ApiError(
+          429,
+          'too_many_bangs',
+          `partition ${p.partitionId} used its ${p.bangQuotaPerDay} bangs of ${day} (software release ${p.softwareReleaseId}); retry after ${nextUtcDay(now).toISOString()}`,
+          { quotaPerDay: p.bangQuotaPerDay, day, retryAfterSeconds: retry },
+          { 'Retry-After': String(retry) },
+        );
+      }
+      const fannedOutTo = await store.countTreePartitions(p.instanceTreeId);
+      const created = await store.createBang({ ...base, fannedOutTo, fanOut: 'pending', accepted: true });
+      if (!created) {
+        await store.refundBangQuota(p.partitionId, day);
+        const again = await store.getBang(p.partitionId, b.bangId);
+        return c.json({ bangId: b.bangId, fannedOutTo: again?.fannedOutTo ?? fannedOutTo }, 202);
+      }
+      await store.markBanged(p.computerId, p.partitionId, nowIso);
+      const message = {
+        bangId: b.bangId,
+        partitionId: p.partitionId,
+        computerId: p.computerId,
+        instanceTreeId: p.instanceTreeId,
+        requestedAt: nowIso,
+        reason: tail(`bang from ${p.partitionId} (${b.source}): ${b.message}`, 500),
+      };
+      try {
+        await deps.queue.send(message);
+      } catch (e) {
+        // The queue is down: fan out inline rather than lose the bang.
+        logError('vigil: bang queue send failed, fanning out inline', e);
+        await fanOutBang({ store, now: deps.now }, message);
+      }
+      return c.json({ bangId: b.bangId, fannedOutTo }, 202);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/bangs',
+      security,
+      middleware: [requireAdmin] as const,
+      request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+      responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...authErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const list = await store.listBangs(q.partitionId ? { partitionId: q.partitionId } : {}, q.limit ?? 200);
+      return c.json({ bangs: list.map(toBang) }, 200);
+    },
+  );
+
+  app.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: { title: 'vigil master API', version: '0.1.0', description: 'Promise-based monitoring master (SPEC §3).' },
+  });
+
+  if (deps.dashboard !== false) {
+    app.route('/', createDashboard({ adminToken: deps.adminToken, now: deps.now, api: (path, init) => app.request(path, init) }));
+  }
+
+  return app;
+}
+
+export type VigilApp = ReturnType<typeof createApp>;

@@ -1,0 +1,3 @@
+export * from './colours.ts';
+export * from './crimes.ts';
+export * from './quota.ts';

@@ -1,0 +1,301 @@
+// The app + DynamoDB store end to end through app.request() (DynamoDB Local / fauxqs).
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fanOutBang } from '../../functions/fanout.ts';
+import { parseBangMessage } from '../../functions/queue.ts';
+import { createTestMaster, type TestMaster } from '../helpers/master.ts';
+import { addComputer, addPartition, addSr, ok, report } from '../helpers/master-fleet.ts';
+
+const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'SendMessageCommand'];
+const writesIn = (counts: Record<string, number>) => WRITES.filter((w) => (counts[w] ?? 0) > 0);
+
+describe('master API', () => {
+  let m: TestMaster;
+  let t1: string;
+  let t2: string;
+  beforeAll(async () => {
+    m = await createTestMaster();
+    await addSr(m, 'sr1', { periodicitySeconds: 3600 });
+    t1 = await addComputer(m, 'c1');
+    t2 = await addComputer(m, 'c2');
+    await addPartition(m, 'p1', 'c1', 'tree1', 'sr1');
+    await addPartition(m, 'p2', 'c1', 'tree1', 'sr1');
+    await addPartition(m, 'p3', 'c2', 'tree1', 'sr1');
+    await addPartition(m, 'q1', 'c2', 'tree2', 'sr1');
+  });
+  afterAll(() => m?.dispose());
+
+  it('registers: computer token once (201), later PUT updates (200), SR/partition views', async () => {
+    const again = await m.call('PUT', '/v1/computers/c1', { instantiationFrequencySeconds: 7200 });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ computerId: 'c1', instantiationFrequencySeconds: 7200 });
+    expect(again.body.token).toBeUndefined();
+    expect((await m.call('GET', '/v1/computers')).body.computers.map((c: any) => c.computerId).sort()).toEqual(['c1', 'c2']);
+    const c = await ok(m, 'GET', '/v1/computers/c2');
+    expect(c).toMatchObject({ colour: 'red', colourReason: 'never contacted the master' });
+    const p = await ok(m, 'GET', '/v1/partitions/p1');
+    expect(p).toMatchObject({ partitionId: 'p1', computerId: 'c1', instanceTreeId: 'tree1', softwareReleaseId: 'sr1', periodicitySeconds: 3600, colour: 'red', colourReason: 'no report yet' });
+    const tree = await ok(m, 'GET', '/v1/partitions?instanceTreeId=tree1');
+    expect(tree.partitions.map((x: any) => x.partitionId)).toEqual(['p1', 'p2', 'p3']);
+    expect((await m.call('GET', '/v1/partitions/nope')).status).toBe(404);
+    expect((await m.call('GET', '/v1/instance-trees/nope')).status).toBe(404);
+    const missing = await m.call('PUT', '/v1/partitions/px', { computerId: 'ghost', instanceTreeId: 't', softwareReleaseId: 'sr1' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toContain('computer ghost');
+  });
+
+  it('heartbeat: green computer, partitions of this computer only', async () => {
+    const hb = await m.call('POST', '/v1/computers/c1/heartbeat', { agentVersion: 'test-1' }, t1);
+    expect(hb.status).toBe(200);
+    expect(hb.body.serverTime).toBe(m.clock.now().toISOString());
+    expect(hb.body.partitions.map((p: any) => p.partitionId).sort()).toEqual(['p1', 'p2']);
+    expect(hb.body.partitions[0]).toMatchObject({ instanceTreeId: 'tree1', softwareReleaseId: 'sr1', periodicitySeconds: 3600 });
+    expect(hb.body.reprocess).toEqual([]);
+    const c = await ok(m, 'GET', '/v1/computers/c1');
+    expect(c).toMatchObject({ colour: 'green', agentVersion: 'test-1', lastContactAt: m.clock.now().toISOString() });
+  });
+
+  it('report: accepted, idempotent re-post, an older report never overwrites a newer one', async () => {
+    const now = m.clock.now().getTime();
+    const r2 = report('r2', new Date(now - 1000), [{ name: 'a.json' }, { name: 'b.json' }]);
+    const r1 = report('r1', new Date(now - 60_000), [{ name: 'a.json', failed: true, message: 'old failure' }]);
+    expect((await m.call('POST', '/v1/partitions/p1/reports', r2, t1)).body).toEqual({ reportId: 'r2', status: 'accepted' });
+    m.aws.counter.reset();
+    const dup = await m.call('POST', '/v1/partitions/p1/reports', r2, t1);
+    expect(dup.status).toBe(202);
+    expect(dup.body.status).toBe('duplicate');
+    expect(writesIn(m.aws.counter.byCommand())).toEqual([]);
+    const old = await m.call('POST', '/v1/partitions/p1/reports', r1, t1);
+    expect(old.status).toBe(202);
+    expect(old.body.status).toBe('stale');
+    const p = await ok(m, 'GET', '/v1/partitions/p1');
+    expect(p.lastReport).toMatchObject({ reportId: 'r2', ok: true, promiseCount: 2 });
+    expect(p).toMatchObject({ colour: 'green', colourReason: 'all promises kept' });
+    const promises = await ok(m, 'GET', '/v1/partitions/p1/promises');
+    const a = promises.promises.find((x: any) => x.name === 'a.json');
+    expect(a.latest).toMatchObject({ reportId: 'r2', failed: false });
+    expect(a.history.map((h: any) => h.reportId)).toEqual(['r2', 'r1']);
+    expect(promises.reports.map((r: any) => r.reportId)).toEqual(['r2', 'r1']);
+  });
+
+  it('report with a failed promise turns the partition red with the reason; messages are capped', async () => {
+    const long = `${'x'.repeat(6000)}END`;
+    const r = report('r3', m.clock.now(), [{ name: 'a.json' }, { name: 'check-url.json', failed: true, message: long }]);
+    expect((await m.call('POST', '/v1/partitions/p2/reports', r, t1)).status).toBe(202);
+    const p = await ok(m, 'GET', '/v1/partitions/p2');
+    expect(p.colour).toBe('red');
+    expect(p.colourReason).toMatch(/^promise check-url\.json failed: x+…$|^promise check-url\.json failed: .*END$/);
+    const pr = await ok(m, 'GET', '/v1/partitions/p2/promises');
+    const msg = pr.promises.find((x: any) => x.name === 'check-url.json').latest.message as string;
+    expect(msg.length).toBe(5000);
+    expect(msg.endsWith('END')).toBe(true);
+  });
+
+  it('bang: 202, queued, fanned out to the whole tree, seen in heartbeats, cleared by reprocessedUpTo', async () => {
+    const r = await m.call('POST', '/v1/partitions/p1/bang', { bangId: 'bang-1', message: 'service died', source: 'watchdog' }, t1);
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ bangId: 'bang-1', fannedOutTo: 3 });
+    // Same bangId again: accepted, no second bang.
+    expect((await m.call('POST', '/v1/partitions/p1/bang', { bangId: 'bang-1', message: 'service died', source: 'watchdog' }, t1)).status).toBe(202);
+    const got = await m.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: m.aws.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(got.Messages).toHaveLength(1);
+    const msg = parseBangMessage(got.Messages?.[0]?.Body ?? '');
+    expect(msg).toMatchObject({ bangId: 'bang-1', partitionId: 'p1', instanceTreeId: 'tree1' });
+    expect(await fanOutBang({ store: m.store, now: m.clock.now }, msg)).toEqual({ total: 3, flagged: 3, skipped: false });
+    expect((await fanOutBang({ store: m.store, now: m.clock.now }, msg)).skipped).toBe(true);
+
+    const hb1 = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
+    expect(hb1.reprocess.map((x: any) => x.partitionId).sort()).toEqual(['p1', 'p2']);
+    expect(hb1.reprocess[0].requestedAt).toBe(msg.requestedAt);
+    expect(hb1.reprocess[0].reason).toContain('service died');
+    const hb2 = await ok(m, 'POST', '/v1/computers/c2/heartbeat', { agentVersion: '1' }, t2);
+    expect(hb2.reprocess.map((x: any) => x.partitionId)).toEqual(['p3']);
+    const tree = await ok(m, 'GET', '/v1/instance-trees/tree1');
+    expect(tree.colour).toBe('red');
+    const p1 = tree.partitions.find((p: any) => p.partitionId === 'p1');
+    expect(p1.colourReason).toBe(`bang at ${msg.requestedAt} after the last report`);
+    const bangs = await ok(m, 'GET', '/v1/bangs?partitionId=p1');
+    expect(bangs.bangs).toHaveLength(1);
+    expect(bangs.bangs[0]).toMatchObject({ bangId: 'bang-1', accepted: true, fanOut: 'done', fannedOutTo: 3, source: 'watchdog' });
+
+    m.clock.advance(5000);
+    const rep = report('r-after-bang', m.clock.now(), [{ name: 'a.json' }], { reprocessedUpTo: hb1.reprocess[0].requestedAt });
+    expect((await m.call('POST', '/v1/partitions/p1/reports', rep, t1)).body.status).toBe('accepted');
+    const hb3 = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
+    expect(hb3.reprocess.map((x: any) => x.partitionId)).toEqual(['p2']);
+    expect((await ok(m, 'GET', '/v1/partitions/p1')).colour).toBe('green');
+    // A redelivered fan-out message does not flag the handled partition again.
+    await m.store.completeBang('p1', 'bang-1', 3, m.clock.now().toISOString());
+    expect((await fanOutBang({ store: m.store, now: m.clock.now }, { ...msg })).skipped).toBe(true);
+  });
+
+  it('admin manual bang', async () => {
+    const r = await m.call('POST', '/v1/partitions/q1/bang', { bangId: 'manual-1', message: 'by hand', source: 'manual' });
+    expect(r.status).toBe(202);
+    expect(r.body.fannedOutTo).toBe(1);
+  });
+
+  it('auth matrix: 401/403 and nothing written', async () => {
+    const before = m.aws.counter.byCommand();
+    m.aws.counter.reset();
+    const wrongSecret = `${t1.slice(0, t1.lastIndexOf('.'))}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+    const hb = { agentVersion: 'x' };
+    const rep = report('evil', m.clock.now());
+    const bang = { bangId: 'evil', message: 'x', source: 'manual' };
+    const cases: [string, string, unknown, string | null, number][] = [
+      ['POST', '/v1/computers/c1/heartbeat', hb, null, 401],
+      ['POST', '/v1/computers/c1/heartbeat', hb, 'garbage', 401],
+      ['POST', '/v1/computers/c1/heartbeat', hb, wrongSecret, 401],
+      ['POST', '/v1/computers/c1/heartbeat', hb, t2, 403],
+      ['POST', '/v1/computers/c1/heartbeat', hb, m.adminToken, 403],
+      ['POST', '/v1/computers/ghost/heartbeat', hb, t1, 403],
+      ['POST', '/v1/partitions/p1/reports', rep, null, 401],
+      ['POST', '/v1/partitions/p1/reports', rep, wrongSecret, 401],
+      ['POST', '/v1/partitions/p1/reports', rep, t2, 403],
+      ['POST', '/v1/partitions/p3/reports', rep, t1, 403],
+      ['POST', '/v1/partitions/ghost/reports', rep, t1, 403],
+      ['POST', '/v1/partitions/p1/reports', rep, m.adminToken, 403],
+      ['POST', '/v1/partitions/p3/bang', bang, t1, 403],
+      ['POST', '/v1/partitions/p3/bang', bang, null, 401],
+      ['POST', '/v1/partitions/p3/bang', bang, wrongSecret, 401],
+      ['PUT', '/v1/software-releases/evil', { url: 'x' }, t1, 403],
+      ['PUT', '/v1/software-releases/evil', { url: 'x' }, null, 401],
+      ['PUT', '/v1/software-releases/evil', { url: 'x' }, 'wrong-admin', 401],
+      ['PUT', '/v1/computers/evil', {}, t1, 403],
+      ['PUT', '/v1/computers/c1', { instantiationFrequencySeconds: 5 }, t1, 403],
+      ['POST', '/v1/computers/c1/token', undefined, t1, 403],
+      ['PUT', '/v1/partitions/p3', { computerId: 'c1', instanceTreeId: 't', softwareReleaseId: 'sr1' }, t1, 403],
+      ['GET', '/v1/computers', undefined, t1, 403],
+      ['GET', '/v1/partitions/p1', undefined, null, 401],
+      ['GET', '/v1/bangs', undefined, wrongSecret, 401],
+    ];
+    for (const [method, path, body, token, status] of cases) {
+      const r = await m.call(method, path, body, token);
+      expect(`${method} ${path} ${token === null ? 'none' : token.slice(0, 8)} → ${r.status}`).toBe(`${method} ${path} ${token === null ? 'none' : token.slice(0, 8)} → ${status}`);
+      expect(r.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+    expect(writesIn(m.aws.counter.byCommand())).toEqual([]);
+    void before;
+  });
+
+  it('a rotated token replaces the old one', async () => {
+    const t3 = await addComputer(m, 'c3');
+    const rot = await ok(m, 'POST', '/v1/computers/c3/token');
+    expect(rot.token).not.toBe(t3);
+    expect((await m.call('POST', '/v1/computers/c3/heartbeat', { agentVersion: '1' }, t3)).status).toBe(401);
+    expect((await m.call('POST', '/v1/computers/c3/heartbeat', { agentVersion: '1' }, rot.token)).status).toBe(200);
+    expect((await m.call('POST', '/v1/computers/ghost/token')).status).toBe(404);
+  });
+
+  it('bad input: 400 naming the field, malformed JSON, 415, 413', async () => {
+    const r1 = await m.call('PUT', '/v1/software-releases/x', { url: 42 });
+    expect(r1.status).toBe(400);
+    expect(r1.body.error).toBe('bad_request');
+    expect(r1.body.message).toContain('body.url');
+    const r2 = await m.call('POST', '/v1/partitions/p1/reports', { ...report('bad', m.clock.now()), promises: [{ name: 'a', kind: 'test' }] }, t1);
+    expect(r2.status).toBe(400);
+    expect(r2.body.message).toContain('body.promises.0.');
+    const r3 = await m.call('POST', '/v1/partitions/p1/bang', { bangId: 'b', message: 'm', source: 'cron' }, t1);
+    expect(r3.status).toBe(400);
+    expect(r3.body.message).toContain('body.source');
+    const r4 = await m.call('POST', '/v1/computers/c1/heartbeat', '{"agentVersion": ', t1);
+    expect(r4.status).toBe(400);
+    expect(r4.body.message).toMatch(/JSON/i);
+    const r5 = await m.call('PUT', '/v1/partitions/bad%23id', { computerId: 'c1', instanceTreeId: 't', softwareReleaseId: 'sr1' });
+    expect(r5.status).toBe(400);
+    expect(r5.body.message).toContain('partitionId');
+    const r6 = await m.call('GET', '/v1/bangs?limit=abc');
+    expect(r6.status).toBe(400);
+    expect(r6.body.message).toContain('query.limit');
+    const r7 = await m.app.request('/v1/computers/c1/heartbeat', { method: 'POST', headers: { authorization: `Bearer ${t1}`, 'content-type': 'text/plain' }, body: 'hi' });
+    expect(r7.status).toBe(415);
+    const big = { agentVersion: 'x'.repeat(300 * 1024) };
+    const r8 = await m.call('POST', '/v1/computers/c1/heartbeat', big, t1);
+    expect(r8.status).toBe(413);
+    expect(r8.body.error).toBe('payload_too_large');
+    const r9 = await m.call('PUT', '/v1/software-releases/big', { url: 'u'.repeat(257 * 1024) });
+    expect(r9.status).toBe(413);
+    expect((await m.call('GET', '/v1/software-releases/big')).status).toBe(404);
+  });
+
+  it('never a 5xx for arbitrary bodies', async () => {
+    const routes: [string, string, string | null][] = [
+      ['POST', '/v1/computers/c1/heartbeat', t1],
+      ['POST', '/v1/partitions/p2/reports', t1],
+      ['POST', '/v1/partitions/p2/bang', t1],
+      ['PUT', '/v1/software-releases/fuzz', m.adminToken],
+      ['PUT', '/v1/computers/fuzz', m.adminToken],
+      ['PUT', '/v1/partitions/fuzz', m.adminToken],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.oneof(fc.json(), fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), async ([method, path, token], body) => {
+        const r = await m.call(method, path, body, token);
+        expect(r.status, `${method} ${path} ${body.slice(0, 100)} → ${JSON.stringify(r.body)}`).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('OpenAPI document lists every route of SPEC §3', async () => {
+    const doc = await ok(m, 'GET', '/openapi.json', undefined, null);
+    for (const p of [
+      '/v1/software-releases/{srId}',
+      '/v1/computers/{computerId}',
+      '/v1/computers/{computerId}/token',
+      '/v1/computers/{computerId}/heartbeat',
+      '/v1/partitions/{partitionId}',
+      '/v1/partitions',
+      '/v1/computers',
+      '/v1/instance-trees/{treeId}',
+      '/v1/partitions/{partitionId}/promises',
+      '/v1/partitions/{partitionId}/reports',
+      '/v1/partitions/{partitionId}/bang',
+      '/v1/bangs',
+      '/healthz',
+    ]) {
+      expect(doc.paths[p], p).toBeTruthy();
+    }
+    const reportSchema = doc.paths['/v1/partitions/{partitionId}/reports'].post.requestBody.content['application/json'].schema;
+    expect(JSON.stringify(reportSchema)).toContain('reprocessedUpTo');
+  });
+
+  it('crimes are flagged per partition', async () => {
+    const base = m.clock.now().getTime();
+    for (let i = 0; i < 3; i++) {
+      const r = report(`crime-${i}`, new Date(base + i * 3_600_000), [{ name: 'never.json', failed: true, periodicityMinutes: 1 }], { durationMs: 61_000 });
+      expect((await m.call('POST', '/v1/partitions/q1/reports', r, t2)).body.status).toBe('accepted');
+    }
+    const p = await ok(m, 'GET', '/v1/partitions/q1');
+    expect(p.crimes.map((c: any) => c.code).sort()).toEqual(['all-promises-every-minute', 'promise-never-passes', 'slow-instantiation']);
+  });
+});
+
+describe('bang quota', () => {
+  let m: TestMaster;
+  afterAll(() => m?.dispose());
+  it('50 concurrent bangs with quota 10: exactly 10 accepted, 40 × 429 with Retry-After, nothing more fanned out', async () => {
+    m = await createTestMaster();
+    m.clock.set('2025-06-01T23:59:00.000Z');
+    await addSr(m, 'srq', { bangQuotaPerDay: 10 });
+    const token = await addComputer(m, 'cq');
+    await addPartition(m, 'pq', 'cq', 'tq', 'srq');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => m.call('POST', '/v1/partitions/pq/bang', { bangId: `b-${i}`, message: `bang ${i}`, source: 'promise' }, token)),
+    );
+    const accepted = results.filter((r) => r.status === 202);
+    const rejected = results.filter((r) => r.status === 429);
+    expect(accepted).toHaveLength(10);
+    expect(rejected).toHaveLength(40);
+    expect(rejected[0]?.headers.get('retry-after')).toBe('60');
+    expect(rejected[0]?.body.error).toBe('too_many_bangs');
+    const attrs = await m.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: m.aws.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(10);
+    const log = await ok(m, 'GET', '/v1/bangs?partitionId=pq&limit=100');
+    expect(log.bangs.filter((b: any) => b.accepted)).toHaveLength(10);
+    expect(log.bangs.filter((b: any) => !b.accepted)).toHaveLength(40);
+    // A new UTC day gives a new quota.
+    m.clock.set('2025-06-02T00:00:01.000Z');
+    expect((await m.call('POST', '/v1/partitions/pq/bang', { bangId: 'next-day', message: 'x', source: 'promise' }, token)).status).toBe(202);
+  });
+});

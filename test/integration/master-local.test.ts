@@ -1,0 +1,100 @@
+// The embedded local master (dynalite on disk + fauxqs + fan-out poller + sweep) and the
+// `vigil admin` client against it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it, vi } from 'vitest';
+import { main as adminMain } from '../../functions/local/admin-cli.ts';
+import { type LocalMaster, startLocalMaster } from '../../functions/local/master.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-local-'));
+let master: LocalMaster | null = null;
+afterAll(async () => {
+  await master?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  if (!master) throw new Error('no master');
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${master.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await adminMain(['--master', master?.url ?? 'http://127.0.0.1:1', '--token', master?.adminToken ?? 'x', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+it('serves the demo fleet, fans bangs out through the queue, and keeps its data across restarts', async () => {
+  const envToken = process.env.VIGIL_ADMIN_TOKEN;
+  delete process.env.VIGIL_ADMIN_TOKEN;
+  try {
+    master = await startLocalMaster({ port: 0, dataDir: dir, demo: true, demoAgent: false });
+  } finally {
+    if (envToken !== undefined) process.env.VIGIL_ADMIN_TOKEN = envToken;
+  }
+  const adminToken = master.adminToken;
+  expect(readFileSync(join(dir, 'admin-token'), 'utf8').trim()).toBe(adminToken);
+  expect((await fetch(`${master.url}/healthz`)).status).toBe(200);
+  const parts = await api('GET', '/v1/partitions', adminToken);
+  expect(parts.body.partitions.map((p: any) => p.partitionId).sort()).toEqual(['demo-db', 'demo-web', 'demo-worker']);
+  const demo = master.demo;
+  if (!demo) throw new Error('no demo');
+  const token = readFileSync(demo.tokenFile, 'utf8').trim();
+
+  const bang = await api('POST', '/v1/partitions/demo-web/bang', token, { bangId: 'local-bang', message: 'down', source: 'watchdog' });
+  expect(bang).toEqual({ status: 202, body: { bangId: 'local-bang', fannedOutTo: 3 } });
+  const t0 = Date.now();
+  let flagged: string[] = [];
+  while (Date.now() - t0 < 10_000) {
+    const hb = await api('POST', '/v1/computers/demo-computer/heartbeat', token, { agentVersion: 'test' });
+    flagged = hb.body.reprocess.map((r: any) => r.partitionId).sort();
+    if (flagged.length === 3) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(flagged).toEqual(['demo-db', 'demo-web', 'demo-worker']);
+
+  // vigil admin against it.
+  const add = await admin('computer', 'add', 'cli-computer', '--frequency', '3600');
+  expect(add.code).toBe(0);
+  expect(add.out).toMatch(/token \(shown once, keep it\): vc1\.\S+/);
+  expect((await admin('sr', 'set', 'cli-sr', '--url', 'https://example.com/sr', '--quota', '3')).code).toBe(0);
+  expect((await admin('partition', 'set', 'cli-part', '--computer', 'cli-computer', '--tree', 'cli-tree', '--sr', 'cli-sr')).code).toBe(0);
+  const list = await admin('partition', 'list', '--tree', 'cli-tree');
+  expect(list.out).toContain('cli-part');
+  const json = await admin('--json', 'computer', 'list');
+  expect(JSON.parse(json.out).computers.map((c: any) => c.computerId).sort()).toEqual(['cli-computer', 'demo-computer']);
+  const bangs = await admin('bang', 'list');
+  expect(bangs.out).toContain('local-bang');
+  const usage = await admin('partition', 'set', 'x');
+  expect(usage.code).toBe(2);
+  expect(usage.err).toContain('--computer is required');
+  expect((await admin('computer', 'show', 'nope')).code).toBe(1);
+  expect((await admin('--token', 'wrong', 'computer', 'list')).err).toContain('HTTP 401');
+
+  // Restart on the same data dir: same admin token, same data.
+  await master.stop();
+  master = await startLocalMaster({ port: 0, dataDir: dir });
+  expect(master.adminToken).toBe(adminToken);
+  const c = await api('GET', '/v1/computers/cli-computer', adminToken);
+  expect(c.body).toMatchObject({ computerId: 'cli-computer', instantiationFrequencySeconds: 3600 });
+  const b = await api('GET', '/v1/bangs', adminToken);
+  expect(b.body.bangs[0]).toMatchObject({ bangId: 'local-bang', fanOut: 'done', fannedOutTo: 3 });
+});
