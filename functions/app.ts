@@ -144,6 +144,17 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  // Bodies of the API are JSON whatever the client declares: `curl -d` sends
+  // application/x-www-form-urlencoded and fetch() with a string body text/plain. A body that
+  // is not JSON then gets a 400 naming it, never a 415 (SPEC §3 error codes).
+  app.use('/v1/*', async (c, next) => {
+    const m = c.req.method;
+    if ((m === 'POST' || m === 'PUT' || m === 'PATCH') && !/json/i.test(c.req.header('content-type') ?? '')) {
+      c.req.raw.headers.set('content-type', 'application/json');
+    }
+    await next();
+  });
+
   // ------------------------------------------------------------------ auth
   async function isAdminToken(token: string): Promise<boolean> {
     const admin = await deps.adminToken();
