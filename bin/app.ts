@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// CDK app entry (cdk.json: `npx tsx bin/app.ts`). Context flags, all optional:
+//   -c vigil:deletionProtection=false   table deletion protection off, DESTROY on teardown
+//   -c vigil:alarmEmail=ops@example.com subscribe an address to the alarm topic
+//   -c vigil:apiReservedConcurrency=50  throttle of the HTTP front
+//   -c vigil:stackName=Vigil
+import { buildVigilApp } from '../lib/app.ts';
+import { applyNagChecks } from '../lib/nag.ts';
+
+const { app } = buildVigilApp();
+// cdk-nag AwsSolutions: synthesis fails on any finding not fixed or acknowledged.
+applyNagChecks(app);
+app.synth();

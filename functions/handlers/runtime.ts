@@ -1,0 +1,73 @@
+// What the three Lambda entries share: configuration from the environment, AWS SDK clients,
+// Powertools logger and metrics. Clients take their endpoints from the SDK's own
+// environment variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, ...), which is how the
+// same bundles run against LocalStack.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AppDeps } from '../app.ts';
+import { createSqsBangQueue } from '../queue.ts';
+import { createDynamoStore } from '../store/dynamo.ts';
+import type { Store } from '../store/types.ts';
+import { cachedSecret, secretsManagerFetcher } from './secret.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/** A required environment variable; throws naming it when it is missing or empty. */
+export function requireEnv(env: Env, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`vigil: environment variable ${name} is not set`);
+  return v;
+}
+
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Logger and metrics of one function (service name from POWERTOOLS_SERVICE_NAME). */
+export function createObservability(service: string): Observability {
+  return {
+    logger: new Logger({ serviceName: service }),
+    metrics: new Metrics({ namespace: 'Vigil', serviceName: service }),
+  };
+}
+
+export interface StoreClients {
+  dynamo: DynamoDBClient;
+}
+export interface ApiClients extends StoreClients {
+  sqs: SQSClient;
+  secrets: SecretsManagerClient;
+}
+
+export function createDynamoClient(): DynamoDBClient {
+  return new DynamoDBClient({});
+}
+
+export function createApiClients(): ApiClients {
+  return { dynamo: createDynamoClient(), sqs: new SQSClient({}), secrets: new SecretsManagerClient({}) };
+}
+
+export function storeFromEnv(env: Env, clients: StoreClients): Store {
+  return createDynamoStore({ client: clients.dynamo, tableName: requireEnv(env, 'TABLE_NAME') });
+}
+
+/**
+ * The api function's AppDeps: DynamoDB store (TABLE_NAME), SQS bang queue (BANG_QUEUE_URL),
+ * admin token from Secrets Manager (ADMIN_TOKEN_SECRET_ARN, cached 5 min), the real clock.
+ */
+export function apiDepsFromEnv(env: Env, clients: ApiClients, logger: Logger): AppDeps {
+  const secretArn = requireEnv(env, 'ADMIN_TOKEN_SECRET_ARN');
+  return {
+    store: storeFromEnv(env, clients),
+    queue: createSqsBangQueue({ client: clients.sqs, queueUrl: requireEnv(env, 'BANG_QUEUE_URL') }),
+    now: () => new Date(),
+    adminToken: cachedSecret(secretsManagerFetcher(clients.secrets, secretArn), {
+      onStale: (err) => logger.warn('admin token refresh failed, serving the cached value', { error: err as Error }),
+    }),
+    logError: (message, err) => logger.error(message, { error: err as Error }),
+  };
+}

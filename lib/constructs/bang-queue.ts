@@ -1,0 +1,39 @@
+// The bang fan-out queue and its dead-letter queue.
+import { Duration } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface BangQueueProps {
+  /** Timeout of the consuming function; the visibility timeout is 6× this (AWS guidance). */
+  readonly consumerTimeout: Duration;
+  /** Receives before a message is moved to the DLQ. */
+  readonly maxReceiveCount?: number;
+}
+
+export const BANG_QUEUE_MAX_RECEIVE_COUNT = 5;
+
+/** SQS queue (SSE-SQS, TLS only) with a dead-letter queue after `maxReceiveCount` receives. */
+export class BangQueue extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: BangQueueProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // 14 days: the longest SQS allows, to leave time to inspect and redrive poison bangs.
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? BANG_QUEUE_MAX_RECEIVE_COUNT,
+      },
+    });
+  }
+}

@@ -1,0 +1,123 @@
+// The DynamoDB single table. Its keys, indexes and TTL attribute come from the master's own
+// table definition (functions/store/table.ts), so the deployed table and the one the tests
+// create in DynamoDB Local can never drift apart.
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { GSI_BY_KIND, GSI_BY_SR, GSI_BY_TREE, GSI_SWEEP, TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.ts';
+
+type KeyElement = { AttributeName?: string; KeyType?: string };
+type AttributeDefinition = { AttributeName?: string; AttributeType?: string };
+
+function attributeType(t: string | undefined): dynamodb.AttributeType {
+  switch (t) {
+    case 'S':
+      return dynamodb.AttributeType.STRING;
+    case 'N':
+      return dynamodb.AttributeType.NUMBER;
+    case 'B':
+      return dynamodb.AttributeType.BINARY;
+    default:
+      throw new Error(`vigil table: unknown attribute type ${String(t)}`);
+  }
+}
+
+/** Converts a CreateTable KeySchema to CDK partition/sort key attributes. */
+function keys(
+  schema: KeyElement[] | undefined,
+  defs: AttributeDefinition[],
+): { partitionKey: dynamodb.Attribute; sortKey?: dynamodb.Attribute } {
+  const attr = (keyType: string): dynamodb.Attribute | undefined => {
+    const el = schema?.find((k) => k.KeyType === keyType);
+    if (!el?.AttributeName) return undefined;
+    const def = defs.find((d) => d.AttributeName === el.AttributeName);
+    return { name: el.AttributeName, type: attributeType(def?.AttributeType) };
+  };
+  const partitionKey = attr('HASH');
+  if (!partitionKey) throw new Error('vigil table: key schema without a HASH key');
+  const sortKey = attr('RANGE');
+  return sortKey ? { partitionKey, sortKey } : { partitionKey };
+}
+
+export interface VigilTableProps {
+  readonly deletionProtection: boolean;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class VigilTable extends Construct {
+  readonly table: dynamodb.TableV2;
+  readonly indexNames: string[];
+
+  constructor(scope: Construct, id: string, props: VigilTableProps) {
+    super(scope, id);
+    const def = tableDefinition('vigil');
+    const defs = (def.AttributeDefinitions ?? []) as AttributeDefinition[];
+    const gsis = (def.GlobalSecondaryIndexes ?? []).map((g) => {
+      if (!g.IndexName) throw new Error('vigil table: GSI without a name');
+      const projectionType = g.Projection?.ProjectionType ?? 'ALL';
+      const gsi: dynamodb.GlobalSecondaryIndexPropsV2 = {
+        indexName: g.IndexName,
+        ...keys(g.KeySchema as KeyElement[], defs),
+        projectionType: projectionType as dynamodb.ProjectionType,
+        ...(projectionType === 'INCLUDE' ? { nonKeyAttributes: g.Projection?.NonKeyAttributes ?? [] } : {}),
+      };
+      return gsi;
+    });
+    this.indexNames = gsis.map((g) => g.indexName);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      ...keys(def.KeySchema as KeyElement[], defs),
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.removalPolicy,
+      globalSecondaryIndexes: gsis,
+    });
+  }
+}
+
+/**
+ * The DynamoDB actions each function's code path issues (functions/store/dynamo.ts: single-item
+ * writes, Batch{Get,Write}Item and Query; no transactions, no Scan), and the indexes it queries.
+ * Tests check that the store's commands and each handler's real requests stay within these.
+ */
+export const TABLE_ACCESS = {
+  // every route of the Hono app
+  api: {
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
+    indexes: [GSI_BY_TREE, GSI_BY_KIND, GSI_SWEEP, GSI_BY_SR],
+  },
+  // fanOutBang: getBang, pageTreePartitions, flagReprocess, completeBang
+  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_BY_TREE] },
+  // runSweep: pageSweepDue, recordColour
+  sweep: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP] },
+} as const satisfies Record<string, { actions: readonly string[]; indexes: readonly string[] }>;
+
+/**
+ * Grants a function's actions on the table, and Query on each index it uses by exact ARN
+ * (no `index/*` wildcard).
+ */
+export function grantTableActions(role: iam.IGrantable, table: VigilTable, fn: keyof typeof TABLE_ACCESS): void {
+  const { actions, indexes } = TABLE_ACCESS[fn];
+  role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [table.table.tableArn] }));
+  for (const index of indexes) {
+    if (!table.indexNames.includes(index)) throw new Error(`vigil table: no index ${index}`);
+  }
+  if (indexes.length > 0) {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: indexes.map((n) => `${table.table.tableArn}/index/${n}`),
+      }),
+    );
+  }
+}
