@@ -1,0 +1,147 @@
+// Runs a partition's `etc/instantiate` in its own process group with a timeout (the whole
+// group is killed when it expires), the vigil environment, and its output in
+// <partition>/.vigil/instantiate.log (the previous run's log kept as instantiate.log.1).
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface InstantiateOptions {
+  partitionDir: string;
+  partitionId: string;
+  computerId: string;
+  masterUrl: string;
+  timeoutMs: number;
+  /** delay between SIGTERM and SIGKILL of the group (default 2 s) */
+  killGraceMs?: number;
+}
+
+export interface InstantiateResult {
+  ok: boolean;
+  /** false when the partition has no etc/instantiate */
+  ran: boolean;
+  durationMs: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut: boolean;
+  error?: string;
+  logFile: string;
+}
+
+function tail(file: string, max = 2000): string {
+  try {
+    const t = readFileSync(file, 'utf8');
+    return t.length > max ? `…${t.slice(-max)}` : t;
+  } catch {
+    return '';
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export async function runInstantiate(opts: InstantiateOptions): Promise<InstantiateResult> {
+  const script = join(opts.partitionDir, 'etc', 'instantiate');
+  const vigilDir = join(opts.partitionDir, '.vigil');
+  const logFile = join(vigilDir, 'instantiate.log');
+  const started = Date.now();
+  if (!existsSync(script)) return { ok: true, ran: false, durationMs: 0, timedOut: false, logFile };
+  try {
+    if (!statSync(script).isFile()) throw new Error('not a file');
+    accessSync(script, constants.X_OK);
+  } catch {
+    return {
+      ok: false,
+      ran: false,
+      durationMs: 0,
+      timedOut: false,
+      error: `etc/instantiate is not an executable file (chmod +x ${script})`,
+      logFile,
+    };
+  }
+  mkdirSync(vigilDir, { recursive: true });
+  if (existsSync(logFile)) {
+    try {
+      renameSync(logFile, `${logFile}.1`);
+    } catch {
+      // keep going: the new log overwrites
+    }
+  }
+  const fd = openSync(logFile, 'w', 0o640);
+  writeSync(fd, `# vigil: etc/instantiate started at ${new Date(started).toISOString()}\n`);
+  const env = {
+    ...process.env,
+    VIGIL_PARTITION_ID: opts.partitionId,
+    VIGIL_COMPUTER_ID: opts.computerId,
+    VIGIL_PARTITION_PATH: opts.partitionDir,
+    VIGIL_MASTER_URL: opts.masterUrl,
+  };
+  const result = await new Promise<InstantiateResult>((resolveRun) => {
+    let timedOut = false;
+    let settled = false;
+    const child = spawn(script, [], { cwd: opts.partitionDir, env, detached: true, stdio: ['ignore', fd, fd] });
+    const finish = (r: Omit<InstantiateResult, 'durationMs' | 'logFile' | 'ran'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      resolveRun({ ...r, ran: true, durationMs: Date.now() - started, logFile });
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid) {
+        killGroup(child.pid, 'SIGTERM');
+        killTimer = setTimeout(() => {
+          if (child.pid) killGroup(child.pid, 'SIGKILL');
+        }, opts.killGraceMs ?? 2000);
+        killTimer.unref();
+      }
+    }, opts.timeoutMs);
+    child.on('error', (err) => finish({ ok: false, timedOut: false, error: `etc/instantiate could not start: ${err.message}` }));
+    child.on('exit', (code, signal) => {
+      if (timedOut) {
+        // make sure nothing of the group survives
+        if (child.pid) killGroup(child.pid, 'SIGKILL');
+        finish({
+          ok: false,
+          exitCode: code,
+          signal,
+          timedOut: true,
+          error: `etc/instantiate timed out after ${Math.round(opts.timeoutMs / 100) / 10} s and was killed`,
+        });
+      } else if (code === 0) {
+        finish({ ok: true, exitCode: 0, signal: null, timedOut: false });
+      } else {
+        finish({
+          ok: false,
+          exitCode: code,
+          signal,
+          timedOut: false,
+          error: `etc/instantiate ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`,
+        });
+      }
+    });
+  });
+  try {
+    writeSync(
+      fd,
+      `\n# vigil: ${result.ok ? 'ok' : (result.error ?? 'failed')} after ${result.durationMs} ms\n`,
+    );
+  } finally {
+    closeSync(fd);
+  }
+  if (!result.ok && result.error) {
+    const t = tail(logFile, 1500).trim();
+    if (t) result.error = `${result.error}; output (end of .vigil/instantiate.log):\n${t}`;
+  }
+  return result;
+}

@@ -1,0 +1,636 @@
+// The agent loop (slapgrid): every cycle — replay the spool, heartbeat, then for each
+// partition under the instance root either (re)instantiate it (master asked, new, periodic,
+// failed + back-off elapsed) and post an instantiation report, or run its anomaly check,
+// post a report when its state changed, and bang on an anomaly (throttled).
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPartitionPromises } from './engine/index.ts';
+import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
+import { partitionSpool, sendBang } from './bang.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
+import {
+  type CallResult,
+  type HeartbeatPartition,
+  type MasterClient,
+  normalizeHeartbeat,
+  type ReportBody,
+  type ReportPromise,
+  type ReprocessRequest,
+} from './client.ts';
+import { runInstantiate } from './instantiate.ts';
+import type { Logger } from './log.ts';
+import type { SendOutcome, SpoolItem } from './spool.ts';
+import {
+  bangBlockedReason,
+  type PartitionState,
+  readLastBang,
+  readPartitionState,
+  writePartitionState,
+} from './state.ts';
+
+export interface AgentSettings {
+  masterUrl: string;
+  computerId: string;
+  instanceRoot: string;
+  /** time between cycle starts (≤ 60 s: the heartbeat must come at least every minute) */
+  intervalMs: number;
+  /** etc/instantiate timeout */
+  instantiateTimeoutMs: number;
+  backoff: BackoffPolicy;
+  /** used when the master does not send the computer's frequency */
+  defaultFrequencySeconds: number;
+  /** per-promise timeout passed to the engine (engine default when absent) */
+  promiseTimeoutSeconds?: number;
+  /** partitions processed at the same time */
+  concurrency: number;
+  /** first delay of the quick heartbeats after a bang (then doubled, 3 at most), to pick up the fan-out */
+  followUpMs: number;
+}
+
+export const DEFAULT_SETTINGS: Omit<AgentSettings, 'masterUrl' | 'computerId' | 'instanceRoot'> = {
+  intervalMs: 60_000,
+  instantiateTimeoutMs: 600_000,
+  backoff: DEFAULT_BACKOFF,
+  defaultFrequencySeconds: 86_400,
+  concurrency: 2,
+  followUpMs: 500,
+};
+
+export type RunPromises = (opts: RunOptions) => Promise<PartitionRunResult>;
+
+export interface AgentDeps {
+  client: MasterClient;
+  log: Logger;
+  now?: () => Date;
+  runPromises?: RunPromises;
+}
+
+export type PartitionAction =
+  | { partitionId: string; action: 'instantiated'; ok: boolean; reason: string; error?: string; durationMs: number }
+  | { partitionId: string; action: 'checked'; ok: boolean; reported: boolean; banged: boolean; note?: string }
+  | { partitionId: string; action: 'waiting'; until: string }
+  | { partitionId: string; action: 'error'; error: string };
+
+export interface CycleSummary {
+  cycle: number;
+  heartbeatOk: boolean;
+  partitions: PartitionAction[];
+  spoolDepth: number;
+  banged: boolean;
+  failed: boolean;
+  durationMs: number;
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
+/** Read `<partition>/periodicity` (seconds); undefined when absent or invalid. */
+export function readPeriodicityFile(partitionDir: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(partitionDir, 'periodicity'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const n = Number(text);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** Why a partition must be (re)instantiated now, or undefined. Pure: exported for tests. */
+export function instantiationReason(args: {
+  state: PartitionState;
+  flag?: ReprocessRequest;
+  now: Date;
+  periodSeconds: number;
+}): string | undefined {
+  const { state, flag, now } = args;
+  if (flag && (!state.reprocessServedUpTo || Date.parse(flag.requestedAt) > Date.parse(state.reprocessServedUpTo))) {
+    const why = (flag.reason || 'reprocess').split('\n')[0]!;
+    return `master asked: ${why.length > 70 ? `${why.slice(0, 69)}…` : why}`;
+  }
+  if (!state.lastInstantiationAt) return 'new partition';
+  if (state.lastInstantiationOk === false) {
+    if (!state.nextAttemptAt || Date.parse(state.nextAttemptAt) <= now.getTime()) {
+      return `retry after ${state.failures} failure${state.failures === 1 ? '' : 's'}`;
+    }
+    return undefined;
+  }
+  const age = now.getTime() - Date.parse(state.lastInstantiationAt);
+  if (!(age < args.periodSeconds * 1000)) return `periodic (last instantiation ${Math.round(age / 1000)} s ago)`;
+  return undefined;
+}
+
+/** What a report says about a partition: "ok", or the failed promises / error. */
+export function stateSignature(ok: boolean, promises: { title: string; failed: boolean }[], error?: string): string {
+  if (ok) return 'ok';
+  const failed = promises
+    .filter((p) => p.failed)
+    .map((p) => p.title)
+    .sort();
+  return `failed:${error ? 'error;' : ''}${failed.join(',')}`;
+}
+
+const MAX_MESSAGE = 5000;
+
+function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
+  return results
+    .filter((r) => !r.skipped || r.failed)
+    .map((r) => ({
+      name: r.name,
+      title: r.title,
+      kind: r.kind,
+      failed: r.failed,
+      message: r.message.length > MAX_MESSAGE ? r.message.slice(-MAX_MESSAGE) : r.message,
+      date: r.date,
+      executionTimeMs: Math.max(0, r.executionTimeMs),
+      ...(typeof r.periodicityMinutes === 'number' && r.periodicityMinutes > 0 ? { periodicityMinutes: r.periodicityMinutes } : {}),
+    }));
+}
+
+/** The master refuses bodies over 256 KiB (413) and more than 1000 promises: shrink to fit. */
+export function fitReport(body: ReportBody, maxBytes = 240 * 1024): ReportBody {
+  let promises = body.promises;
+  if (promises.length > 1000) {
+    // keep the failures first: they decide the colour
+    promises = [...promises.filter((p) => p.failed), ...promises.filter((p) => !p.failed)].slice(0, 1000);
+  }
+  let out: ReportBody = { ...body, promises };
+  let cap = MAX_MESSAGE;
+  while (Buffer.byteLength(JSON.stringify(out)) > maxBytes && cap > 50) {
+    cap = Math.max(50, Math.floor(cap / 2));
+    const c = cap;
+    out = {
+      ...out,
+      ...(out.error && out.error.length > c ? { error: out.error.slice(-c) } : {}),
+      promises: out.promises.map((p) => (p.message.length > c ? { ...p, message: `…${p.message.slice(-(c - 1))}` } : p)),
+    };
+  }
+  return out;
+}
+
+function classify(r: CallResult<unknown>): 'ack' | 'final' | 'retry' {
+  if (r.ok) return 'ack';
+  return r.retryable ? 'retry' : 'final';
+}
+
+export class Agent {
+  private readonly now: () => Date;
+  private readonly runPromises: RunPromises;
+  private cycleNo = 0;
+  private frequencySeconds: number;
+  private known = new Map<string, HeartbeatPartition>();
+  private warnedUnknown = new Set<string>();
+  private reportWaitUntil = 0;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly settings: AgentSettings,
+    private readonly deps: AgentDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.runPromises = deps.runPromises ?? runPartitionPromises;
+    this.frequencySeconds = settings.defaultFrequencySeconds;
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** Partition directories under the instance root, sorted. */
+  listPartitions(): string[] {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(this.settings.instanceRoot, { withFileTypes: true });
+    } catch (err) {
+      this.log.error(`cannot read instance root ${this.settings.instanceRoot}: ${(err as Error).message}`);
+      return [];
+    }
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && ID_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  spoolDepth(partitions = this.listPartitions()): number {
+    let n = 0;
+    for (const p of partitions) n += partitionSpool(join(this.settings.instanceRoot, p)).depth();
+    return n;
+  }
+
+  /** Replay the spools of every partition, in order; stops at the first retryable failure. */
+  async flushSpools(partitions: string[]): Promise<{ sent: number; dropped: number; stopped?: string }> {
+    let sent = 0;
+    let dropped = 0;
+    if (this.reportWaitUntil > this.now().getTime()) return { sent, dropped, stopped: 'master asked to wait (429)' };
+    for (const partitionId of partitions) {
+      const dir = join(this.settings.instanceRoot, partitionId);
+      const spool = partitionSpool(dir);
+      if (spool.depth() === 0) continue;
+      const r = await spool.flush((item) => this.replay(dir, item));
+      sent += r.sent;
+      dropped += r.dropped;
+      if (r.stopped) return { sent, dropped, stopped: r.stopped };
+    }
+    return { sent, dropped };
+  }
+
+  private async replay(partitionDir: string, item: SpoolItem): Promise<SendOutcome> {
+    if (item.kind === 'report') {
+      const r = await this.deps.client.report(item.partitionId, item.body);
+      const c = classify(r);
+      if (c === 'ack') {
+        this.log.info(`spool: replayed report ${item.body.reportId} of ${item.partitionId}`);
+        return { outcome: 'ack' };
+      }
+      if (r.ok) return { outcome: 'ack' };
+      if (c === 'retry') {
+        if (r.status === 429) this.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
+        return { outcome: 'retry', reason: r.message };
+      }
+      this.log.warn(`spool: master rejected report ${item.body.reportId} of ${item.partitionId}; dropped: ${r.message}`);
+      return { outcome: 'drop', reason: r.message };
+    }
+    const r = await this.deps.client.bang(item.partitionId, item.body);
+    if (r.ok) {
+      this.log.info(`spool: replayed bang ${item.body.bangId} of ${item.partitionId}`);
+      return { outcome: 'ack' };
+    }
+    if (r.status === 429) {
+      this.noteBangQuota(partitionDir, item.partitionId, r.retryAfterSeconds, r.message);
+      return { outcome: 'drop', reason: r.message };
+    }
+    if (r.retryable) return { outcome: 'retry', reason: r.message };
+    this.log.warn(`spool: master rejected bang ${item.body.bangId} of ${item.partitionId}; dropped: ${r.message}`);
+    return { outcome: 'drop', reason: r.message };
+  }
+
+  private noteBangQuota(partitionDir: string, partitionId: string, retryAfterSeconds: number | undefined, message: string) {
+    const until = new Date(this.now().getTime() + (retryAfterSeconds ?? 3600) * 1000).toISOString();
+    const state = readPartitionState(partitionDir);
+    state.bangWaitUntil = until;
+    writePartitionState(partitionDir, state);
+    this.log.warn(`bang ${partitionId}: refused by the master's daily quota; no bang before ${until} (${message})`, {
+      partitionId,
+      bangWaitUntil: until,
+    });
+  }
+
+  /** Post a report now, or spool it (behind anything already spooled) when the master can't take it. */
+  private async deliverReport(partitionDir: string, partitionId: string, full: ReportBody): Promise<string> {
+    const body = fitReport(full);
+    const spool = partitionSpool(partitionDir);
+    const enqueue = () => spool.enqueue({ kind: 'report', partitionId, body, queuedAt: this.now().toISOString() });
+    if (spool.depth() > 0 || this.reportWaitUntil > this.now().getTime()) {
+      enqueue();
+      return 'spooled';
+    }
+    const r = await this.deps.client.report(partitionId, body);
+    if (r.ok) return 'sent';
+    if (r.retryable) {
+      if (r.status === 429) this.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
+      enqueue();
+      this.log.warn(`report ${partitionId}: master unavailable (${r.message}); spooled`);
+      return 'spooled';
+    }
+    this.log.error(`report ${partitionId}: rejected by the master: ${r.message}`);
+    return 'rejected';
+  }
+
+  private periodSeconds(partitionDir: string, partitionId: string): number {
+    const candidates = [this.frequencySeconds];
+    const file = readPeriodicityFile(partitionDir);
+    if (file) candidates.push(file);
+    const master = this.known.get(partitionId)?.periodicitySeconds;
+    if (typeof master === 'number' && master > 0) candidates.push(master);
+    return Math.min(...candidates);
+  }
+
+  private async instantiate(
+    partitionId: string,
+    partitionDir: string,
+    state: PartitionState,
+    reason: string,
+    flag: ReprocessRequest | undefined,
+  ): Promise<PartitionAction> {
+    const startedAt = this.now();
+    this.log.info(`${partitionId}: instantiating (${reason})`, { partitionId, event: 'instantiate', reason });
+    const inst = await runInstantiate({
+      partitionDir,
+      partitionId,
+      computerId: this.settings.computerId,
+      masterUrl: this.settings.masterUrl,
+      timeoutMs: this.settings.instantiateTimeoutMs,
+    });
+    let promises: ReportPromise[] = [];
+    let ok = inst.ok;
+    let error = inst.error;
+    if (inst.ok) {
+      try {
+        const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'test'));
+        promises = toReportPromises(res.results);
+        ok = res.ok;
+      } catch (err) {
+        ok = false;
+        error = `promise run failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    const finishedAt = this.now();
+    const durationMs = Math.max(0, finishedAt.getTime() - startedAt.getTime());
+    const body: ReportBody = {
+      reportId: randomUUID(),
+      kind: 'instantiation',
+      startedAt: startedAt.toISOString(),
+      durationMs,
+      ok,
+      promises,
+      ...(error ? { error: error.slice(-MAX_MESSAGE) } : {}),
+      ...(flag ? { reprocessedUpTo: flag.requestedAt } : {}),
+    };
+    const delivered = await this.deliverReport(partitionDir, partitionId, body);
+    const next: PartitionState = { ...readPartitionState(partitionDir) };
+    next.lastInstantiationAt = finishedAt.toISOString();
+    next.lastInstantiationOk = ok;
+    next.lastInstantiationDurationMs = durationMs;
+    next.lastReportedSignature = stateSignature(ok, promises, error);
+    if (flag) next.reprocessServedUpTo = flag.requestedAt;
+    if (ok) {
+      next.lastSuccessAt = finishedAt.toISOString();
+      next.failures = 0;
+      delete next.nextAttemptAt;
+      delete next.lastError;
+      delete next.bangWaitUntil;
+    } else {
+      next.failures = (state.lastInstantiationOk === false ? state.failures : 0) + 1;
+      next.nextAttemptAt = nextAttemptAt(finishedAt, next.failures, this.settings.backoff).toISOString();
+      next.lastError = error ?? stateSignature(ok, promises);
+    }
+    writePartitionState(partitionDir, next);
+    const failedNames = promises.filter((p) => p.failed).map((p) => p.title);
+    const what = ok
+      ? 'ok'
+      : `FAILED: ${error ? error.split('\n')[0] : `promises ${failedNames.join(', ')}`}; retry after ${next.nextAttemptAt}`;
+    this.log.info(
+      `${partitionId}: instantiation ${what} (${durationMs} ms, ${promises.length} promises, report ${delivered})`,
+      {
+        partitionId,
+        event: 'instantiated',
+        ok,
+        durationMs,
+        report: delivered,
+        failures: next.failures,
+        ...(next.nextAttemptAt ? { retryInMs: Date.parse(next.nextAttemptAt) - finishedAt.getTime() } : {}),
+      },
+    );
+    return {
+      partitionId,
+      action: 'instantiated',
+      ok,
+      reason,
+      durationMs,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  private promiseOptions(partitionId: string, partitionDir: string, mode: 'test' | 'anomaly'): RunOptions {
+    return {
+      partitionDir,
+      mode,
+      force: mode === 'test',
+      config: { partitionId, computerId: this.settings.computerId, masterUrl: this.settings.masterUrl },
+      ...(this.settings.promiseTimeoutSeconds ? { timeoutSeconds: this.settings.promiseTimeoutSeconds } : {}),
+    };
+  }
+
+  private async check(partitionId: string, partitionDir: string, state: PartitionState): Promise<PartitionAction> {
+    const startedAt = this.now();
+    const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'anomaly'));
+    const promises = toReportPromises(res.results);
+    const signature = stateSignature(res.ok, promises);
+    let reported = false;
+    if (signature !== state.lastReportedSignature) {
+      const body: ReportBody = {
+        reportId: randomUUID(),
+        kind: 'anomaly',
+        startedAt: startedAt.toISOString(),
+        durationMs: Math.max(0, res.durationMs),
+        ok: res.ok,
+        promises,
+      };
+      const delivered = await this.deliverReport(partitionDir, partitionId, body);
+      const next = readPartitionState(partitionDir);
+      next.lastReportedSignature = signature;
+      writePartitionState(partitionDir, next);
+      reported = true;
+      const failed = promises.filter((p) => p.failed).map((p) => p.title);
+      this.log.info(
+        `${partitionId}: state changed to ${res.ok ? 'ok' : `failing (${failed.join(', ')})`}; anomaly report ${delivered}`,
+        { partitionId, event: 'state-change', ok: res.ok, report: delivered },
+      );
+    }
+    let banged = false;
+    let note: string | undefined;
+    if (res.bang.due) {
+      const blocked = bangBlockedReason(readPartitionState(partitionDir), readLastBang(partitionDir), this.now());
+      const why = res.bang.message ?? `promise ${res.bang.promise ?? '?'} detected an anomaly`;
+      if (blocked) {
+        note = `no bang: ${blocked}`;
+        this.log.debug(`${partitionId}: anomaly (${why}); ${note}`, { partitionId });
+      } else {
+        const b = await sendBang({
+          client: this.deps.client,
+          partitionDir,
+          partitionId,
+          message: why,
+          source: 'promise',
+          now: this.now,
+        });
+        switch (b.outcome) {
+          case 'sent':
+            banged = true;
+            this.log.info(`${partitionId}: BANG (${why}); fanned out to ${b.fannedOutTo ?? '?'} partitions`, {
+              partitionId,
+              event: 'bang',
+              bangId: b.bangId,
+            });
+            break;
+          case 'spooled':
+            banged = true;
+            this.log.warn(`${partitionId}: BANG spooled (${b.reason})`, { partitionId, event: 'bang', bangId: b.bangId });
+            break;
+          case 'quota':
+            this.noteBangQuota(partitionDir, partitionId, b.retryAfterSeconds, b.message);
+            note = 'bang refused by quota';
+            break;
+          case 'rejected':
+            this.log.error(`${partitionId}: bang rejected by the master: ${b.message}`, { partitionId });
+            note = 'bang rejected';
+            break;
+        }
+      }
+    }
+    return { partitionId, action: 'checked', ok: res.ok, reported, banged, ...(note ? { note } : {}) };
+  }
+
+  private async processPartition(partitionId: string, flags: Map<string, ReprocessRequest>): Promise<PartitionAction> {
+    const partitionDir = join(this.settings.instanceRoot, partitionId);
+    try {
+      const state = readPartitionState(partitionDir);
+      const flag = flags.get(partitionId);
+      const reason = instantiationReason({
+        state,
+        now: this.now(),
+        periodSeconds: this.periodSeconds(partitionDir, partitionId),
+        ...(flag ? { flag } : {}),
+      });
+      if (reason) return await this.instantiate(partitionId, partitionDir, state, reason, flag);
+      if (state.lastInstantiationOk === false) {
+        return { partitionId, action: 'waiting', until: state.nextAttemptAt ?? '' };
+      }
+      return await this.check(partitionId, partitionDir, state);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.log.error(`${partitionId}: ${error}`, { partitionId });
+      return { partitionId, action: 'error', error };
+    }
+  }
+
+  /** One cycle. Never throws for master or partition failures. */
+  async cycle(): Promise<CycleSummary> {
+    const started = Date.now();
+    const cycle = ++this.cycleNo;
+    let onDisk = this.listPartitions();
+    const flushed = await this.flushSpools(onDisk);
+    if (flushed.sent || flushed.dropped) {
+      this.log.debug(`spool: ${flushed.sent} replayed, ${flushed.dropped} dropped`);
+    }
+    const hb = await this.deps.client.heartbeat();
+    const flags = new Map<string, ReprocessRequest>();
+    let heartbeatOk = false;
+    if (hb.ok) {
+      heartbeatOk = true;
+      const reply = normalizeHeartbeat(hb.body);
+      if (reply.instantiationFrequencySeconds) this.frequencySeconds = reply.instantiationFrequencySeconds;
+      this.known = new Map(reply.partitions.map((p) => [p.partitionId, p]));
+      for (const r of reply.reprocess) {
+        const prev = flags.get(r.partitionId);
+        if (!prev || Date.parse(r.requestedAt) > Date.parse(prev.requestedAt)) flags.set(r.partitionId, r);
+      }
+      const unknown = onDisk.filter((p) => !this.known.has(p));
+      for (const p of unknown) {
+        if (!this.warnedUnknown.has(p)) {
+          this.warnedUnknown.add(p);
+          this.log.warn(`${p}: not assigned to computer ${this.settings.computerId} at the master; skipped`);
+        }
+      }
+      const missing = [...this.known.keys()].filter((p) => !onDisk.includes(p));
+      if (missing.length) this.log.debug(`assigned by the master but not under the instance root: ${missing.join(', ')}`);
+      onDisk = onDisk.filter((p) => this.known.has(p));
+    } else {
+      this.log.warn(`heartbeat failed: ${hb.message} (working offline; reports are spooled)`);
+    }
+    // a long cycle (slow etc/instantiate) still heartbeats at least every interval (≤ 60 s);
+    // flags seen by these keep-alives come back in the next cycle's heartbeat
+    const keepAlive = setInterval(() => {
+      void this.deps.client.heartbeat().then((r) => {
+        if (!r.ok) this.log.debug(`keep-alive heartbeat failed: ${r.message}`);
+      });
+    }, this.settings.intervalMs);
+    keepAlive.unref();
+    let actions: PartitionAction[];
+    try {
+      actions = await mapLimit(onDisk, this.settings.concurrency, (p) => this.processPartition(p, flags));
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // the master may be back: send what this cycle spooled
+    if (heartbeatOk) await this.flushSpools(onDisk);
+    const spoolDepth = this.spoolDepth();
+    const summary: CycleSummary = {
+      cycle,
+      heartbeatOk,
+      partitions: actions,
+      spoolDepth,
+      banged: actions.some((a) => a.action === 'checked' && a.banged),
+      failed: actions.some((a) => a.action === 'error' || a.action === 'waiting' || ('ok' in a && !a.ok)),
+      durationMs: Date.now() - started,
+    };
+    const count = (f: (a: PartitionAction) => boolean) => actions.filter(f).length;
+    const inst = count((a) => a.action === 'instantiated');
+    const instFailed = count((a) => a.action === 'instantiated' && !a.ok);
+    const checked = count((a) => a.action === 'checked');
+    const anomalies = count((a) => a.action === 'checked' && !a.ok);
+    const bangs = count((a) => a.action === 'checked' && a.banged);
+    const waiting = count((a) => a.action === 'waiting');
+    this.log.info(
+      `cycle ${cycle}: heartbeat ${heartbeatOk ? 'ok' : 'FAILED'}; ${actions.length} partitions: ` +
+        `${inst} instantiated${instFailed ? ` (${instFailed} failed)` : ''}, ${checked} checked` +
+        `${anomalies ? ` (${anomalies} failing)` : ''}${waiting ? `, ${waiting} backing off` : ''}` +
+        `${bangs ? `, ${bangs} bang${bangs > 1 ? 's' : ''}` : ''}; spool depth ${spoolDepth}; ${summary.durationMs} ms`,
+      {
+        event: 'cycle',
+        cycle,
+        heartbeatOk,
+        partitions: actions.length,
+        instantiated: inst,
+        instantiationFailed: instFailed,
+        checked,
+        failing: anomalies,
+        backingOff: waiting,
+        bangs,
+        spoolDepth,
+        durationMs: summary.durationMs,
+      },
+    );
+    return summary;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Run cycles until stop(); with once, a single cycle. Returns the last summary. */
+  async run(opts: { once?: boolean } = {}): Promise<CycleSummary | undefined> {
+    let last: CycleSummary | undefined;
+    let followUps: { left: number; delayMs: number } | undefined;
+    while (!this.stopping) {
+      const t0 = Date.now();
+      last = await this.cycle();
+      if (opts.once || this.stopping) break;
+      // after a bang, heartbeat again soon (1×, 2×, 4× followUpMs) until the master's
+      // fan-out comes back as reprocess flags, instead of waiting a whole interval
+      const served = last.partitions.some((a) => a.action === 'instantiated' && a.reason.startsWith('master asked'));
+      if (last.banged) followUps = { left: 3, delayMs: this.settings.followUpMs };
+      else if (served) followUps = undefined;
+      let wait = Math.max(0, this.settings.intervalMs - (Date.now() - t0));
+      if (followUps && followUps.left > 0) {
+        wait = Math.min(wait, followUps.delayMs);
+        followUps = { left: followUps.left - 1, delayMs: followUps.delayMs * 2 };
+      }
+      await new Promise<void>((resolveSleep) => {
+        const timer = setTimeout(resolveSleep, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolveSleep();
+        };
+      });
+      this.wake = undefined;
+    }
+    return last;
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) return;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

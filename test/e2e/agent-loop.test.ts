@@ -1,0 +1,311 @@
+// The agent loop end to end: real `vigil master` and `vigil agent` processes (built CLI).
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  cleanup,
+  instantiationCount,
+  makePartition,
+  type Proc,
+  seedFleet,
+  spawnVigil,
+  startMaster,
+  tempDir,
+  VIGIL,
+  waitFor,
+} from '../helpers/agent-loop.ts';
+
+const procs: Proc[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL')));
+  cleanup(...dirs.splice(0));
+});
+beforeAll(() => {
+  if (!existsSync(VIGIL)) throw new Error(`${VIGIL} is missing: run npm run build first`);
+});
+
+const FAST = ['--interval', '0.5', '--backoff-base', '1', '--backoff-max', '4', '--http-timeout', '2'];
+
+function startAgent(args: { url: string; computerId: string; tokenFile: string; root: string; extra?: string[] }): Proc {
+  const p = spawnVigil([
+    'agent',
+    '--master',
+    args.url,
+    '--computer',
+    args.computerId,
+    '--token-file',
+    args.tokenFile,
+    '--instance-root',
+    args.root,
+    '--json',
+    ...FAST,
+    ...(args.extra ?? []),
+  ]);
+  procs.push(p);
+  return p;
+}
+
+type Part = { partitionId: string; colour: string; colourReason: string; lastReport: { ok: boolean; kind: string; error: string | null } | null };
+async function partitions(url: string, tree: string): Promise<Part[]> {
+  const r = await api<{ partitions: Part[] }>(url, 'GET', `/v1/partitions?instanceTreeId=${tree}`);
+  return r.body.partitions;
+}
+type BangRow = { bangId: string; source: string; createdAt: string; fanOut: string };
+async function bangs(url: string, partitionId?: string): Promise<BangRow[]> {
+  const r = await api<{ bangs: BangRow[] }>(
+    url,
+    'GET',
+    `/v1/bangs${partitionId ? `?partitionId=${partitionId}` : ''}`,
+  );
+  return r.body.bangs;
+}
+/** alive and not a zombie (orphans may wait for a reaper in containers) */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+function jsonLines(p: Proc): Record<string, any>[] {
+  return p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+describe('vigil agent against vigil master', () => {
+  it('a tree of three comes up green; a failing anomaly → one bang → the whole tree re-instantiated', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    const master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const ids = ['t1-a', 't1-b', 't1-c'];
+    const { tokenFile } = await seedFleet(master.url, { dir, computerId: 'c1', treeId: 't1', partitions: ids });
+    const pdirs = ids.map((id) => makePartition(root, id, id === 't1-b' ? { failAnomalyWhen: 'down', repair: true } : {}));
+    const agent = startAgent({ url: master.url, computerId: 'c1', tokenFile, root });
+
+    await waitFor('three green partitions', async () => {
+      const ps = await partitions(master.url, 't1');
+      return ps.length === 3 && ps.every((p) => p.colour === 'green');
+    });
+    expect(pdirs.map(instantiationCount)).toEqual([1, 1, 1]);
+
+    // the service of t1-b goes down: its anomaly check fails
+    const t0 = Date.now();
+    writeFileSync(join(pdirs[1]!, 'var', 'down'), 'x');
+    const sawRed = waitFor('t1-b red', async () => {
+      const p = (await partitions(master.url, 't1')).find((x) => x.partitionId === 't1-b');
+      return p?.colour === 'red' ? p : undefined;
+    }, 20_000, 25);
+    await waitFor('every partition re-instantiated', () => pdirs.every((d) => instantiationCount(d) >= 2), 20_000, 20);
+    const reinstantiatedMs = Date.now() - t0;
+    const red = await sawRed;
+    expect(red.colourReason).toMatch(/health|bang|failed/i);
+    const b = await bangs(master.url, 't1-b');
+    expect(b).toHaveLength(1);
+    expect(b[0]!.source).toBe('promise');
+    // the repaired tree turns green again, with no second bang
+    await waitFor('green again', async () => (await partitions(master.url, 't1')).every((p) => p.colour === 'green'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await bangs(master.url, 't1-b')).toHaveLength(1);
+    expect(pdirs.map(instantiationCount)).toEqual([2, 2, 2]);
+    const cycles = jsonLines(agent).filter((l) => l.event === 'cycle');
+    expect(cycles.length).toBeGreaterThan(2);
+    expect(cycles.at(-1)).toMatchObject({ heartbeatOk: true, spoolDepth: 0 });
+    process.stdout.write(`[agent-loop] failing anomaly → every partition of the tree re-instantiated: ${reinstantiatedMs} ms\n`);
+  });
+
+  it('master killed mid-cycle and restarted (also with the agent restarted): reports and bangs arrive exactly once', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    let master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const { tokenFile } = await seedFleet(master.url, { dir, computerId: 'c2', treeId: 't2', partitions: ['t2-a', 't2-b'] });
+    const a = makePartition(root, 't2-a', { failAnomalyWhen: 'down' });
+    const b = makePartition(root, 't2-b', { instantiateSleep: 0.3 });
+    writeFileSync(join(b, 'periodicity'), '1'); // t2-b is re-instantiated every second: reports keep coming
+    let agent = startAgent({ url: master.url, computerId: 'c2', tokenFile, root });
+    await waitFor('green', async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green'));
+
+    const spooled = (pdir: string) => {
+      const sdir = join(pdir, '.vigil', 'agent', 'spool');
+      return existsSync(sdir)
+        ? readdirSync(sdir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')) as { kind: string; body: { reportId?: string; bangId?: string } })
+        : [];
+    };
+    const allIds = new Set<string>();
+    for (const phase of ['master restart', 'master and agent restart']) {
+      // kill the master while t2-b is instantiating
+      await waitFor('an instantiation in progress', () => {
+        const lines = jsonLines(agent);
+        const last = lines.filter((l) => l.partitionId === 't2-b' && (l.event === 'instantiate' || l.event === 'instantiated')).at(-1);
+        return last?.event === 'instantiate';
+      }, 10_000, 10);
+      await master.stop('SIGKILL');
+      writeFileSync(join(a, 'var', 'down'), 'x'); // an anomaly (report + bang) while the master is down
+      await waitFor(`${phase}: spooled reports and a bang`, () => {
+        const items = [...spooled(a), ...spooled(b)];
+        return items.some((i) => i.kind === 'bang') && items.filter((i) => i.kind === 'report').length >= 3 ? items : undefined;
+      }, 20_000);
+      if (phase === 'master and agent restart') {
+        await agent.stop('SIGKILL');
+      }
+      const items = [...spooled(a), ...spooled(b)];
+      for (const i of items) allIds.add(i.body.reportId ?? i.body.bangId!);
+      master = await startMaster({ dataDir: master.dataDir, port: master.port });
+      procs.push(master);
+      if (phase === 'master and agent restart') agent = startAgent({ url: master.url, computerId: 'c2', tokenFile, root });
+      await waitFor(`${phase}: spool drained`, () => spooled(a).length === 0 && spooled(b).length === 0, 20_000);
+      // every spooled item arrived, once
+      const bangIds = (await bangs(master.url, 't2-a')).map((x) => x.bangId);
+      for (const i of items.filter((x) => x.kind === 'bang')) {
+        expect(bangIds.filter((id) => id === i.body.bangId)).toHaveLength(1);
+      }
+      for (const [pid, pdir] of [
+        ['t2-a', a],
+        ['t2-b', b],
+      ] as const) {
+        const prom = await api<{ reports: { reportId: string }[] }>(master.url, 'GET', `/v1/partitions/${pid}/promises`);
+        const seen = prom.body.reports.map((r) => r.reportId);
+        for (const i of items.filter((x) => x.kind === 'report' && (x as any).partitionId === pid)) {
+          expect(seen.filter((id) => id === i.body.reportId)).toHaveLength(1);
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(existsSync(pdir)).toBe(true);
+      }
+      // stop the anomaly before the next phase; the bang led to a re-instantiation
+      rmSync(join(a, 'var', 'down'), { force: true });
+      await waitFor('green again', async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green'), 20_000);
+    }
+    expect(allIds.size).toBeGreaterThan(6);
+    expect(await bangs(master.url, 't2-a')).toHaveLength(2);
+  });
+
+  it('a hanging etc/instantiate is killed at its timeout and reported; back-off grows and resets', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    const master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const { tokenFile } = await seedFleet(master.url, { dir, computerId: 'c3', treeId: 't3', partitions: ['t3-a'] });
+    const p = makePartition(root, 't3-a');
+    const hang = `#!/bin/sh\necho "$(date +%s.%N)" >> instantiations\nsleep 60 &\necho $! > sleeper.pid\nwait\n`;
+    writeFileSync(join(p, 'etc', 'instantiate'), hang);
+    const agent = startAgent({ url: master.url, computerId: 'c3', tokenFile, root, extra: ['--instantiate-timeout', '0.3'] });
+    const failures = () =>
+      jsonLines(agent).filter((l) => l.event === 'instantiated' && l.partitionId === 't3-a' && l.ok === false);
+    await waitFor('three failed instantiations', () => failures().length >= 3, 20_000).catch((e) => {
+      throw new Error(`${e}\n${agent.output()}`);
+    });
+    const f = failures();
+    expect(f.map((l) => l.failures).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(f.map((l) => l.retryInMs).slice(0, 3)).toEqual([1000, 2000, 4000]);
+    // the hanging child was killed with its group
+    const sleeper = Number(readFileSync(join(p, 'sleeper.pid'), 'utf8'));
+    expect(isAlive(sleeper)).toBe(false);
+    const part = (await partitions(master.url, 't3'))[0]!;
+    expect(part.colour).toBe('red');
+    expect(part.lastReport?.ok).toBe(false);
+    expect(part.lastReport?.error).toMatch(/timed out after 0.3 s/);
+    // attempts are spaced by the back-off, not every cycle (0.5 s)
+    const starts = readFileSync(join(p, 'instantiations'), 'utf8').trim().split('\n').map(Number);
+    expect(starts[2]! - starts[1]!).toBeGreaterThan(1.9);
+    // fixed: the next attempt succeeds and the back-off resets
+    writeFileSync(join(p, 'etc', 'instantiate'), '#!/bin/sh\necho ok\n');
+    await waitFor('success', () => jsonLines(agent).some((l) => l.event === 'instantiated' && l.ok === true), 15_000);
+    const state = JSON.parse(readFileSync(join(p, '.vigil', 'agent', 'state.json'), 'utf8'));
+    expect(state.failures).toBe(0);
+    await waitFor('green', async () => (await partitions(master.url, 't3'))[0]!.colour === 'green');
+    // broken again: the first retry waits the base delay again
+    writeFileSync(join(p, 'etc', 'instantiate'), '#!/bin/sh\nexit 3\n');
+    appendFileSync(join(p, 'periodicity'), '1');
+    await waitFor('failure after reset', () => failures().length >= 4, 15_000);
+    expect(failures().at(-1)).toMatchObject({ failures: 1, retryInMs: 1000 });
+  });
+
+  it('quota: a partition that keeps failing stops banging at the quota and handles the 429 without spinning', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    const master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const { tokenFile } = await seedFleet(master.url, {
+      dir,
+      computerId: 'c4',
+      treeId: 't4',
+      partitions: ['t4-a', 't4-b'],
+      srId: 'sr-quota',
+      bangQuotaPerDay: 2,
+    });
+    const a = makePartition(root, 't4-a', { failAnomalyWhen: 'down', testless: true });
+    makePartition(root, 't4-b');
+    writeFileSync(join(a, 'var', 'down'), 'x');
+    const agent = startAgent({ url: master.url, computerId: 'c4', tokenFile, root });
+    await waitFor('quota reached', () => /daily quota/.test(agent.output()), 30_000);
+    const cyclesAtQuota = jsonLines(agent).filter((l) => l.event === 'cycle').length;
+    await new Promise((r) => setTimeout(r, 3000));
+    const lines = jsonLines(agent);
+    // the agent keeps its pace (0.5 s) and tries no other bang
+    const cycles = lines.filter((l) => l.event === 'cycle').length - cyclesAtQuota;
+    expect(cycles).toBeGreaterThanOrEqual(3);
+    expect(cycles).toBeLessThanOrEqual(8);
+    expect(lines.filter((l) => /daily quota/.test(l.msg))).toHaveLength(1);
+    expect(lines.filter((l) => l.event === 'bang')).toHaveLength(2);
+    // at the master: two bangs fanned out, one refused (recorded as rejected), nothing more
+    const all = await bangs(master.url, 't4-a');
+    expect(all.filter((b) => b.fanOut !== 'rejected')).toHaveLength(2);
+    expect(all.filter((b) => b.fanOut === 'rejected')).toHaveLength(1);
+    const state = JSON.parse(readFileSync(join(a, '.vigil', 'agent', 'state.json'), 'utf8'));
+    const nextUtcDay = new Date();
+    nextUtcDay.setUTCHours(24, 0, 0, 0);
+    expect(Math.abs(Date.parse(state.bangWaitUntil) - nextUtcDay.getTime())).toBeLessThan(5000);
+    expect((await partitions(master.url, 't4')).find((p) => p.partitionId === 't4-a')?.colour).toBe('red');
+
+    // --config (paths relative to the file) and --once: one cycle, exit 1 as t4-a is failing
+    await agent.stop();
+    writeFileSync(
+      join(dir, 'agent.json'),
+      JSON.stringify({ master: master.url, computer: 'c4', tokenFile: 'c4.token', 'instance-root': 'root', interval: 30 }),
+    );
+    const once = spawnVigil(['agent', '--config', join(dir, 'agent.json'), '--once']);
+    procs.push(once);
+    expect(await once.exited).toBe(1);
+    expect(once.output()).toMatch(/cycle 1: heartbeat ok; 2 partitions: 0 instantiated, 2 checked \(1 failing\); spool depth 0/);
+    // quota still respected by a new agent process: no bang attempt
+    expect(once.output()).not.toMatch(/BANG|daily quota/);
+  });
+
+  it('refuses a token file readable by others, and bad usage', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const tf = join(dir, 'token');
+    writeFileSync(tf, 'secret\n', { mode: 0o644 });
+    const p = spawnVigil(['agent', '--master', 'http://127.0.0.1:1', '--computer', 'c', '--token-file', tf, '--instance-root', dir, '--once']);
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain(`token file ${tf}`);
+    expect(p.output()).toContain(`chmod 600 ${tf}`);
+    const q = spawnVigil(['agent', '--master', 'http://x', '--computer', 'c', '--token-file', tf, '--instance-root', dir, '--interval', '120']);
+    expect(await q.exited).toBe(2);
+    expect(q.output()).toMatch(/--interval must be at most 60/);
+    const r = spawnVigil(['agent', '--computer', 'c']);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toMatch(/missing --master, --token-file, --instance-root/);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ master: 'http://x', colour: 'blue' }));
+    const s = spawnVigil(['agent', '--config', join(dir, 'bad.json')]);
+    expect(await s.exited).toBe(2);
+    expect(s.output()).toMatch(/unknown key 'colour'/);
+  });
+});
