@@ -1,0 +1,163 @@
+// How long the dashboard's fleet page takes with 1,000 partitions (issue 6).
+//   npx tsx bench/dashboard.bench.ts [--partitions 1000] [--rounds 20] [--append]
+// Runs the embedded local master (same app as Lambda, dynalite store) with 20 computers
+// and 1,000 partitions in 50 instance trees, 10% of them failing, logs in and measures:
+//  - end to end: GET / over HTTP with the session cookie (API reads on dynalite + render),
+//  - render only: the same page with the API answers served from memory.
+// --append adds the figures to docs/benchmarks.md.
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDashboard } from '../functions/dashboard/index.tsx';
+import { startLocalMaster } from '../functions/local/master.ts';
+
+const { values } = parseArgs({
+  options: {
+    partitions: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '20' },
+    append: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.partitions);
+const ROUNDS = Number(values.rounds);
+const COMPUTERS = 20;
+const TREES = 50;
+const TOKEN = 'bench-admin-token';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
+
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-dashboard-'));
+const master = await startLocalMaster({ port: 0, dataDir, adminToken: TOKEN, log: () => {} });
+try {
+  const call = async (method: string, path: string, body: unknown, token = TOKEN) => {
+    const res = await fetch(`${master.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const t0 = performance.now();
+  await call('PUT', '/v1/software-releases/bench-sr', { url: 'https://example.invalid/bench' });
+  const tokens: string[] = [];
+  for (let c = 0; c < COMPUTERS; c++) tokens.push((await call('PUT', `/v1/computers/bench-c${c}`, {})).token);
+  const ids = Array.from({ length: N }, (_, i) => i);
+  await pool(ids, 16, async (i) => {
+    const c = i % COMPUTERS;
+    await call('PUT', `/v1/partitions/bench-p${i}`, {
+      computerId: `bench-c${c}`,
+      instanceTreeId: `bench-t${i % TREES}`,
+      softwareReleaseId: 'bench-sr',
+    });
+    const failing = i % 10 === 0;
+    const now = new Date().toISOString();
+    await call(
+      'POST',
+      `/v1/partitions/bench-p${i}/reports`,
+      {
+        reportId: `bench-r${i}`,
+        kind: 'instantiation',
+        startedAt: now,
+        durationMs: 1200,
+        ok: !failing,
+        promises: [
+          { name: 'check-port.json', title: 'check-port', kind: 'test', failed: failing, message: failing ? 'refused' : 'ok', date: now, executionTimeMs: 12 },
+        ],
+      },
+      tokens[c]!,
+    );
+  });
+  for (let c = 0; c < COMPUTERS; c++) await call('POST', `/v1/computers/bench-c${c}/heartbeat`, { agentVersion: 'bench' }, tokens[c]!);
+  const seedMs = performance.now() - t0;
+
+  // log in
+  const login = await fetch(`${master.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: TOKEN }).toString(),
+  });
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  if (login.status !== 303 || !cookie) throw new Error(`login failed: ${login.status} (is the dashboard mounted?)`);
+
+  // end to end over HTTP
+  const e2e: number[] = [];
+  let bytes = 0;
+  for (let r = 0; r < ROUNDS + 2; r++) {
+    const s = performance.now();
+    const res = await fetch(`${master.url}/`, { headers: { cookie } });
+    const html = await res.text();
+    const ms = performance.now() - s;
+    if (res.status !== 200 || !html.includes('bench-c19')) throw new Error(`fleet page: ${res.status}`);
+    bytes = html.length;
+    if (r >= 2) e2e.push(ms); // 2 warm-up rounds
+  }
+
+  // the instance trees page lists every partition (1,000 rows)
+  const trees: number[] = [];
+  let treeBytes = 0;
+  for (let r = 0; r < ROUNDS + 2; r++) {
+    const s = performance.now();
+    const res = await fetch(`${master.url}/trees`, { headers: { cookie } });
+    const html = await res.text();
+    if (res.status !== 200) throw new Error(`trees page: ${res.status}`);
+    treeBytes = html.length;
+    if (r >= 2) trees.push(performance.now() - s);
+  }
+
+  // render only: API answers captured once, served from memory
+  const cache = new Map<string, string>();
+  for (const path of ['/v1/computers', '/v1/partitions']) {
+    cache.set(path, await (await fetch(`${master.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
+  }
+  const dash = createDashboard({
+    adminToken: () => TOKEN,
+    now: () => new Date(),
+    api: (path) => new Response(cache.get(path) ?? '{}', { headers: { 'content-type': 'application/json' } }),
+  });
+  const render: number[] = [];
+  for (let r = 0; r < ROUNDS + 2; r++) {
+    const s = performance.now();
+    const res = await dash.request('/', { headers: { cookie } });
+    await res.text();
+    if (r >= 2) render.push(performance.now() - s);
+  }
+
+  const line = `dashboard fleet page, ${N} partitions / ${COMPUTERS} computers / ${TREES} trees (${N / 10} failing), ${ROUNDS} rounds: end to end (HTTP, dynalite) median ${median(e2e).toFixed(0)} ms, p95 ${p95(e2e).toFixed(0)} ms; render only median ${median(render).toFixed(1)} ms, p95 ${p95(render).toFixed(1)} ms; page ${(bytes / 1024).toFixed(0)} KiB; /trees (all ${N} rows) median ${median(trees).toFixed(0)} ms, ${(treeBytes / 1024).toFixed(0)} KiB; seeding ${(seedMs / 1000).toFixed(1)} s`;
+  console.log(line);
+  if (values.append) {
+    const file = join(import.meta.dirname ?? '.', '..', 'docs', 'benchmarks.md');
+    const header = existsSync(file) ? '' : '# Benchmarks\n';
+    appendFileSync(
+      file,
+      `${header}\n## Dashboard: fleet page with ${N} partitions\n\n` +
+        `\`npx tsx bench/dashboard.bench.ts --append\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
+        `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}).\n\n` +
+        `| measure | median | p95 |\n|---|---|---|\n` +
+        `| GET / end to end (HTTP → dashboard → /v1 API in-process → dynalite) | ${median(e2e).toFixed(0)} ms | ${p95(e2e).toFixed(0)} ms |\n` +
+        `| render only (API answers from memory) | ${median(render).toFixed(1)} ms | ${p95(render).toFixed(1)} ms |\n` +
+        `| GET /trees end to end (every partition listed, ${(treeBytes / 1024).toFixed(0)} KiB) | ${median(trees).toFixed(0)} ms | ${p95(trees).toFixed(0)} ms |\n\n` +
+        `Page size ${(bytes / 1024).toFixed(0)} KiB (${COMPUTERS} computers, ${N} partitions in ${TREES} trees, ${N / 10} failing listed).\n`,
+    );
+  }
+} finally {
+  await master.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,235 @@
+// The monitor interface: server-rendered pages (hono/jsx) over the master's own JSON API.
+//
+//   createDashboard({ adminToken, now, api }) → Hono sub-app, mounted at '/' by createApp.
+//
+// Pages read data only through `api(path, init)` (in-process `app.request`) with the admin
+// token, so the dashboard never touches the store. Login: POST the admin token (compared
+// in constant time) → HttpOnly, SameSite=Strict cookie holding a signed expiry (see
+// session.ts). Every page but /login and /assets redirects to /login without a valid
+// cookie. No `use('*')` middleware is registered, so mounting at '/' never affects /v1.
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Child } from 'hono/jsx';
+import { CLIENT_JS } from './client.ts';
+import { ApiError, type ApiFn, DashboardData, toInstantiation, toPartition, withQuota } from './data.ts';
+import { ErrorPage, LoginPage } from './layout.tsx';
+import {
+  BangsPage,
+  ComputerPage,
+  CrimesPage,
+  FleetPage,
+  PartitionPage,
+  TreePage,
+  TreesPage,
+} from './pages.tsx';
+import { constantTimeEqual, SESSION_COOKIE, SESSION_TTL_SECONDS, signSession, verifySession } from './session.ts';
+import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
+
+export interface DashboardOptions {
+  /** The admin token (a getter: on Lambda it comes from Secrets Manager and may rotate). */
+  adminToken: () => string | Promise<string>;
+  /** The master's clock. */
+  now: () => Date;
+  /** Calls the master's JSON API, e.g. `(path, init) => app.request(path, init)`. */
+  api: ApiFn;
+  /** Session lifetime, default 12 h. */
+  sessionTtlSeconds?: number;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+function isHttps(c: Context): boolean {
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  if (proto) return proto === 'https';
+  return new URL(c.req.url).protocol === 'https:';
+}
+
+/** Only local absolute paths are accepted as a post-login destination (no open redirect). */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && !value.startsWith('/login')
+    ? value
+    : '/';
+}
+
+async function html(_c: Context, page: Child, status = 200): Promise<Response> {
+  const body = `<!doctype html>${await page}`;
+  return new Response(body, {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS },
+  });
+}
+
+export function createDashboard(opts: DashboardOptions): Hono {
+  const app = new Hono();
+  const ttl = opts.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
+
+  const token = async (): Promise<string> => (await opts.adminToken()) ?? '';
+
+  async function loggedIn(c: Context): Promise<boolean> {
+    return verifySession(await token(), getCookie(c, SESSION_COOKIE), opts.now());
+  }
+
+  type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child> | Child;
+
+  /** A page behind the login: redirect when there is no valid session, API errors → error page. */
+  const page =
+    (render: Render) =>
+    async (c: Context): Promise<Response> => {
+      const adminToken = await token();
+      const now = opts.now();
+      if (!verifySession(adminToken, getCookie(c, SESSION_COOKIE), now)) {
+        const next = new URL(c.req.url).pathname;
+        return c.redirect(`/login${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`, 303);
+      }
+      try {
+        return await html(c, await render(new DashboardData(opts.api, adminToken), now, c));
+      } catch (err) {
+        if (err instanceof ApiError) {
+          // the API's own 4xx (bad id, unknown id) is the user's; anything else is a bad gateway
+          const status = err.status === 404 || err.status === 400 ? err.status : 502;
+          return html(c, <ErrorPage now={now} status={status} message={err.message} />, status);
+        }
+        throw err;
+      }
+    };
+
+  app.get('/assets/dashboard.css', (c) =>
+    c.body(DASHBOARD_CSS, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=300',
+      'x-content-type-options': 'nosniff',
+    }),
+  );
+  app.get('/assets/dashboard.js', (c) =>
+    c.body(CLIENT_JS, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=300',
+      'x-content-type-options': 'nosniff',
+    }),
+  );
+
+  app.get('/assets/favicon.svg', (c) =>
+    c.body(FAVICON_SVG, 200, {
+      'content-type': 'image/svg+xml',
+      'cache-control': 'public, max-age=86400',
+      'x-content-type-options': 'nosniff',
+    }),
+  );
+
+  app.get('/login', async (c) => {
+    if (await loggedIn(c)) return c.redirect(safeNext(c.req.query('next')), 303);
+    return html(c, <LoginPage next={safeNext(c.req.query('next'))} />);
+  });
+
+  app.post('/login', async (c) => {
+    let form: Record<string, unknown> = {};
+    try {
+      form = (await c.req.parseBody()) as Record<string, unknown>;
+    } catch {
+      form = {};
+    }
+    const next = safeNext(form['next']);
+    const given = typeof form['token'] === 'string' ? form['token'].trim() : '';
+    const adminToken = await token();
+    if (!adminToken || !given || !constantTimeEqual(given, adminToken)) {
+      return html(c, <LoginPage next={next} error="Wrong admin token." />, 401);
+    }
+    setCookie(c, SESSION_COOKIE, signSession(adminToken, opts.now(), ttl), {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c),
+      maxAge: ttl,
+    });
+    return c.redirect(next, 303);
+  });
+
+  const logout = (c: Context): Response => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
+    return c.redirect('/login', 303);
+  };
+  app.post('/logout', logout);
+  app.get('/logout', logout);
+
+  app.get(
+    '/',
+    page(async (data, now) => {
+      const [computers, partitions] = await Promise.all([data.computers(), data.partitions()]);
+      return <FleetPage now={now} computers={computers} partitions={partitions} />;
+    }),
+  );
+
+  app.get(
+    '/computers/:id',
+    page(async (data, now, c) => {
+      const id = c.req.param('id') ?? '';
+      const [computer, partitions] = await Promise.all([data.computer(id), data.partitions()]);
+      return <ComputerPage now={now} computer={computer} partitions={partitions} />;
+    }),
+  );
+
+  app.get(
+    '/trees',
+    page(async (data, now) => {
+      const [computers, partitions] = await Promise.all([data.computers(), data.partitions()]);
+      return <TreesPage now={now} computers={computers} partitions={partitions} />;
+    }),
+  );
+
+  app.get(
+    '/trees/:id',
+    page(async (data, now, c) => {
+      const id = c.req.param('id') ?? '';
+      const [partitions, bangs] = await Promise.all([data.tree(id), data.bangs()]);
+      return <TreePage now={now} treeId={id} partitions={partitions} bangs={bangs} />;
+    }),
+  );
+
+  app.get(
+    '/partitions/:id',
+    page(async (data, now, c) => {
+      const id = c.req.param('id') ?? '';
+      const [raw, promisesJson, bangs, releases] = await Promise.all([
+        data.rawPartition(id),
+        data.promises(id),
+        data.bangs(id),
+        data.softwareReleases(),
+      ]);
+      const promises =
+        promisesJson.instantiations.length === 0 && raw.lastReport
+          ? { ...promisesJson, instantiations: [toInstantiation(raw.lastReport)] }
+          : promisesJson;
+      const [partition] = withQuota([toPartition(raw)], bangs, releases, now);
+      return <PartitionPage now={now} partition={partition!} promises={promises} bangs={bangs} />;
+    }),
+  );
+
+  app.get(
+    '/bangs',
+    page(async (data, now) => {
+      const [bangs, partitions, releases] = await Promise.all([
+        data.bangs(),
+        data.partitions(),
+        data.softwareReleases(),
+      ]);
+      return <BangsPage now={now} bangs={bangs} partitions={withQuota(partitions, bangs, releases, now)} />;
+    }),
+  );
+
+  app.get(
+    '/crimes',
+    page(async (data, now) => {
+      const partitions = await data.partitions();
+      return <CrimesPage now={now} partitions={partitions} />;
+    }),
+  );
+
+  return app;
+}

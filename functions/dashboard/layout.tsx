@@ -1,0 +1,157 @@
+// Page frame shared by every dashboard view, and small shared components.
+import type { Child } from 'hono/jsx';
+import { COLOUR_LABEL, type Colour, type ColourCounts, formatTime, timeAgo } from './view-model.ts';
+
+export const REFRESH_SECONDS = 30;
+
+export type Section = 'fleet' | 'trees' | 'bangs' | 'crimes' | 'none';
+
+export interface SummaryData {
+  computers: ColourCounts;
+  partitions: ColourCounts;
+}
+
+const NAV: [Section, string, string][] = [
+  ['fleet', '/', 'Fleet'],
+  ['trees', '/trees', 'Instance trees'],
+  ['bangs', '/bangs', 'Bangs'],
+  ['crimes', '/crimes', 'Crimes'],
+];
+
+export function Layout(props: {
+  title: string;
+  section: Section;
+  now: Date;
+  summary?: SummaryData;
+  children?: Child;
+}) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · vigil`}</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+        <script src="/assets/dashboard.js" defer />
+        <noscript>
+          <meta http-equiv="refresh" content={String(REFRESH_SECONDS)} />
+        </noscript>
+      </head>
+      <body data-refresh={String(REFRESH_SECONDS)}>
+        <header class="top">
+          <a class="brand" href="/">
+            vigil
+          </a>
+          <nav aria-label="Sections">
+            {NAV.map(([id, href, text]) => (
+              <a href={href} aria-current={props.section === id ? 'page' : undefined}>
+                {text}
+              </a>
+            ))}
+          </nav>
+          <form method="post" action="/logout">
+            <button type="submit">Log out</button>
+          </form>
+        </header>
+        <section id="summary" aria-label="Summary">
+          {props.summary ? <Summary summary={props.summary} /> : ''}
+        </section>
+        <main id="main">{props.children}</main>
+        <footer>
+          <span id="updated">
+            Updated <time datetime={props.now.toISOString()}>{formatTime(props.now)}</time> (master clock)
+          </span>{' '}
+          · refreshes every {REFRESH_SECONDS} s <button id="refresh-now" type="button">Refresh now</button>{' '}
+          <span id="refresh-status" aria-live="polite" />
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+function Summary(props: { summary: SummaryData }) {
+  const { computers, partitions } = props.summary;
+  return (
+    <>
+      <CountBox colour="green" label="computers OK" n={computers.green} id="computers-green" />
+      <CountBox colour="orange" label="computers late" n={computers.orange} id="computers-orange" />
+      <CountBox colour="red" label="computers lost" n={computers.red} id="computers-red" />
+      <CountBox colour="green" label="partitions OK" n={partitions.green} id="partitions-green" />
+      <CountBox colour="red" label="partitions failing" n={partitions.red} id="partitions-red" />
+    </>
+  );
+}
+
+function CountBox(props: { colour: Colour; label: string; n: number; id: string }) {
+  return (
+    <div class="count" data-count={props.id}>
+      <span class={`dot ${props.colour}`} />
+      <b>{props.n}</b> {props.label}
+    </div>
+  );
+}
+
+/** A colour is always shown with its text label, never alone. */
+export function Badge(props: { colour: Colour; title?: string }) {
+  return (
+    <span class={`badge ${props.colour}`} data-colour={props.colour} title={props.title || undefined}>
+      {COLOUR_LABEL[props.colour]}
+    </span>
+  );
+}
+
+export function Ago(props: { at: string | undefined; now: Date }) {
+  if (!props.at) return <span class="empty">never</span>;
+  return (
+    <time datetime={props.at} title={formatTime(props.at)}>
+      {timeAgo(props.at, props.now)}
+    </time>
+  );
+}
+
+export function LoginPage(props: { error?: string; next: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Log in · vigil</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body>
+        <main class="login card">
+          <h1>vigil — log in</h1>
+          <form method="post" action="/login">
+            <input type="hidden" name="next" value={props.next} />
+            <label for="token">Admin token</label>
+            <input id="token" name="token" type="password" autocomplete="off" required autofocus />
+            {props.error ? (
+              <p class="error" role="alert">
+                {props.error}
+              </p>
+            ) : (
+              ''
+            )}
+            <button type="submit">Log in</button>
+          </form>
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function ErrorPage(props: { now: Date; status: number; message: string }) {
+  return (
+    <Layout title={props.status === 404 ? 'Not found' : 'Error'} section="none" now={props.now}>
+      <h1>{props.status === 404 ? 'Not found' : props.status === 400 ? 'Bad request' : 'The master API failed'}</h1>
+      <p class="error" role="alert">
+        {props.message}
+      </p>
+      <p>
+        <a href="/">Back to the fleet</a>
+      </p>
+    </Layout>
+  );
+}

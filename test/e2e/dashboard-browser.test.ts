@@ -1,0 +1,247 @@
+// The dashboard in a real headless Chromium (Debian package `chromium`, driven by
+// playwright-core) against a real `node dist/vigil.mjs master --demo`: login, fleet, a red
+// partition's history chart, a bang seen in the bang log and as pending reprocess after
+// the 30 s auto-refresh (clock fast-forwarded in the page), logout, and no data without
+// the cookie.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium, type RunningMaster, startDemoMaster, until } from '../helpers/dashboard.ts';
+
+let master: RunningMaster;
+let browser: Browser;
+let computerToken = '';
+
+const SR = 'e2e-sr';
+const COMPUTER = 'e2e-computer';
+const TREE = 'e2e-tree';
+const RED = 'e2e-red';
+const GREEN = 'e2e-green';
+const REPORTS = 5;
+
+async function computerCall(method: string, path: string, body: unknown) {
+  const res = await fetch(`${master.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${computerToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+function report(i: number, failing: boolean) {
+  const started = new Date(Date.now() - (REPORTS - i) * 120_000);
+  return {
+    reportId: `e2e-report-${i}`,
+    kind: i === 0 ? 'instantiation' : 'anomaly',
+    startedAt: started.toISOString(),
+    durationMs: 100 + i,
+    ok: !failing,
+    promises: [
+      {
+        name: 'check-e2e-port.json',
+        title: 'check-e2e-port',
+        kind: 'anomaly',
+        failed: failing,
+        message: failing ? `connection refused (${i})` : 'port 8080 is listening',
+        date: new Date(started.getTime() + 50).toISOString(),
+        executionTimeMs: 10 * (i + 1),
+      },
+      {
+        name: 'check-e2e-disk.json',
+        title: 'check-e2e-disk',
+        kind: 'anomaly',
+        failed: false,
+        message: 'free disk 40%',
+        date: new Date(started.getTime() + 60).toISOString(),
+        executionTimeMs: 3,
+      },
+    ],
+  };
+}
+
+async function login(context: BrowserContext, token: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${master.url}/`);
+  expect(new URL(page.url()).pathname).toBe('/login');
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForLoadState('domcontentloaded');
+  return page;
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  master = await startDemoMaster();
+  // A deterministic tree next to the demo fleet: one red partition with a known history.
+  expect((await master.admin('PUT', `/v1/software-releases/${SR}`, { url: 'https://example.invalid/e2e' })).status).toBeLessThan(300);
+  const created = await master.admin('PUT', `/v1/computers/${COMPUTER}`, {});
+  expect(created.status).toBe(201);
+  computerToken = created.json.token;
+  for (const id of [RED, GREEN]) {
+    const put = await master.admin('PUT', `/v1/partitions/${id}`, { computerId: COMPUTER, instanceTreeId: TREE, softwareReleaseId: SR });
+    expect(put.status).toBeLessThan(300);
+  }
+  expect((await computerCall('POST', `/v1/computers/${COMPUTER}/heartbeat`, { agentVersion: 'e2e' })).status).toBe(200);
+  for (let i = 0; i < REPORTS; i++) {
+    // kept, failed, kept, failed, failed (latest failed → red)
+    const r = await computerCall('POST', `/v1/partitions/${RED}/reports`, report(i, i % 2 === 1 || i === REPORTS - 1));
+    expect(r.status).toBe(202);
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await master?.stop();
+});
+
+describe('dashboard in Chromium', () => {
+  test('a wrong token cannot log in, and nothing is served without the cookie', async () => {
+    const context = await browser.newContext();
+    const page = await login(context, 'not-the-admin-token');
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await expect(page.locator('[role=alert]').textContent()).resolves.toContain('Wrong admin token');
+    expect(await context.cookies()).toEqual([]);
+    // every page redirects to the login page, with no fleet data in it
+    for (const path of ['/', '/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes', `/computers/${COMPUTER}`]) {
+      const res = await fetch(`${master.url}${path}`, { redirect: 'manual' });
+      expect(res.status, path).toBe(303);
+      expect(res.headers.get('location'), path).toMatch(/^\/login/);
+      const body = await res.text();
+      expect(body).not.toContain(RED);
+      expect(body).not.toContain(COMPUTER);
+    }
+    // a forged cookie is refused too
+    const forged = await fetch(`${master.url}/`, {
+      redirect: 'manual',
+      headers: { cookie: `vigil_session=v1.9999999999.${'A'.repeat(43)}` },
+    });
+    expect(forged.status).toBe(303);
+    await context.close();
+  });
+
+  test('log in, fleet, red partition chart, bang → bang log and pending reprocess, logout', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 700 } });
+    // no script error, CSP violation or failed asset load on any page
+    const problems: string[] = [];
+    context.on('page', (p) => {
+      p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      p.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+      });
+    });
+    const page = await login(context, master.adminToken);
+    expect(new URL(page.url()).pathname).toBe('/');
+
+    // session cookie: HttpOnly, SameSite=Strict, never the raw token
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: 'vigil_session', httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(cookies[0]!.value).not.toContain(master.adminToken);
+    // the API stays Bearer-only: the cookie gives no JSON data
+    const apiWithCookie = await fetch(`${master.url}/v1/partitions`, { headers: { cookie: `vigil_session=${cookies[0]!.value}` } });
+    expect(apiWithCookie.status).toBe(401);
+    expect(await page.request.get(`${master.url}/v1/computers`).then((r) => r.status())).toBe(401);
+
+    // fleet: every computer of the API (demo fleet + ours) with a colour and its text label
+    const computers = (await master.admin('GET', '/v1/computers')).json.computers as { computerId: string; colour: string }[];
+    expect(computers.length).toBeGreaterThanOrEqual(2);
+    for (const c of computers) {
+      const row = page.locator(`tr[data-computer="${c.computerId}"]`);
+      await expect(row.getAttribute('data-colour')).resolves.toBe(c.colour);
+      await expect(row.locator('.badge').textContent()).resolves.toBe({ green: 'OK', orange: 'LATE', red: 'FAIL' }[c.colour]);
+    }
+    await expect(page.locator(`tr[data-computer="${COMPUTER}"] td[data-label="Last contact"]`).textContent()).resolves.toMatch(
+      /just now|\d+ s ago/,
+    );
+    await expect(page.locator(`tr[data-computer="${COMPUTER}"] [data-partitions]`).getAttribute('data-partitions')).resolves.toBe('2');
+    const counts = await page.locator('[data-count="computers-green"] b').textContent();
+    expect(Number(counts)).toBe(computers.filter((c) => c.colour === 'green').length);
+
+    // instance trees: every partition of the fleet (the demo tree's too) with a labelled colour
+    await page.click('nav a[href="/trees"]');
+    await page.waitForURL(`${master.url}/trees`);
+    const all = (await master.admin('GET', '/v1/partitions')).json.partitions as { partitionId: string; instanceTreeId: string }[];
+    expect(all.length).toBeGreaterThan(2);
+    for (const p of all) {
+      const row = page.locator(`section[data-tree="${p.instanceTreeId}"] tr[data-partition="${p.partitionId}"]`);
+      await expect(row.locator('.badge').textContent()).resolves.toMatch(/^(OK|FAIL)$/);
+    }
+    await page.goBack();
+
+    // open the red partition from the failing list
+    await page.click(`#failing a[href="/partitions/${RED}"]`);
+    await page.waitForURL(`${master.url}/partitions/${RED}`);
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('FAIL');
+    const api = (await master.admin('GET', `/v1/partitions/${RED}/promises`)).json;
+    const port = api.promises.find((p: { title: string }) => p.title === 'check-e2e-port');
+    expect(port.history.length).toBeGreaterThan(1);
+    const chart = page.locator('[data-promise="check-e2e-port"] svg.chart');
+    await expect(chart.locator('circle[data-point]').count()).resolves.toBe(port.history.length);
+    await expect(chart.locator('circle[data-status="failed"]').count()).resolves.toBe(
+      port.history.filter((h: { failed: boolean }) => h.failed).length,
+    );
+    expect(await chart.boundingBox()).toMatchObject({ width: expect.any(Number) });
+    expect((await chart.boundingBox())!.width).toBeGreaterThan(100);
+    await expect(page.locator('[data-promise="check-e2e-port"] .msg').textContent()).resolves.toContain('connection refused');
+
+    // the tree page, scrolled down on a short viewport, with the page clock under control
+    const treePage = await context.newPage();
+    await treePage.setViewportSize({ width: 1000, height: 300 });
+    await treePage.clock.install();
+    await treePage.goto(`${master.url}/trees/${TREE}`);
+    await treePage.waitForSelector('body[data-client="ready"]');
+    for (const id of [RED, GREEN]) {
+      await expect(treePage.locator(`tr[data-partition="${id}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('none');
+    }
+    await treePage.evaluate(() => (globalThis as any).scrollTo(0, 120));
+    const scrolled = await treePage.evaluate(() => (globalThis as any).scrollY as number);
+    expect(scrolled).toBeGreaterThan(0);
+
+    // a bang from the API (as the computer would send it)
+    const bang = await computerCall('POST', `/v1/partitions/${RED}/bang`, { bangId: 'e2e-bang-1', message: 'e2e: db down', source: 'manual' });
+    expect(bang.status).toBe(202);
+    expect(bang.json.fannedOutTo).toBe(2);
+    await until(
+      async () => {
+        const tree = (await master.admin('GET', `/v1/partitions?instanceTreeId=${TREE}`)).json.partitions as { reprocess: unknown }[];
+        return tree.every((p) => p.reprocess);
+      },
+      15_000,
+      'fan-out of the bang',
+    );
+
+    // nothing changes before the 30 s refresh, then the auto-refresh shows it in place
+    await treePage.clock.runFor(29_000);
+    await expect(treePage.locator(`tr[data-partition="${GREEN}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('none');
+    await treePage.clock.runFor(1_500);
+    await treePage.waitForSelector('body[data-refreshed="1"]');
+    for (const id of [RED, GREEN]) {
+      await expect(treePage.locator(`tr[data-partition="${id}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('pending');
+    }
+    expect(await treePage.evaluate(() => (globalThis as any).scrollY as number)).toBe(scrolled);
+    await expect(treePage.locator('#main').textContent()).resolves.toContain('e2e: db down');
+
+    // the bang log
+    await page.goto(`${master.url}/bangs`);
+    const row = page.locator('tr[data-bang="e2e-bang-1"]');
+    await expect(row.locator('td[data-label="Source"]').textContent()).resolves.toBe('manual');
+    await expect(row.locator('td[data-label="Fanned out to"]').textContent()).resolves.toBe('2');
+    await expect(row.getAttribute('data-accepted')).resolves.toBe('true');
+    await expect(page.locator(`tr[data-quota-partition="${RED}"]`).getAttribute('data-used')).resolves.toBe('1');
+
+    // phone-sized: no horizontal scrolling on the partition page
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 800 });
+    await phone.goto(`${master.url}/partitions/${RED}`);
+    expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
+
+    expect(problems).toEqual([]);
+
+    // log out: the cookie is gone and pages redirect to the login again
+    await page.click('header form button');
+    await page.waitForURL(`${master.url}/login`);
+    expect(await context.cookies()).toEqual([]);
+    await page.goto(`${master.url}/bangs`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await context.close();
+  });
+});

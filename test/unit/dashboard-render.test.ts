@@ -1,0 +1,198 @@
+// Session signing, the client script, the data adapters and the server-rendered views,
+// without a browser (the browser e2e is test/e2e/dashboard-browser.test.ts).
+import { describe, expect, test } from 'vitest';
+import type { Bang, Partition, PromiseHistory } from '../../protocol/index.ts';
+import { HistoryChart } from '../../functions/dashboard/chart.tsx';
+import { CLIENT_JS } from '../../functions/dashboard/client.ts';
+import { toBang, toPartition, toPromises, withQuota } from '../../functions/dashboard/data.ts';
+import { safeNext } from '../../functions/dashboard/index.tsx';
+import { FleetPage, PartitionPage } from '../../functions/dashboard/pages.tsx';
+import { constantTimeEqual, signSession, verifySession } from '../../functions/dashboard/session.ts';
+
+const NOW = new Date('2025-11-25T12:00:00.000Z');
+
+describe('session cookie', () => {
+  const token = 'admin-token-123';
+
+  test('signed with the admin token, never containing it, expires', () => {
+    const v = signSession(token, NOW, 60);
+    expect(v).not.toContain(token);
+    expect(verifySession(token, v, NOW)).toBe(true);
+    expect(verifySession(token, v, new Date(NOW.getTime() + 59_000))).toBe(true);
+    expect(verifySession(token, v, new Date(NOW.getTime() + 60_000))).toBe(false);
+    expect(verifySession('other-token', v, NOW)).toBe(false);
+  });
+
+  test('tampering, garbage and empty tokens are refused', () => {
+    const v = signSession(token, NOW, 60);
+    const [ver, exp, mac] = v.split('.');
+    expect(verifySession(token, `${ver}.${Number(exp) + 86400}.${mac}`, NOW)).toBe(false);
+    expect(verifySession(token, `${v.slice(0, -1)}${v.endsWith('A') ? 'B' : 'A'}`, NOW)).toBe(false);
+    expect(verifySession(token, undefined, NOW)).toBe(false);
+    expect(verifySession(token, '', NOW)).toBe(false);
+    expect(verifySession(token, 'x'.repeat(5000), NOW)).toBe(false);
+    expect(verifySession('', signSession('', NOW), NOW)).toBe(false);
+  });
+
+  test('constantTimeEqual', () => {
+    expect(constantTimeEqual('abc', 'abc')).toBe(true);
+    expect(constantTimeEqual('abc', 'abd')).toBe(false);
+    expect(constantTimeEqual('abc', 'abcd')).toBe(false);
+    expect(constantTimeEqual('', '')).toBe(true);
+  });
+});
+
+test('safeNext allows local paths only', () => {
+  expect(safeNext('/partitions/p1')).toBe('/partitions/p1');
+  expect(safeNext('/trees?x=1')).toBe('/trees?x=1');
+  for (const bad of ['//evil.example', '/\\evil', 'https://evil.example/', 'javascript:alert(1)', '/login', 42, undefined]) {
+    expect(safeNext(bad)).toBe('/');
+  }
+});
+
+test('client script is self-contained valid JavaScript', () => {
+  // Compiles (throws on a syntax error); it is not run here (it needs a DOM).
+  expect(() => new Function(CLIENT_JS)).not.toThrow();
+  expect(CLIENT_JS).toContain('vigilRefresh');
+  expect(CLIENT_JS).not.toMatch(/\bimport\b|\brequire\(/);
+});
+
+function partition(over: Partial<Partition> = {}): Partition {
+  return {
+    partitionId: 'p1',
+    computerId: 'c1',
+    instanceTreeId: 't1',
+    softwareReleaseId: 'sr1',
+    periodicitySeconds: null,
+    colour: 'red',
+    colourReason: 'promise check-http failed: 502',
+    colourSince: '2025-11-25T11:00:00.000Z',
+    lastReport: {
+      reportId: 'r1',
+      kind: 'instantiation',
+      startedAt: '2025-11-25T11:50:00.000Z',
+      durationMs: 1500,
+      ok: false,
+      error: null,
+      receivedAt: '2025-11-25T11:57:00.000Z',
+      promiseCount: 2,
+      failed: [{ name: 'check-http.json', message: '502' }],
+    },
+    reprocess: { partitionId: 'p1', requestedAt: '2025-11-25T11:58:00.000Z', reason: 'bang b1 from p2' },
+    lastBangAt: '2025-11-25T11:58:00.000Z',
+    crimes: [{ code: 'promise-never-passes', message: 'check-http never passed' }],
+    createdAt: '2025-11-25T10:00:00.000Z',
+    updatedAt: '2025-11-25T11:58:00.000Z',
+    ...over,
+  };
+}
+
+function result(date: string, failed: boolean, ms: number) {
+  return {
+    name: 'check-http.json',
+    title: 'check-http',
+    kind: 'anomaly' as const,
+    failed,
+    message: failed ? 'HTTP 502 from http://x' : 'ok',
+    date,
+    executionTimeMs: ms,
+    reportId: `r-${date}`,
+    receivedAt: date,
+  };
+}
+
+test('adapters map the protocol shapes', () => {
+  const p = toPartition(partition());
+  expect(p).toMatchObject({
+    partitionId: 'p1',
+    colour: 'red',
+    lastReportAt: '2025-11-25T11:57:00.000Z',
+    lastReportOk: false,
+    reprocess: { requestedAt: '2025-11-25T11:58:00.000Z', reason: 'bang b1 from p2' },
+    crimes: [{ rule: 'promise-never-passes', message: 'check-http never passed' }],
+  });
+  expect(toPartition(partition({ reprocess: null, lastReport: null, lastBangAt: null }))).toMatchObject({
+    reprocess: undefined,
+    lastReportAt: undefined,
+    lastBangAt: undefined,
+  });
+  const bang: Bang = {
+    bangId: 'b1',
+    partitionId: 'p2',
+    computerId: 'c1',
+    instanceTreeId: 't1',
+    message: 'down',
+    source: 'manual',
+    createdAt: '2025-11-25T11:58:00.000Z',
+    fannedOutTo: 3,
+    fanOut: 'done',
+    fanOutCompletedAt: null,
+    accepted: true,
+  };
+  expect(toBang(bang)).toMatchObject({ accepted: true, fannedOutTo: 3, at: bang.createdAt });
+  expect(toBang({ ...bang, accepted: false, fanOut: 'rejected' })).toMatchObject({ accepted: false, fannedOutTo: 0 });
+  const withQ = withQuota([p], [toBang(bang), toBang({ ...bang, partitionId: 'p1' })], [
+    { softwareReleaseId: 'sr1', url: 'u', periodicitySeconds: null, bangQuotaPerDay: 24, createdAt: '', updatedAt: '' },
+  ], NOW);
+  expect(withQ[0]).toMatchObject({ bangsToday: 1, bangQuotaPerDay: 24 });
+});
+
+test('partition page: one chart point per history entry, colour always with a label', async () => {
+  const history: PromiseHistory[] = [
+    {
+      name: 'check-http.json',
+      title: 'check-http',
+      latest: result('2025-11-25T11:57:00.000Z', true, 120),
+      history: [
+        result('2025-11-25T11:57:00.000Z', true, 120),
+        result('2025-11-25T11:55:00.000Z', false, 80),
+        result('2025-11-25T11:53:00.000Z', false, 60),
+        result('2025-11-25T11:51:00.000Z', true, 2000),
+      ],
+    },
+    {
+      name: 'check-disk.json',
+      title: 'check-disk',
+      latest: { ...result('2025-11-25T11:57:00.000Z', false, 5), name: 'check-disk.json', title: 'check-disk' },
+      history: [{ ...result('2025-11-25T11:57:00.000Z', false, 5), name: 'check-disk.json', title: 'check-disk' }],
+    },
+  ];
+  const promises = toPromises({ partitionId: 'p1', promises: history });
+  const html = String(
+    await PartitionPage({ now: NOW, partition: toPartition(partition()), promises, bangs: [] }),
+  );
+  const http = html.slice(html.indexOf('data-promise="check-http"'), html.indexOf('data-promise="check-disk"'));
+  expect(http.match(/<circle data-point/g)).toHaveLength(4);
+  expect(http.match(/data-status="failed"/g)).toHaveLength(2);
+  expect(html.slice(html.indexOf('data-promise="check-disk"')).match(/<circle data-point/g)).toHaveLength(1);
+  // failed promise listed first; colours carry text
+  expect(html.indexOf('data-promise="check-http"')).toBeLessThan(html.indexOf('data-promise="check-disk"'));
+  expect(html).toMatch(/class="badge red"[^>]*>FAIL</);
+  expect(html).toMatch(/class="badge green"[^>]*>OK</);
+  expect(html).toContain('promise-never-passes');
+  expect(html).toContain('HTTP 502 from http://x');
+});
+
+test('fleet page escapes API text and counts per computer', async () => {
+  const computers = [
+    {
+      computerId: 'c1',
+      colour: 'orange' as const,
+      colourReason: '<script>alert(1)</script>',
+      lastContactAt: '2025-11-25T11:57:00.000Z',
+    },
+  ].map((c) => ({ ...c, crimes: [] }));
+  const partitions = [toPartition(partition()), toPartition(partition({ partitionId: 'p2', colour: 'green' }))];
+  const html = String(await FleetPage({ now: NOW, computers, partitions }));
+  expect(html).not.toContain('<script>alert(1)');
+  expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  expect(html).toContain('3 min ago');
+  expect(html).toMatch(/data-partitions="2"/);
+  expect(html).toMatch(/data-count="partitions-red"[\s\S]*?<b>1<\/b>/);
+  expect(html).toMatch(/data-count="computers-orange"[\s\S]*?<b>1<\/b>/);
+  expect(html).toContain('name="viewport"');
+});
+
+test('chart with no history says so', async () => {
+  expect(String(await HistoryChart({ title: 'x', history: [] }))).toContain('No history yet');
+});
