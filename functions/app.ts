@@ -96,6 +96,11 @@ function issuesMessage(target: string, error: z.ZodError): string {
     .join('; ');
 }
 
+/** A number DynamoDB can store: rounded to the microsecond (no underflow), at least `min`. */
+function storable(x: number, min = 0): number {
+  return Math.max(min, Math.round(x * 1000) / 1000);
+}
+
 function tail(s: string, max = MESSAGE_MAX): string {
   return s.length > max ? s.slice(s.length - max) : s;
 }
@@ -147,10 +152,14 @@ export function createApp(deps: AppDeps) {
   // Bodies of the API are JSON whatever the client declares: `curl -d` sends
   // application/x-www-form-urlencoded and fetch() with a string body text/plain. A body that
   // is not JSON then gets a 400 naming it, never a 415 (SPEC §3 error codes).
+  // An empty body is read as `{}`: `curl -X PUT …/computers/ID` registers with the defaults,
+  // and a required field is then named in the 400 rather than "malformed JSON".
   app.use('/v1/*', async (c, next) => {
     const m = c.req.method;
-    if ((m === 'POST' || m === 'PUT' || m === 'PATCH') && !/json/i.test(c.req.header('content-type') ?? '')) {
-      c.req.raw.headers.set('content-type', 'application/json');
+    if (m === 'POST' || m === 'PUT' || m === 'PATCH') {
+      if (!/json/i.test(c.req.header('content-type') ?? '')) c.req.raw.headers.set('content-type', 'application/json');
+      // (Hono caches the body text as a promise under bodyCache.text; the json validator reads it.)
+      if ((await c.req.text()).trim() === '') (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}');
     }
     await next();
   });
@@ -418,18 +427,39 @@ export function createApp(deps: AppDeps) {
       path: '/v1/partitions/{partitionId}',
       security,
       middleware: [requireAdmin] as const,
-      request: { params: PartitionParams, body: body(PartitionPut) },
+      request: {
+        params: PartitionParams,
+        query: z.object({
+          move: z.enum(['true', 'false', '1', '0']).optional().describe('true: allow moving the partition to another computer'),
+        }),
+        body: body(PartitionPut),
+      },
       responses: {
         200: json(Partition, 'updated'),
         201: json(Partition, 'created'),
         400: err('bad input'),
         404: err('unknown computer or software release'),
+        409: err('the partition is on another computer (add ?move=true to move it)'),
         ...authErrors,
       },
     }),
     async (c) => {
       const { partitionId } = c.req.valid('param');
+      const { move } = c.req.valid('query');
       const b = c.req.valid('json');
+      if (move !== 'true' && move !== '1') {
+        // A partition is a directory on one computer: silently re-homing it would leave the
+        // old computer's agent with an orphan. Moving is explicit.
+        const existing = await store.getPartition(partitionId);
+        if (existing && existing.computerId !== b.computerId) {
+          throw new ApiError(
+            409,
+            'conflict',
+            `partition ${partitionId} is on computer ${existing.computerId}, not ${b.computerId} (body.computerId); PUT with ?move=true to move it`,
+            { computerId: existing.computerId },
+          );
+        }
+      }
       const r = await store.putPartition({ partitionId, ...b }, deps.now().toISOString());
       if ('missing' in r) {
         const what = r.missing === 'computer' ? `computer ${b.computerId}` : `software release ${b.softwareReleaseId}`;
@@ -544,7 +574,17 @@ export function createApp(deps: AppDeps) {
       responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
     }),
     async (c) => {
-      const r = c.req.valid('json');
+      const input = c.req.valid('json');
+      // Numbers as DynamoDB can store them (a denormal like 1e-200 would underflow).
+      const r = {
+        ...input,
+        durationMs: storable(input.durationMs),
+        promises: input.promises.map((x) => ({
+          ...x,
+          executionTimeMs: storable(x.executionTimeMs),
+          ...(x.periodicityMinutes === undefined ? {} : { periodicityMinutes: storable(x.periodicityMinutes, 0.001) }),
+        })),
+      };
       const p = c.get('partition');
       const now = deps.now();
       const nowIso = now.toISOString();
@@ -702,6 +742,19 @@ export function createApp(deps: AppDeps) {
     },
   );
 
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    responses: { 200: { description: 'this OpenAPI 3 document', content: { 'application/json': { schema: z.object({}).passthrough() } } } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/',
+    responses: {
+      200: { description: 'the dashboard (HTML; admin login with the admin token)', content: { 'text/html': { schema: z.string() } } },
+      303: { description: 'redirect to the login page' },
+    },
+  });
   app.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'vigil master API', version: '0.1.0', description: 'Promise-based monitoring master (SPEC §3).' },

@@ -24,7 +24,7 @@ export interface BangQueue {
 export function createSqsBangQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): BangQueue {
   return {
     async send(message) {
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(BangMessage.parse(message)) }));
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sqsSafeJson(BangMessage.parse(message)) }));
     },
   };
 }
@@ -76,4 +76,13 @@ export async function pollBangQueue(opts: PollOptions): Promise<void> {
       }),
     );
   }
+}
+
+/**
+ * JSON that every SQS accepts: SQS refuses U+FFFE/U+FFFF and some emulators (fauxqs) any
+ * character outside the BMP, so every non-ASCII UTF-16 unit is written as a \\uXXXX escape
+ * (JSON.stringify already escapes control characters and lone surrogates).
+ */
+export function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -26,6 +26,9 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const MESSAGE_MAX = 5000;
 
+/** Upper bound of a duration in milliseconds (one year): larger numbers are bad input. */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
 // ---------------------------------------------------------------- software releases
 export const SoftwareReleasePut = z.object({
   url: z.string().min(1).max(2048),
@@ -165,10 +168,10 @@ export const PromiseReport = z.object({
   title: z.string().min(1).max(255).describe('file name without extension'),
   kind: PromiseKind,
   failed: z.boolean(),
-  message: z.string().max(MESSAGE_MAX * 4).describe('capped to the last 5000 characters by the master'),
+  message: z.string().describe('any length within the body limit; the master keeps the last 5000 characters'),
   date: IsoDate,
-  executionTimeMs: z.number().min(0),
-  periodicityMinutes: z.number().positive().optional().describe('optional: the promise periodicity, used to flag crimes'),
+  executionTimeMs: z.number().min(0).max(MAX_DURATION_MS),
+  periodicityMinutes: z.number().positive().max(366 * 1440).optional().describe('optional: the promise periodicity, used to flag crimes'),
 });
 export type PromiseReport = z.infer<typeof PromiseReport>;
 
@@ -176,9 +179,9 @@ export const ReportRequest = z.object({
   reportId: Id,
   kind: ReportKind,
   startedAt: IsoDate,
-  durationMs: z.number().min(0),
+  durationMs: z.number().min(0).max(MAX_DURATION_MS),
   ok: z.boolean(),
-  error: z.string().max(MESSAGE_MAX * 4).optional(),
+  error: z.string().optional().describe('the master keeps the last 2000 characters'),
   promises: z.array(PromiseReport).max(1000),
   reprocessedUpTo: IsoDate.optional().describe('requestedAt of the reprocess flag this run handled: clears it'),
 });
@@ -214,7 +217,7 @@ export type BangSource = z.infer<typeof BangSource>;
 
 export const BangRequest = z.object({
   bangId: Id,
-  message: z.string().max(MESSAGE_MAX * 4),
+  message: z.string().describe('the master keeps the last 5000 characters'),
   source: BangSource,
 });
 export type BangRequest = z.infer<typeof BangRequest>;

@@ -59,14 +59,17 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   const all = discoverPromises(partitionDir);
   let entries = all;
   if (opts.runOnly && opts.runOnly.length > 0) {
+    // Titles (file name without extension) per SPEC; a full file name is tolerated too.
+    const byName = new Map(all.map((e) => [e.name, e.title]));
+    const runOnly = opts.runOnly.map((t) => byName.get(t) ?? t);
     const known = new Set(all.map((e) => e.title));
-    const unknown = opts.runOnly.filter((t) => !known.has(t));
+    const unknown = runOnly.filter((t) => !known.has(t));
     if (unknown.length > 0) {
       throw new EngineUsageError(
         `unknown promise title(s) in run-only: ${unknown.join(', ')} (known: ${[...known].join(', ') || 'none'})`,
       );
     }
-    const wanted = new Set(opts.runOnly);
+    const wanted = new Set(runOnly);
     entries = all.filter((e) => wanted.has(e.title));
   }
 

@@ -8,9 +8,12 @@ export const NEVER_PASSES_AFTER = 3;
 export const NEVER_SLEEPS_GAP_MS = 60_000;
 export const NEVER_SLEEPS_STREAK = 3;
 const MAX_TRACKED_PROMISES = 300;
+const KEY_PREFIX = 'n:';
+/** The promise name of a stored key (keys written before the prefix are bare names). */
+const nameOfKey = (k: string): string => (k.startsWith(KEY_PREFIX) ? k.slice(KEY_PREFIX.length) : k);
 
 export interface CrimeState {
-  /** Per promise name: has it ever passed, how many times did it fail. */
+  /** Per promise (key `n:<name>`): has it ever passed, how many times did it fail. */
   promises: Record<string, { passed: boolean; failures: number }>;
   /** Duration of the latest instantiation. */
   lastInstantiationMs: number | null;
@@ -30,13 +33,16 @@ type ReportForCrimes = Pick<ReportRequest, 'kind' | 'startedAt' | 'durationMs' |
 
 /** Fold one (newest) report into the state. */
 export function foldReport(prev: CrimeState, report: ReportForCrimes): CrimeState {
-  const promises: CrimeState['promises'] = { ...prev.promises };
+  // A Map, not property assignment: promise names such as `__proto__` or `constructor` are
+  // plain names; stored keys are prefixed (a map key `constructor` breaks DynamoDB marshalling).
+  const byName = new Map(Object.entries(prev.promises).map(([k, v]) => [nameOfKey(k), v] as const));
   for (const p of report.promises) {
-    const cur = promises[p.name];
-    if (!cur && Object.keys(promises).length >= MAX_TRACKED_PROMISES) continue;
+    const cur = byName.get(p.name);
+    if (!cur && byName.size >= MAX_TRACKED_PROMISES) continue;
     const base = cur ?? { passed: false, failures: 0 };
-    promises[p.name] = p.failed ? { passed: base.passed, failures: base.failures + 1 } : { passed: true, failures: base.failures };
+    byName.set(p.name, p.failed ? { passed: base.passed, failures: base.failures + 1 } : { passed: true, failures: base.failures });
   }
+  const promises: CrimeState['promises'] = Object.fromEntries([...byName].map(([n, v]) => [`${KEY_PREFIX}${n}`, v]));
   let { lastInstantiationMs, lastInstantiationEnd, busyStreak } = prev;
   if (report.kind === 'instantiation') {
     const start = Date.parse(report.startedAt);
@@ -56,7 +62,8 @@ export function foldReport(prev: CrimeState, report: ReportForCrimes): CrimeStat
 
 export function crimesOf(state: CrimeState): Crime[] {
   const crimes: Crime[] = [];
-  for (const [name, s] of Object.entries(state.promises)) {
+  for (const [key, s] of Object.entries(state.promises)) {
+    const name = nameOfKey(key);
     if (!s.passed && s.failures >= NEVER_PASSES_AFTER) {
       crimes.push({ code: 'promise-never-passes', message: `promise ${name} never passed (failed in ${s.failures} reports)` });
     }

@@ -4,17 +4,22 @@ import { parseArgs } from 'node:util';
 const HELP = `usage: vigil admin [--master URL] [--token TOKEN] [--json] <command>
 
 commands:
-  computer add ID [--frequency S]        register a computer; prints its token (shown once)
+  computer add ID [--frequency S]        register a computer; prints its token (shown once) alone on
+                                         stdout, so 'vigil admin computer add ID > ID.token' keeps it
   computer set ID --frequency S          change its instantiation frequency
   computer token ID                      issue a new token (the old one stops working)
   computer list | computer show ID
-  sr set ID --url U [--periodicity S] [--quota N]
+  sr set ID --url U [--periodicity S] [--quota N]   (or: sr set ID URL ...)
   sr list | sr show ID
-  partition set ID --computer C --tree T --sr S
+  partition set ID --computer C --tree T --sr S [--move]   (--move: allow another computer)
   partition list [--tree T] | partition show ID | partition promises ID
   tree show ID
   bang list [--partition P] [--limit N]
   bang send PARTITION [--message M]      manual bang (admin)
+
+Flags may also be spelled like the API fields: --instantiation-frequency-seconds,
+--periodicity-seconds, --bang-quota-per-day, --computer-id, --instance-tree-id,
+--software-release-id.
 
 options:
   --master URL     master URL (default $VIGIL_MASTER_URL or http://127.0.0.1:8787)
@@ -63,6 +68,18 @@ export async function main(argv: string[]): Promise<number> {
         computer: { type: 'string' },
         tree: { type: 'string' },
         sr: { type: 'string' },
+        move: { type: 'boolean' },
+        // Aliases spelled like the API fields.
+        'instantiation-frequency': { type: 'string' },
+        'instantiation-frequency-seconds': { type: 'string' },
+        'periodicity-seconds': { type: 'string' },
+        'bang-quota': { type: 'string' },
+        'bang-quota-per-day': { type: 'string' },
+        'computer-id': { type: 'string' },
+        'instance-tree': { type: 'string' },
+        'instance-tree-id': { type: 'string' },
+        'software-release': { type: 'string' },
+        'software-release-id': { type: 'string' },
         partition: { type: 'string' },
         limit: { type: 'string' },
         message: { type: 'string' },
@@ -75,7 +92,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`vigil admin: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
-  const { values: o, positionals } = parsed;
+  const { values: v, positionals } = parsed;
+  const o = {
+    ...v,
+    frequency: v.frequency ?? v['instantiation-frequency'] ?? v['instantiation-frequency-seconds'],
+    periodicity: v.periodicity ?? v['periodicity-seconds'],
+    quota: v.quota ?? v['bang-quota'] ?? v['bang-quota-per-day'],
+    computer: v.computer ?? v['computer-id'],
+    tree: v.tree ?? v['instance-tree'] ?? v['instance-tree-id'],
+    sr: v.sr ?? v['software-release'] ?? v['software-release-id'],
+  };
   if (o.help || positionals.length === 0) {
     (o.help ? process.stdout : process.stderr).write(HELP);
     return o.help ? 0 : 2;
@@ -125,7 +151,8 @@ export async function main(argv: string[]): Promise<number> {
         if (cmd === 'computer set' && frequency === undefined) throw new UsageError('computer set: --frequency is required');
         const r = await call('PUT', `/v1/computers/${cid}`, frequency === undefined ? {} : { instantiationFrequencySeconds: frequency });
         if (r.status === 201) {
-          show(r.body, () => `computer ${r.body.computerId} registered\ntoken (shown once, keep it): ${r.body.token}`);
+          if (!o.json) process.stderr.write(`computer ${r.body.computerId} registered; its token (shown once, keep it) is on stdout\n`);
+          show(r.body, () => r.body.token);
         } else {
           if (cmd === 'computer add') process.stderr.write(`vigil admin: computer ${id} already exists (updated; its token is unchanged — use 'computer token ${id}' for a new one)\n`);
           show(r.body, () => `computer ${r.body.computerId}: frequency ${r.body.instantiationFrequencySeconds} s, ${r.body.colour}`);
@@ -134,7 +161,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'computer token': {
         const r = await call('POST', `/v1/computers/${requireId('computer ID')}/token`);
-        show(r.body, () => `new token for ${r.body.computerId} (shown once): ${r.body.token}`);
+        if (!o.json) process.stderr.write(`new token for ${r.body.computerId} (shown once, the old one stops working) is on stdout\n`);
+        show(r.body, () => r.body.token);
         return 0;
       }
       case 'computer list': {
@@ -148,8 +176,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'sr set': {
+        // `sr set ID URL` works as well as `sr set ID --url URL`.
+        const positionalUrl = o.url === undefined && extra.length === 1 ? extra.pop() : undefined;
         const sid = requireId('software release ID');
-        const body: Record<string, unknown> = { url: need('url', o.url) };
+        const body: Record<string, unknown> = { url: need('url', o.url ?? positionalUrl) };
         const p = positiveInt('periodicity', o.periodicity);
         const q = positiveInt('quota', o.quota, 0);
         if (p !== undefined) body.periodicitySeconds = p;
@@ -171,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'partition set': {
         const pid = requireId('partition ID');
         const body = { computerId: need('computer', o.computer), instanceTreeId: need('tree', o.tree), softwareReleaseId: need('sr', o.sr) };
-        const r = await call('PUT', `/v1/partitions/${pid}`, body);
+        const r = await call('PUT', `/v1/partitions/${pid}${o.move ? '?move=true' : ''}`, body);
         show(r.body, () => `partition ${r.body.partitionId} ${r.status === 201 ? 'created' : 'updated'} on ${r.body.computerId}, tree ${r.body.instanceTreeId}, SR ${r.body.softwareReleaseId}`);
         return 0;
       }

@@ -132,6 +132,9 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     const only = await runPartitionPromises({ partitionDir: part, mode: 'test', runOnly: ['two', 'three'] });
     expect(only.results.map((r) => r.name).sort()).toEqual(['three.sh', 'two.mjs']);
     expect(readdirSync(join(part, '.vigil', 'promise', 'result')).sort()).toEqual(['three.status.json', 'two.status.json']);
+    // a full file name is tolerated as well as its title (qa)
+    const byName = await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, runOnly: ['one.mjs', 'three'] });
+    expect(byName.results.map((r) => r.name).sort()).toEqual(['one.mjs', 'three.sh']);
     await expect(runPartitionPromises({ partitionDir: join(part, 'missing'), mode: 'test' })).rejects.toThrow(/not found/);
   });
 
