@@ -33,9 +33,13 @@ function usage(): string {
 
 async function run(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    process.stderr.write(`vigil: a command is needed\n\n${usage()}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write('vigil 0.1.0\n');
