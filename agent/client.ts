@@ -7,11 +7,11 @@ export const AGENT_VERSION = '0.1.0';
 import type {
   BangRequest,
   BangResponse,
-  HeartbeatPartition as WireHeartbeatPartition,
   HeartbeatResponse,
   PromiseReport,
   ReportRequest,
   Reprocess,
+  HeartbeatPartition as WireHeartbeatPartition,
 } from '../protocol/index.ts';
 
 export type ReprocessRequest = Reprocess;
@@ -31,7 +31,7 @@ export type CallResult<T> =
       ok: false;
       /** HTTP status; absent for network errors and timeouts */
       status?: number;
-      /** true when retrying later can succeed (network, timeout, 5xx, 408, 429) */
+      /** true when retrying later can succeed (network, timeout, 5xx, 408, 429, 401) */
       retryable: boolean;
       /** seconds from a Retry-After header */
       retryAfterSeconds?: number;
@@ -41,7 +41,8 @@ export type CallResult<T> =
 export interface MasterClientOptions {
   masterUrl: string;
   computerId: string;
-  token: string;
+  /** the computer token, or a function giving the current one (re-read token file) */
+  token: string | (() => string);
   /** per-request timeout (default 10 s) */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -54,9 +55,13 @@ export interface MasterClient {
   bang(partitionId: string, body: BangBody): Promise<CallResult<BangReply>>;
 }
 
-/** Is an HTTP status worth retrying later? 5xx, 408 and 429 are; other 4xx are final. */
+/**
+ * Is an HTTP status worth retrying later? 5xx, 408 and 429 are; so is 401: a refused token
+ * is the computer's problem, not the item's, and the item must survive until the operator
+ * fixes the token file. Other 4xx are final (the item itself is refused).
+ */
 export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
+  return status >= 500 || status === 408 || status === 429 || status === 401;
 }
 
 function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -81,7 +86,7 @@ export function createMasterClient(opts: MasterClientOptions): MasterClient {
       res = await doFetch(url, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${opts.token}`,
+          authorization: `Bearer ${typeof opts.token === 'function' ? opts.token() : opts.token}`,
           'content-type': 'application/json',
           'user-agent': `vigil-agent/${AGENT_VERSION}`,
         },

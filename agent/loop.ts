@@ -5,10 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPartitionPromises } from './engine/index.ts';
-import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
-import { partitionSpool, sendBang } from './bang.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
+import { partitionSpool, sendBang } from './bang.ts';
 import {
   type CallResult,
   type HeartbeatPartition,
@@ -18,7 +16,9 @@ import {
   type ReportPromise,
   type ReprocessRequest,
 } from './client.ts';
-import { runInstantiate } from './instantiate.ts';
+import { runPartitionPromises } from './engine/index.ts';
+import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
+import { runInstantiate, startServices } from './instantiate.ts';
 import type { Logger } from './log.ts';
 import type { SendOutcome, SpoolItem } from './spool.ts';
 import {
@@ -44,6 +44,11 @@ export interface AgentSettings {
   promiseTimeoutSeconds?: number;
   /** partitions processed at the same time */
   concurrency: number;
+  /**
+   * supervisord configuration (from `vigil supervisord-config`): when set, a successful
+   * etc/instantiate is followed by `supervisorctl -c FILE start <partition>:*`
+   */
+  supervisordConfig?: string;
   /** first delay of the quick heartbeats after a bang (then doubled, 3 at most), to pick up the fan-out */
   followUpMs: number;
 }
@@ -180,6 +185,8 @@ export class Agent {
   private frequencySeconds: number;
   private known = new Map<string, HeartbeatPartition>();
   private warnedUnknown = new Set<string>();
+  private warnedMissing = new Set<string>();
+  private heardFromMaster = false;
   private reportWaitUntil = 0;
   private stopping = false;
   private wake: (() => void) | undefined;
@@ -290,11 +297,24 @@ export class Agent {
     if (r.retryable) {
       if (r.status === 429) this.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
       enqueue();
-      this.log.warn(`report ${partitionId}: master unavailable (${r.message}); spooled`);
+      this.log.warn(`report ${partitionId}: not taken by the master (${r.message}); spooled`);
       return 'spooled';
     }
     this.log.error(`report ${partitionId}: rejected by the master: ${r.message}`);
     return 'rejected';
+  }
+
+  /** Record in the partition's state whether the master assigns it to this computer. */
+  private noteAssigned(partitionId: string, assigned: boolean): void {
+    const dir = join(this.settings.instanceRoot, partitionId);
+    try {
+      const state = readPartitionState(dir);
+      if (state.assigned === assigned) return;
+      state.assigned = assigned;
+      writePartitionState(dir, state);
+    } catch (err) {
+      this.log.warn(`${partitionId}: cannot record its state: ${(err as Error).message}`, { partitionId });
+    }
   }
 
   private periodSeconds(partitionDir: string, partitionId: string): number {
@@ -325,7 +345,14 @@ export class Agent {
     let promises: ReportPromise[] = [];
     let ok = inst.ok;
     let error = inst.error;
-    if (inst.ok) {
+    if (ok && this.settings.supervisordConfig) {
+      const sv = await startServices({ partitionDir, partitionId, supervisordConfig: this.settings.supervisordConfig });
+      if (!sv.ok) {
+        ok = false;
+        error = `services not started: ${sv.error ?? 'supervisorctl failed'}`;
+      }
+    }
+    if (ok) {
       try {
         const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'test'));
         promises = toReportPromises(res.results);
@@ -516,18 +543,63 @@ export class Agent {
         const prev = flags.get(r.partitionId);
         if (!prev || Date.parse(r.requestedAt) > Date.parse(prev.requestedAt)) flags.set(r.partitionId, r);
       }
+      this.heardFromMaster = true;
+      for (const p of onDisk) this.noteAssigned(p, this.known.has(p));
       const unknown = onDisk.filter((p) => !this.known.has(p));
       for (const p of unknown) {
         if (!this.warnedUnknown.has(p)) {
           this.warnedUnknown.add(p);
-          this.log.warn(`${p}: not assigned to computer ${this.settings.computerId} at the master; skipped`);
+          this.log.warn(
+            `${p}: not assigned to computer ${this.settings.computerId} at the master; skipped ` +
+              `(assign it with 'vigil admin partition set ${p} --computer ${this.settings.computerId} ...')`,
+            { partitionId: p, event: 'unknown-partition' },
+          );
         }
       }
+      for (const p of onDisk) if (this.known.has(p)) this.warnedUnknown.delete(p);
       const missing = [...this.known.keys()].filter((p) => !onDisk.includes(p));
-      if (missing.length) this.log.debug(`assigned by the master but not under the instance root: ${missing.join(', ')}`);
+      for (const p of missing) {
+        if (!this.warnedMissing.has(p)) {
+          this.warnedMissing.add(p);
+          this.log.warn(
+            `${p}: assigned to computer ${this.settings.computerId} by the master, but ${join(this.settings.instanceRoot, p)} does not exist`,
+            { partitionId: p, event: 'missing-partition' },
+          );
+        }
+      }
+      for (const p of this.warnedMissing) if (!this.known.has(p) || onDisk.includes(p)) this.warnedMissing.delete(p);
       onDisk = onDisk.filter((p) => this.known.has(p));
     } else {
-      this.log.warn(`heartbeat failed: ${hb.message} (working offline; reports are spooled)`);
+      if (hb.status === 401) {
+        this.log.error(
+          `heartbeat refused: ${hb.message}. The computer token is not accepted: write a valid one to the token file ` +
+            `(a new token: 'vigil admin computer token ${this.settings.computerId}'; the file is re-read when it changes). ` +
+            'Reports and bangs are spooled meanwhile.',
+          { event: 'heartbeat', status: hb.status },
+        );
+      } else if (hb.status === 403 || hb.status === 404) {
+        this.log.error(`heartbeat refused: ${hb.message}. Check --computer ${this.settings.computerId} and the token file.`, {
+          event: 'heartbeat',
+          status: hb.status,
+        });
+      } else {
+        this.log.warn(`heartbeat failed: ${hb.message} (working offline; reports are spooled)`, { event: 'heartbeat' });
+      }
+      // offline: only the partitions the master assigned to this computer (this run's last
+      // answer, else the last one recorded in each partition's state)
+      const assigned = onDisk.filter((p) =>
+        this.heardFromMaster ? this.known.has(p) : readPartitionState(join(this.settings.instanceRoot, p)).assigned === true,
+      );
+      for (const p of onDisk) {
+        if (!assigned.includes(p) && !this.warnedUnknown.has(p)) {
+          this.warnedUnknown.add(p);
+          this.log.warn(
+            `${p}: not known to be assigned to computer ${this.settings.computerId} (no answer from the master yet); skipped until the master confirms it`,
+            { partitionId: p, event: 'unknown-partition' },
+          );
+        }
+      }
+      onDisk = assigned;
     }
     // a long cycle (slow etc/instantiate) still heartbeats at least every interval (≤ 60 s);
     // flags seen by these keep-alives come back in the next cycle's heartbeat

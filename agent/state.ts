@@ -25,6 +25,12 @@ export interface PartitionState {
   lastReportedSignature?: string;
   /** ISO: the master refused a bang (429 quota); no bang before this */
   bangWaitUntil?: string;
+  /**
+   * whether the last heartbeat that answered listed this partition as assigned to this
+   * computer: offline, only such partitions are processed (an unknown directory must not
+   * be instantiated nor fill the spool with reports the master will refuse)
+   */
+  assigned?: boolean;
 }
 
 export interface LastBang {
@@ -61,6 +67,7 @@ export function readPartitionState(partitionDir: string): PartitionState {
     if (v !== undefined) s[k] = v;
   }
   if (typeof raw.lastInstantiationOk === 'boolean') s.lastInstantiationOk = raw.lastInstantiationOk;
+  if (typeof raw.assigned === 'boolean') s.assigned = raw.assigned;
   if (typeof raw.lastInstantiationDurationMs === 'number') s.lastInstantiationDurationMs = raw.lastInstantiationDurationMs;
   return s;
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createMasterClient } from '../client.ts';
 import { createLogger } from '../log.ts';
 import { Agent, type AgentSettings, DEFAULT_SETTINGS } from '../loop.ts';
-import { readTokenFile, TokenFileError } from '../token.ts';
+import { readTokenFile, TokenFileError, tokenFileSource } from '../token.ts';
 
 const HELP = `usage: vigil agent --master URL --computer ID --token-file F --instance-root DIR [options]
 
@@ -29,6 +29,10 @@ anomalies. Undeliverable reports and bangs are spooled on disk and replayed in o
   --promise-timeout S         per-promise timeout (default: the engine's, 20)
   --concurrency N             partitions processed at the same time (default 2)
   --http-timeout S            timeout of each request to the master (default 10)
+  --supervisord-config FILE   supervisord configuration written by 'vigil supervisord-config':
+                              after a successful etc/instantiate the agent starts the
+                              partition's programs (supervisorctl -c FILE start <partition>:*),
+                              so a service that exited (and banged) runs again
   --verbose                   more detail
   --json                      one JSON object per log line (stderr)
 `;
@@ -47,6 +51,7 @@ const STRING_OPTS = [
   'promise-timeout',
   'concurrency',
   'http-timeout',
+  'supervisord-config',
 ] as const;
 
 class UsageError extends Error {}
@@ -75,7 +80,8 @@ function loadConfig(file: string): Record<string, string | boolean> {
       if (typeof v !== 'boolean') throw new UsageError(`--config ${file}: '${k}' must be true or false`);
       out[key] = v;
     } else if (typeof v === 'string' || typeof v === 'number') {
-      out[key] = key === 'token-file' || key === 'instance-root' ? resolve(base, String(v)) : String(v);
+      out[key] =
+        key === 'token-file' || key === 'instance-root' || key === 'supervisord-config' ? resolve(base, String(v)) : String(v);
     } else {
       throw new UsageError(`--config ${file}: '${k}' must be a string or a number`);
     }
@@ -144,6 +150,15 @@ export async function main(argv: string[]): Promise<number> {
     const backoffBase = seconds(values, 'backoff-base', DEFAULT_SETTINGS.backoff.baseMs / 1000);
     const backoffMax = seconds(values, 'backoff-max', DEFAULT_SETTINGS.backoff.maxMs / 1000);
     if (backoffMax < backoffBase) throw new UsageError('--backoff-max must be at least --backoff-base');
+    let supervisordConfig: string | undefined;
+    if (typeof values['supervisord-config'] === 'string') {
+      supervisordConfig = resolve(values['supervisord-config']);
+      try {
+        if (!statSync(supervisordConfig).isFile()) throw new Error();
+      } catch {
+        throw new UsageError(`--supervisord-config ${supervisordConfig} is not a file (write it with 'vigil supervisord-config')`);
+      }
+    }
     const promiseTimeout = values['promise-timeout'] === undefined ? undefined : seconds(values, 'promise-timeout', 20);
     settings = {
       ...DEFAULT_SETTINGS,
@@ -156,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       defaultFrequencySeconds: seconds(values, 'frequency', DEFAULT_SETTINGS.defaultFrequencySeconds),
       concurrency,
       ...(promiseTimeout ? { promiseTimeoutSeconds: promiseTimeout } : {}),
+      ...(supervisordConfig ? { supervisordConfig } : {}),
     };
     httpTimeoutMs = seconds(values, 'http-timeout', 10) * 1000;
     once = Boolean(values.once);
@@ -183,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
   const client = createMasterClient({
     masterUrl: settings.masterUrl,
     computerId: settings.computerId,
-    token,
+    token: tokenFileSource(tokenFile, token, (m) => log.error(m)),
     timeoutMs: httpTimeoutMs,
   });
   const agent = new Agent(settings, { client, log });

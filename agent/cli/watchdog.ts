@@ -10,7 +10,7 @@ import { sendBang } from '../bang.ts';
 import { createMasterClient, type MasterClient } from '../client.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { bangBlockedReason, readLastBang, readPartitionState } from '../state.ts';
-import { readTokenFile, TokenFileError } from '../token.ts';
+import { readTokenFile, TokenFileError, tokenFileSource } from '../token.ts';
 
 export const WATCH_SUFFIX = '-on-watch';
 const WATCHED_EVENTS = new Set(['PROCESS_STATE_EXITED', 'PROCESS_STATE_FATAL']);
@@ -227,7 +227,7 @@ export async function main(argv: string[]): Promise<number> {
     client: createMasterClient({
       masterUrl: String(values.master),
       computerId: String(values.computer),
-      token,
+      token: tokenFileSource(String(values['token-file']), token, (m) => log.error(`watchdog: ${m}`)),
       timeoutMs: timeoutS * 1000,
     }),
     log,

@@ -106,11 +106,27 @@ describe('vigil watchdog under supervisord', () => {
     // the unwatched service died too (it is supervised: it ran), and never banged
     expect(ctl('status').split('\n').find((l) => l.startsWith('tw-a:helper'))).toMatch(/EXITED|FATAL/);
 
-    // a successful instantiation (one agent cycle serves the reprocess flag) re-arms the watchdog
-    const once = spawnVigil(['agent', '--master', master.url, '--computer', 'cw', '--token-file', tokenFile, '--instance-root', root, '--once']);
+    // a successful instantiation (one agent cycle serves the reprocess flag) starts the
+    // partition's programs again (slapgrid starts the process group) and re-arms the watchdog
+    const helperExit = readFileSync(join(root, 'tw-a', 'helper.exit-at'), 'utf8');
+    const once = spawnVigil([
+      'agent',
+      '--master',
+      master.url,
+      '--computer',
+      'cw',
+      '--token-file',
+      tokenFile,
+      '--instance-root',
+      root,
+      '--supervisord-config',
+      conf,
+      '--once',
+    ]);
     procs.push(once);
-    expect(await once.exited).toBe(0);
-    ctl('start', 'tw-a:flaky-on-watch');
+    expect(await once.exited, once.output()).toBe(0);
     await waitFor('a second bang after the new instantiation', async () => ((await bangs()).length === 2 ? true : undefined), 10_000, 50);
+    // the unwatched program was started again too
+    await waitFor('the helper restarted', () => readFileSync(join(root, 'tw-a', 'helper.exit-at'), 'utf8') !== helperExit, 10_000, 50);
   });
 });

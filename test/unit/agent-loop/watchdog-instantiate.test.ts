@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listServices, renderConfig } from '../../../agent/cli/supervisord-config.ts';
 import { parseTokens, runListener } from '../../../agent/cli/watchdog.ts';
-import { runInstantiate } from '../../../agent/instantiate.ts';
+import { runInstantiate, startServices } from '../../../agent/instantiate.ts';
 import { createLogger } from '../../../agent/log.ts';
 
 const dirs: string[] = [];
@@ -93,7 +93,11 @@ describe('etc/instantiate', () => {
     exe(join(p, 'etc', 'instantiate'), '#!/bin/sh\necho boom >&2\nexit 3\n');
     const r = await runInstantiate({ ...base, partitionDir: p, timeoutMs: 5000 });
     expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/exited with code 3[\s\S]*boom/);
+    // one line saying why (the master shows it as the colour reason), without vigil's log markers
+    expect(r.error).toBe('etc/instantiate exited with code 3: boom');
+    exe(join(p, 'etc', 'instantiate'), '#!/bin/sh\necho step 1\necho "port 80 taken" >&2\nexit 4\n');
+    const r2 = await runInstantiate({ ...base, partitionDir: p, timeoutMs: 5000 });
+    expect(r2.error).toBe('etc/instantiate exited with code 4: port 80 taken\nend of .vigil/instantiate.log:\nstep 1\nport 80 taken');
   });
 
   it('kills the whole process group at the timeout', async () => {
@@ -123,6 +127,28 @@ describe('etc/instantiate', () => {
     const r = await runInstantiate({ ...base, partitionDir: p, timeoutMs: 1000 });
     expect(r).toMatchObject({ ok: true, ran: false });
     expect(existsSync(join(p, '.vigil', 'instantiate.log'))).toBe(false);
+  });
+});
+
+describe('starting the partition programs after instantiation', () => {
+  it('skips a partition without services; reports supervisorctl failures with a hint', async () => {
+    const p = tmp();
+    const none = await startServices({ partitionDir: p, partitionId: 'p1', supervisordConfig: '/x.conf' });
+    expect(none).toEqual({ ok: true, ran: false });
+    exe(join(p, 'etc', 'service', 'web'), '#!/bin/sh\nexec sleep 100\n');
+    const missing = await startServices({ partitionDir: p, partitionId: 'p1', supervisordConfig: '/x.conf', supervisorctl: join(p, 'nope') });
+    expect(missing).toMatchObject({ ok: false, ran: true });
+    expect(missing.error).toMatch(/ENOENT.*Debian package 'supervisor'/);
+    // a fake supervisorctl: the arguments, and "no such group" (config written before the service existed)
+    const args = join(p, 'args');
+    const fake = join(p, 'fake-ctl');
+    exe(fake, `#!/bin/sh\necho "$@" > ${args}\necho "p1: ERROR (no such group)"\nexit 2\n`);
+    const noGroup = await startServices({ partitionDir: p, partitionId: 'p1', supervisordConfig: '/x.conf', supervisorctl: fake });
+    expect(readFileSync(args, 'utf8').trim()).toBe('-c /x.conf start p1:*');
+    expect(noGroup.ok).toBe(false);
+    expect(noGroup.error).toMatch(/no such group.*vigil supervisord-config.*update/);
+    exe(fake, '#!/bin/sh\necho "p1:web-on-watch: ERROR (already started)"\nexit 1\n');
+    expect(await startServices({ partitionDir: p, partitionId: 'p1', supervisordConfig: '/x.conf', supervisorctl: fake })).toMatchObject({ ok: true });
   });
 });
 
