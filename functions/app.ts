@@ -42,7 +42,18 @@ import { createDashboard } from './dashboard/index.tsx';
 import { fanOutBang } from './fanout.ts';
 import type { BangQueue } from './queue.ts';
 import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
-import { computerVerdict, effectiveBangAt, nextColourFields, pendingReprocess, toBang, toComputer, toPartition } from './views.ts';
+import {
+  colourBefore,
+  computerVerdict,
+  effectiveBangAt,
+  heartbeatSweepKey,
+  nextColourFields,
+  partitionVerdict,
+  pendingReprocess,
+  toBang,
+  toComputer,
+  toPartition,
+} from './views.ts';
 
 export interface AppDeps {
   store: Store;
@@ -394,12 +405,15 @@ export function createApp(deps: AppDeps) {
       const now = deps.now();
       const nowIso = now.toISOString();
       const v = computerVerdict({ lastContactAt: nowIso }, now);
-      const changed = computer.colour !== v.colour || !computer.colourSince;
+      // Its colour right before this contact (orange or red after a silence, even if the
+      // sweep has not recorded it): a change restarts colourSince.
+      const before = colourBefore(computer, computerVerdict(computer, now));
+      const changed = before.colour !== v.colour || !before.colourSince;
       await store.recordHeartbeat(computer.computerId, {
         at: nowIso,
         agentVersion: b.agentVersion,
         colour: changed ? { colour: v.colour, colourReason: 'in contact with the master', colourSince: nowIso } : null,
-        sweepAt: v.nextChangeAt ? v.nextChangeAt.toISOString() : null,
+        sweepAt: heartbeatSweepKey(computer.sweepAt, changed, now, v.nextChangeAt),
       });
       const reprocess = partitions.map(pendingReprocess).filter((x): x is NonNullable<typeof x> => x !== null);
       return c.json(
@@ -622,7 +636,9 @@ export function createApp(deps: AppDeps) {
           expiresAt,
         })),
       );
-      const upTo = r.reprocessedUpTo ? new Date(r.reprocessedUpTo).toISOString() : null;
+      // Never later than the master's now: a far-future value would block every later flag.
+      const upToRaw = r.reprocessedUpTo ? new Date(r.reprocessedUpTo).toISOString() : null;
+      const upTo = upToRaw !== null && upToRaw > nowIso ? nowIso : upToRaw;
       const raisesUpTo = upTo !== null && (!p.reprocessedUpTo || upTo > p.reprocessedUpTo);
       const newer = !p.lastReportKey || key > p.lastReportKey;
       let status: 'accepted' | 'stale' = 'stale';
@@ -643,7 +659,7 @@ export function createApp(deps: AppDeps) {
           lastReport: summary,
           lastReportKey: key,
           crimeState,
-          colour: nextColourFields(p, v, now),
+          colour: nextColourFields(colourBefore(p, partitionVerdict(p, now)), v, now),
           reprocessedUpTo: raisesUpTo ? upTo : null,
           now: nowIso,
         });

@@ -32,6 +32,44 @@ export function partitionVerdict(
   );
 }
 
+/**
+ * The colour an item really has at `now`, before a heartbeat or report changes it: the
+ * stored one, unless the rules say it changed since (a transition the minute sweep has not
+ * recorded yet, e.g. it did not run). Used so that `colourSince` restarts at every real
+ * transition, recorded or not.
+ */
+export function colourBefore(
+  stored: Pick<ColourFields, 'colour' | 'colourSince'>,
+  v: ColourVerdict,
+): Pick<ColourFields, 'colour' | 'colourSince'> {
+  if (stored.colour === v.colour) return stored;
+  return { colour: v.colour, colourSince: v.since ? v.since.toISOString() : null };
+}
+
+/**
+ * A heartbeat moves the computer's sweep key (GSI `sweep`, = when it turns orange) only
+ * when needed: a key still at least this far ahead of the heartbeat is kept. Each key
+ * move costs two index writes; with a heartbeat every 60 s (± 30 s) three moves in four are
+ * saved, and as long as heartbeats come less than 90 s apart the sweep never reads the
+ * computer (it looks early only after a silence of more than 90 s).
+ */
+export const SWEEP_KEY_SLACK_MS = 90_000;
+
+/**
+ * The sweep key a heartbeat at `at` leaves on the computer: `undefined` = keep the stored
+ * one. A kept key is never later than the real colour change (`nextChangeAt`), so the sweep
+ * never records a transition late; it can only look at the computer early, and only when
+ * the computer has been silent for more than SWEEP_KEY_SLACK_MS (then it re-keys it).
+ */
+export function heartbeatSweepKey(storedKey: string | null, colourChanged: boolean, at: Date, nextChangeAt: Date | null): string | null | undefined {
+  const next = nextChangeAt ? nextChangeAt.toISOString() : null;
+  if (colourChanged || !storedKey || !next) return next;
+  const stored = Date.parse(storedKey);
+  if (!Number.isFinite(stored)) return next;
+  if (storedKey <= next && stored - at.getTime() >= SWEEP_KEY_SLACK_MS) return undefined;
+  return next;
+}
+
 /** The colour fields to store after a verdict: keeps `colourSince` while the colour holds. */
 export function nextColourFields(stored: Pick<ColourFields, 'colour' | 'colourSince'>, v: ColourVerdict, now: Date): ColourFields {
   const same = stored.colour === v.colour && stored.colourSince !== null;
@@ -50,6 +88,8 @@ function since(stored: Pick<ColourFields, 'colour' | 'colourSince'>, v: ColourVe
 
 export function toComputer(c: ComputerRecord, now: Date): Computer {
   const v = computerVerdict(c, now);
+  // Never contacted: red since it was registered.
+  const sinceNow = since(c, v) ?? (c.lastContactAt ? null : c.createdAt);
   return {
     computerId: c.computerId,
     instantiationFrequencySeconds: c.instantiationFrequencySeconds,
@@ -57,7 +97,7 @@ export function toComputer(c: ComputerRecord, now: Date): Computer {
     agentVersion: c.agentVersion,
     colour: v.colour,
     colourReason: v.reason,
-    colourSince: since(c, v),
+    colourSince: sinceNow,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -71,6 +111,8 @@ export function pendingReprocess(p: PartitionRecord): { partitionId: string; req
 
 export function toPartition(p: PartitionRecord, now: Date): Partition {
   const v = partitionVerdict(p, now);
+  // No report yet: red since the partition was created.
+  const sinceNow = since(p, v) ?? (p.lastReport ? null : p.createdAt);
   return {
     partitionId: p.partitionId,
     computerId: p.computerId,
@@ -79,7 +121,7 @@ export function toPartition(p: PartitionRecord, now: Date): Partition {
     periodicitySeconds: p.periodicitySeconds,
     colour: v.colour,
     colourReason: v.reason,
-    colourSince: since(p, v),
+    colourSince: sinceNow,
     lastReport: p.lastReport,
     reprocess: pendingReprocess(p),
     lastBangAt: effectiveBangAt(p),

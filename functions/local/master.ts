@@ -57,6 +57,8 @@ export interface LocalMaster {
   demo: DemoFleet | null;
   /** Run one sweep now (tests). */
   sweep(): Promise<void>;
+  /** Run the local TTL emulation now (tests): the number of expired items deleted. */
+  expire(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -231,11 +233,12 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       );
       await sweeping;
     };
-    const expire = async () => {
+    const expire = async (): Promise<number> => {
       try {
-        await store.expireItems(Math.floor(now().getTime() / 1000));
+        return await store.expireItems(Math.floor(now().getTime() / 1000));
       } catch (e) {
         log(`vigil master: expiry failed: ${String(e)}`);
+        return 0;
       }
     };
     const sweepTimer = setInterval(() => void sweep(), opts.sweepIntervalMs ?? 60_000);
@@ -277,6 +280,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       store,
       demo,
       sweep,
+      expire,
       stop: () => {
         stopped ??= stopAll();
         return stopped;

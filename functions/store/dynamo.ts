@@ -269,6 +269,7 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
               instantiationFrequencySeconds: c.instantiationFrequencySeconds,
               colour: 'red',
               colourReason: 'never contacted the master',
+              colourSince: now,
               createdAt: now,
               updatedAt: now,
               gsi2pk: 'COMPUTER',
@@ -350,7 +351,8 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
         sets.push('gsi3pk = :sw', 'gsi3sk = :due');
         values[':sw'] = SWEEP_PARTITION;
         values[':due'] = hb.sweepAt;
-      } else removes = ['gsi3pk', 'gsi3sk'];
+      } else if (hb.sweepAt === null) removes = ['gsi3pk', 'gsi3sk'];
+      // undefined: the sweep key stays as it is (no index key rewrite).
       if (hb.colour) {
         sets.push('colour = :c', 'colourReason = :r', 'colourSince = :s');
         values[':c'] = hb.colour.colour;
@@ -422,7 +424,12 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
       }
       const names: Record<string, string> = { '#type': 'type' };
       const values: Record<string, unknown> = { ':red': 'red', ':noReport': 'no report yet', ':now': now };
-      const sets = ['colour = if_not_exists(colour, :red)', 'colourReason = if_not_exists(colourReason, :noReport)', 'createdAt = if_not_exists(createdAt, :now)'];
+      const sets = [
+        'colour = if_not_exists(colour, :red)',
+        'colourReason = if_not_exists(colourReason, :noReport)',
+        'colourSince = if_not_exists(colourSince, :now)',
+        'createdAt = if_not_exists(createdAt, :now)',
+      ];
       Object.entries(denorm).forEach(([k, v], idx) => {
         const name = k === 'type' ? '#type' : `#d${idx}`;
         if (k !== 'type') names[name] = k;
@@ -708,7 +715,17 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
         expr += ', gsi3sk = :due';
         values[':due'] = c.sweepAt;
       } else expr += ' REMOVE gsi3pk, gsi3sk';
-      const r = await update({ Key: key, UpdateExpression: expr, ConditionExpression: 'gsi3sk = :seen', ExpressionAttributeValues: values });
+      // The verdict was computed from the (eventually consistent) index: write it only if the
+      // item is still the one read. A heartbeat may leave the sweep key as it is, so for a
+      // computer the last contact is checked too.
+      let cond = 'gsi3sk = :seen';
+      if (item.type === 'computer') {
+        if (item.record.lastContactAt) {
+          cond += ' AND lastContactAt = :lc';
+          values[':lc'] = item.record.lastContactAt;
+        } else cond += ' AND attribute_not_exists(lastContactAt)';
+      }
+      const r = await update({ Key: key, UpdateExpression: expr, ConditionExpression: cond, ExpressionAttributeValues: values });
       return r !== false;
     },
 
@@ -719,7 +736,7 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
         const r = await doc.send(
           new ScanCommand({
             TableName,
-            FilterExpression: 'expiresAt < :now',
+            FilterExpression: 'expiresAt <= :now',
             ExpressionAttributeValues: { ':now': nowEpoch },
             ProjectionExpression: 'pk, sk',
             ExclusiveStartKey,

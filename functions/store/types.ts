@@ -122,10 +122,10 @@ export interface Store {
   listComputers(): Promise<ComputerRecord[]>;
   /** One strongly consistent Query: the computer and all its partitions. */
   getComputerWithPartitions(id: string): Promise<{ computer: ComputerRecord; partitions: PartitionRecord[] } | null>;
-  /** One UpdateItem. */
+  /** One UpdateItem. `sweepAt`: the new sweep key, null = out of the index, undefined = unchanged. */
   recordHeartbeat(
     id: string,
-    hb: { at: string; agentVersion: string; colour: Omit<ColourFields, 'sweepAt'> | null; sweepAt: string | null },
+    hb: { at: string; agentVersion: string; colour: Omit<ColourFields, 'sweepAt'> | null; sweepAt: string | null | undefined },
   ): Promise<void>;
   /** One BatchGetItem. */
   getComputerAndPartition(computerId: string, partitionId: string): Promise<{ computer: ComputerRecord | null; partition: PartitionRecord | null }>;

@@ -27,14 +27,18 @@ export interface RequestCounter {
   total(): number;
   byCommand(): Record<string, number>;
   reset(): void;
+  /** Every command name sent since the counter was installed (reset() does not clear it). */
+  seen(): string[];
 }
 
 export function countRequests(client: DynamoDBClient): RequestCounter {
   const counts: Record<string, number> = {};
+  const seen = new Set<string>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = String((context as { commandName?: string }).commandName ?? 'unknown');
       counts[name] = (counts[name] ?? 0) + 1;
+      seen.add(name);
       return next(args);
     },
     { step: 'finalizeRequest', name: 'vigilRequestCounter' },
@@ -45,6 +49,7 @@ export function countRequests(client: DynamoDBClient): RequestCounter {
     reset: () => {
       for (const k of Object.keys(counts)) delete counts[k];
     },
+    seen: () => [...seen].sort(),
   };
 }
 

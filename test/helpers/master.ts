@@ -1,7 +1,7 @@
 // A master app wired to a fresh table + queue on the harness endpoints, with a settable
 // clock and a DynamoDB request counter. For integration tests of any helper.
 import { type AppDeps, createApp } from '../../functions/app.ts';
-import { createSqsBangQueue } from '../../functions/queue.ts';
+import { type BangQueue, createSqsBangQueue } from '../../functions/queue.ts';
 import { createDynamoStore } from '../../functions/store/dynamo.ts';
 import type { Store } from '../../functions/store/types.ts';
 import { type AwsFixture, createAwsFixture } from './aws.ts';
@@ -37,17 +37,21 @@ export interface TestMaster {
   dispose(): Promise<void>;
 }
 
-export async function createTestMaster(opts: { clock?: TestClock; dashboard?: boolean } = {}): Promise<TestMaster> {
+export async function createTestMaster(
+  opts: { clock?: TestClock; dashboard?: boolean; queue?: BangQueue; historyTtlSeconds?: number; logError?: AppDeps['logError'] } = {},
+): Promise<TestMaster> {
   const aws = await createAwsFixture();
   const clock = opts.clock ?? testClock();
   const store = createDynamoStore({ client: aws.dynamo, tableName: aws.tableName });
   const adminToken = 'test-admin-token';
   const deps: AppDeps = {
     store,
-    queue: createSqsBangQueue({ client: aws.sqs, queueUrl: aws.queueUrl }),
+    queue: opts.queue ?? createSqsBangQueue({ client: aws.sqs, queueUrl: aws.queueUrl }),
     now: clock.now,
     adminToken: () => adminToken,
     dashboard: opts.dashboard ?? true,
+    ...(opts.historyTtlSeconds === undefined ? {} : { historyTtlSeconds: opts.historyTtlSeconds }),
+    ...(opts.logError === undefined ? {} : { logError: opts.logError }),
   };
   const app = createApp(deps);
   return {

@@ -1,9 +1,24 @@
 // The app + DynamoDB store end to end through app.request() (DynamoDB Local / fauxqs).
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanOutBang } from '../../functions/fanout.ts';
+import type { z } from 'zod';
+import { nextUtcDay } from '../../functions/domain/quota.ts';
 import { parseBangMessage } from '../../functions/queue.ts';
+import { TTL_ATTRIBUTE } from '../../functions/store/table.ts';
+import {
+  BangList,
+  Computer,
+  ComputerList,
+  HeartbeatResponse,
+  InstanceTree,
+  Partition,
+  PartitionList,
+  PartitionPromises,
+  SoftwareReleaseList,
+} from '../../protocol/index.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addPartition, addSr, ok, report } from '../helpers/master-fleet.ts';
 
@@ -273,6 +288,117 @@ describe('master API', () => {
     }
     const p = await ok(m, 'GET', '/v1/partitions/q1');
     expect(p.crimes.map((c: any) => c.code).sort()).toEqual(['all-promises-every-minute', 'promise-never-passes', 'slow-instantiation']);
+    // The fourth crime: instantiations back to back (each starts 1 s after the previous ended).
+    await addPartition(m, 'busy', 'c2', 'tree-busy', 'sr1');
+    let at = base;
+    for (let i = 0; i < 4; i++) {
+      const r = report(`busy-${i}`, new Date(at), [{ name: 'ok.json', periodicityMinutes: 10 }], { durationMs: 5000 });
+      expect((await m.call('POST', '/v1/partitions/busy/reports', r, t2)).body.status).toBe('accepted');
+      if (i === 2) expect((await ok(m, 'GET', '/v1/partitions/busy')).crimes).toEqual([]);
+      at += 6000;
+    }
+    const busy = await ok(m, 'GET', '/v1/partitions/busy');
+    expect(busy.crimes.map((c: any) => c.code)).toEqual(['instantiation-never-sleeps']);
+    expect(busy.colour).toBe('green');
+  });
+
+  it('reprocessedUpTo is capped at the master clock: a far-future value does not swallow later flags', async () => {
+    await addPartition(m, 'clamp', 'c1', 'tree-clamp', 'sr1');
+    const r = report('clamp-1', m.clock.now(), [{ name: 'a.json' }], { reprocessedUpTo: '2100-01-01T00:00:00.000Z' });
+    expect((await m.call('POST', '/v1/partitions/clamp/reports', r, t1)).body.status).toBe('accepted');
+    m.clock.advance(1000);
+    const requestedAt = m.clock.now().toISOString();
+    expect(await m.store.flagReprocess({ computerId: 'c1', partitionId: 'clamp' }, { requestedAt, reason: 'later bang', bangId: 'later' })).toBe(true);
+    const hb = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
+    expect(hb.reprocess.find((x: any) => x.partitionId === 'clamp')).toEqual({ partitionId: 'clamp', requestedAt, reason: 'later bang' });
+  });
+
+  it('responses match the schemas the OpenAPI document publishes', async () => {
+    const cases: [string, z.ZodType][] = [
+      ['/v1/computers', ComputerList],
+      ['/v1/computers/c1', Computer],
+      ['/v1/partitions', PartitionList],
+      ['/v1/partitions/p1', Partition],
+      ['/v1/instance-trees/tree1', InstanceTree],
+      ['/v1/partitions/p1/promises', PartitionPromises],
+      ['/v1/bangs', BangList],
+      ['/v1/software-releases', SoftwareReleaseList],
+    ];
+    for (const [path, schema] of cases) {
+      const r = schema.safeParse(await ok(m, 'GET', path));
+      expect(r.success, `${path}: ${r.error?.message}`).toBe(true);
+    }
+    const hb = HeartbeatResponse.safeParse(await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1));
+    expect(hb.success, hb.error?.message).toBe(true);
+  });
+
+  it('no Scan on any request path of this file', () => {
+    expect(m.aws.counter.seen()).toContain('QueryCommand');
+    expect(m.aws.counter.seen()).not.toContain('ScanCommand');
+  });
+});
+
+describe('bang while the queue is down', () => {
+  let m: TestMaster;
+  afterAll(() => m?.dispose());
+  it('is fanned out inline: nothing lost, the error logged', async () => {
+    const logged: string[] = [];
+    m = await createTestMaster({
+      dashboard: false,
+      queue: {
+        send: async () => {
+          throw new Error('SQS unreachable');
+        },
+      },
+      logError: (message) => logged.push(message),
+    });
+    await addSr(m, 'srd');
+    const token = await addComputer(m, 'cd');
+    await addPartition(m, 'd1', 'cd', 'td', 'srd');
+    await addPartition(m, 'd2', 'cd', 'td', 'srd');
+    const r = await m.call('POST', '/v1/partitions/d1/bang', { bangId: 'down-1', message: 'dead', source: 'watchdog' }, token);
+    expect(r).toMatchObject({ status: 202, body: { bangId: 'down-1', fannedOutTo: 2 } });
+    expect(logged.some((l) => l.includes('queue send failed'))).toBe(true);
+    const hb = await ok(m, 'POST', '/v1/computers/cd/heartbeat', { agentVersion: '1' }, token);
+    expect(hb.reprocess.map((x: any) => x.partitionId).sort()).toEqual(['d1', 'd2']);
+    expect((await ok(m, 'GET', '/v1/bangs?partitionId=d1')).bangs[0]).toMatchObject({ bangId: 'down-1', fanOut: 'done', fannedOutTo: 2 });
+  });
+});
+
+describe('promise history TTL', () => {
+  let m: TestMaster;
+  afterAll(() => m?.dispose());
+  it('history and quota items carry the TTL attribute; expired ones are hidden at once and deleted by the local expiry', async () => {
+    m = await createTestMaster({ dashboard: false });
+    await addSr(m, 'srh');
+    const token = await addComputer(m, 'ch');
+    await addPartition(m, 'ph', 'ch', 'th', 'srh');
+    const t0 = m.clock.now();
+    await ok(m, 'POST', '/v1/partitions/ph/reports', report('old', t0, [{ name: 'a.json' }, { name: 'b.json', failed: true }]), token);
+    await ok(m, 'POST', '/v1/partitions/ph/bang', { bangId: 'hb', message: 'x', source: 'manual' }, token);
+    const raw = async (pk: string) =>
+      (await m.aws.dynamo.send(new QueryCommand({ TableName: m.aws.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } }))).Items ?? [];
+    const history = await raw('H#ph');
+    expect(history).toHaveLength(3); // report summary + 2 promise results
+    const ttl = Math.floor(t0.getTime() / 1000) + 7 * 86400;
+    for (const i of history) expect(i[TTL_ATTRIBUTE]).toEqual({ N: String(ttl) });
+    const quota = await raw('Q#ph');
+    expect(quota.map((i) => i[TTL_ATTRIBUTE])).toEqual([{ N: String(Math.floor(nextUtcDay(t0).getTime() / 1000) + 86400) }]);
+
+    // One second after the TTL: hidden from the API even before anything deletes it.
+    m.clock.set(new Date((ttl + 1) * 1000));
+    await ok(m, 'POST', '/v1/partitions/ph/reports', report('new', m.clock.now(), [{ name: 'a.json' }]), token);
+    const pr = await ok(m, 'GET', '/v1/partitions/ph/promises');
+    expect(pr.promises.map((p: any) => [p.name, p.history.map((h: any) => h.reportId)])).toEqual([['a.json', ['new']]]);
+    expect(pr.reports.map((r: any) => r.reportId)).toEqual(['new']);
+
+    // The local TTL emulation deletes exactly the expired items.
+    expect(await m.store.expireItems(ttl + 1)).toBe(4);
+    expect((await raw('H#ph')).map((i) => i.reportId?.S).sort()).toEqual(['new', 'new']);
+    expect(await raw('Q#ph')).toEqual([]);
+    expect(await ok(m, 'GET', '/v1/partitions/ph')).toMatchObject({ partitionId: 'ph', lastReport: { reportId: 'new' } });
+    expect((await ok(m, 'GET', '/v1/bangs?partitionId=ph')).bangs).toHaveLength(1);
+    expect(await m.store.expireItems(ttl + 1)).toBe(0);
   });
 });
 

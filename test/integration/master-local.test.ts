@@ -91,9 +91,20 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   expect((await admin('computer', 'show', 'nope')).code).toBe(1);
   expect((await admin('--token', 'wrong', 'computer', 'list')).err).toContain('HTTP 401');
 
-  // Restart on the same data dir: same admin token, same data.
+  // Promise history, kept 7 days.
+  const at = new Date().toISOString();
+  const rep = { reportId: 'local-r', kind: 'anomaly', startedAt: at, durationMs: 5, ok: true, promises: [{ name: 'a.json', title: 'a', kind: 'anomaly', failed: false, message: 'ok', date: at, executionTimeMs: 1 }] };
+  expect((await api('POST', '/v1/partitions/demo-web/reports', token, rep)).status).toBe(202);
+  expect((await api('GET', '/v1/partitions/demo-web/promises', adminToken)).body.promises).toHaveLength(1);
+
+  // Restart on the same data dir, 8 days later: same admin token, same data, and the local
+  // TTL emulation (run at start, then every 10 min) has deleted the expired history.
   await master.stop();
-  master = await startLocalMaster({ port: 0, dataDir: dir });
+  const later = Date.now() + 8 * 86_400_000;
+  master = await startLocalMaster({ port: 0, dataDir: dir, now: () => new Date(later) });
+  expect(await master.store.listHistory('demo-web', 0)).toEqual({ results: [], reports: [] });
+  expect((await api('GET', '/v1/partitions/demo-web', adminToken)).body.lastReport).toMatchObject({ reportId: 'local-r' });
+  expect(await master.expire()).toBe(0);
   expect(master.adminToken).toBe(adminToken);
   const c = await api('GET', '/v1/computers/cli-computer', adminToken);
   expect(c.body).toMatchObject({ computerId: 'cli-computer', instantiationFrequencySeconds: 3600 });

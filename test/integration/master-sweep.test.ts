@@ -84,3 +84,76 @@ it('sweep reads grow with colour changes, not with fleet size', async () => {
   expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 1, UpdateItemCommand: 2 });
   expect(m.aws.counter.byCommand().ScanCommand).toBeUndefined();
 });
+
+it('a heartbeat moves the sweep key only when needed; the sweep still records green → orange on time', async () => {
+  const previous = m;
+  m = await createTestMaster({ dashboard: false });
+  await previous.dispose();
+  const t = await addComputer(m, 'lazy');
+  const start = m.clock.now().getTime();
+  const keys = new Set<string | null>();
+  for (let i = 0; i < 8; i++) {
+    m.clock.set(new Date(start + i * min));
+    m.aws.counter.reset();
+    await ok(m, 'POST', '/v1/computers/lazy/heartbeat', { agentVersion: '1' }, t);
+    expect(m.aws.counter.total()).toBeLessThanOrEqual(2);
+    keys.add((await m.store.getComputer('lazy'))?.sweepAt ?? null);
+    // A computer that keeps calling is never read by the sweep.
+    expect((await runSweep(m, m.clock.now())).examined).toBe(0);
+  }
+  // 8 heartbeats 60 s apart: the key moved twice (at 0 and 4 min), not 8 times.
+  expect([...keys]).toEqual([new Date(start + 5 * min).toISOString(), new Date(start + 9 * min).toISOString()]);
+  const lastContact = start + 7 * min;
+  // Silent from now on: one early look (key at 9 min, still green: re-keyed), then orange
+  // recorded at the first sweep at or after the real change (12 min), with the exact since.
+  const seen: { at: number; examined: number; to: string[] }[] = [];
+  for (let at = 8; at <= 13; at++) {
+    m.clock.set(new Date(start + at * min));
+    const s = await runSweep(m, m.clock.now());
+    seen.push({ at, examined: s.examined, to: s.transitions.map((x) => `${x.id}:${x.to}`) });
+  }
+  expect(seen).toEqual([
+    { at: 8, examined: 0, to: [] },
+    { at: 9, examined: 1, to: [] },
+    { at: 10, examined: 0, to: [] },
+    { at: 11, examined: 0, to: [] },
+    { at: 12, examined: 1, to: ['lazy:orange'] },
+    { at: 13, examined: 0, to: [] },
+  ]);
+  expect(await ok(m, 'GET', '/v1/computers/lazy')).toMatchObject({ colour: 'orange', colourSince: new Date(lastContact + 5 * min).toISOString() });
+});
+
+it('the sweep does not write a verdict computed from a computer read before a later heartbeat', async () => {
+  const t = await addComputer(m, 'racer');
+  await ok(m, 'POST', '/v1/computers/racer/heartbeat', { agentVersion: '1' }, t);
+  const stale = await m.store.getComputer('racer');
+  if (!stale) throw new Error('no computer');
+  m.clock.advance(min);
+  await ok(m, 'POST', '/v1/computers/racer/heartbeat', { agentVersion: '1' }, t); // keeps the sweep key
+  expect((await m.store.getComputer('racer'))?.sweepAt).toBe(stale.sweepAt);
+  const wrote = await m.store.recordColour({ type: 'computer', record: stale }, { colour: 'orange', colourReason: 'stale', colourSince: m.clock.now().toISOString(), sweepAt: null }, m.clock.now().toISOString());
+  expect(wrote).toBe(false);
+  expect(await m.store.getComputer('racer')).toMatchObject({ colour: 'green', sweepAt: stale.sweepAt });
+});
+
+it('colourSince restarts at a change the sweep never recorded (heartbeat after a silence, report after expiry)', async () => {
+  await addSr(m, 'sr-since', { periodicitySeconds: 3600 });
+  const t = await addComputer(m, 'unswept');
+  await addPartition(m, 'unswept-p', 'unswept', 'tree-since', 'sr-since');
+  const created = m.clock.now().toISOString();
+  // Before any contact or report: red since registration.
+  expect(await ok(m, 'GET', '/v1/computers/unswept')).toMatchObject({ colour: 'red', colourSince: created });
+  expect(await ok(m, 'GET', '/v1/partitions/unswept-p')).toMatchObject({ colour: 'red', colourReason: 'no report yet', colourSince: created });
+  await ok(m, 'POST', '/v1/computers/unswept/heartbeat', { agentVersion: '1' }, t);
+  await ok(m, 'POST', '/v1/partitions/unswept-p/reports', report('s1', m.clock.now()), t);
+  const first = m.clock.now().getTime();
+  // Two hours without contact and without any sweep.
+  m.clock.advance(120 * min);
+  expect(await ok(m, 'GET', '/v1/computers/unswept')).toMatchObject({ colour: 'red', colourSince: new Date(first + 60 * min).toISOString() });
+  expect(await ok(m, 'GET', '/v1/partitions/unswept-p')).toMatchObject({ colour: 'red', colourSince: new Date(first + 60 * min).toISOString() });
+  await ok(m, 'POST', '/v1/computers/unswept/heartbeat', { agentVersion: '1' }, t);
+  await ok(m, 'POST', '/v1/partitions/unswept-p/reports', report('s2', m.clock.now()), t);
+  const now = m.clock.now().toISOString();
+  expect(await ok(m, 'GET', '/v1/computers/unswept')).toMatchObject({ colour: 'green', colourSince: now });
+  expect(await ok(m, 'GET', '/v1/partitions/unswept-p')).toMatchObject({ colour: 'green', colourSince: now });
+});
