@@ -4,7 +4,7 @@
 //   EventBridge Scheduler (every minute) → sweep Lambda
 //   Secrets Manager admin token (read by api), SNS alarm topic, CloudWatch alarms.
 // See docs/deploy.md and docs/decisions.md ("Cloud").
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -31,6 +31,8 @@ export interface VigilStackProps extends StackProps {
 
 export const API_TIMEOUT = Duration.seconds(10);
 export const FANOUT_TIMEOUT = Duration.seconds(30);
+/** The fan-out event source waits at most this long to fill a batch. */
+export const FANOUT_BATCHING_WINDOW = Duration.seconds(1);
 export const SWEEP_TIMEOUT = Duration.seconds(50);
 
 export class VigilStack extends Stack {
@@ -50,7 +52,10 @@ export class VigilStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.table = new VigilTable(this, 'Table', { deletionProtection: protect, removalPolicy });
-    this.bangQueue = new BangQueue(this, 'Bangs', { consumerTimeout: FANOUT_TIMEOUT });
+    this.bangQueue = new BangQueue(this, 'Bangs', {
+      consumerTimeout: FANOUT_TIMEOUT,
+      consumerBatchingWindow: FANOUT_BATCHING_WINDOW,
+    });
 
     this.adminToken = new secretsmanager.Secret(this, 'AdminToken', {
       description: 'vigil master admin token (Authorization: Bearer <token>)',
@@ -112,7 +117,7 @@ export class VigilStack extends Stack {
     this.fanout.fn.addEventSource(
       new SqsEventSource(this.bangQueue.queue, {
         batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+        maxBatchingWindow: FANOUT_BATCHING_WINDOW,
         reportBatchItemFailures: true,
       }),
     );
@@ -159,7 +164,13 @@ export class VigilStack extends Stack {
       email: props.alarmEmail,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.functionUrl.url, description: 'master URL (agents: --master)' });
+    // The function URL ends with '/'; the output does not, so `$URL/healthz` and
+    // `--master $URL` work as they are (`https://<id>.lambda-url.<region>.on.aws`).
+    const urlParts = Fn.split('/', this.functionUrl.url);
+    new CfnOutput(this, 'ApiUrl', {
+      value: Fn.join('//', [Fn.select(0, urlParts), Fn.select(2, urlParts)]),
+      description: 'master URL (agents: --master)',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'BangQueueUrl', { value: this.bangQueue.queue.queueUrl });
     new CfnOutput(this, 'AdminTokenSecretArn', {

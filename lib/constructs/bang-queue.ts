@@ -4,8 +4,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface BangQueueProps {
-  /** Timeout of the consuming function; the visibility timeout is 6× this (AWS guidance). */
+  /**
+   * Timeout of the consuming function. The visibility timeout is 6× this plus the event
+   * source's batching window (AWS guidance for SQS event sources), so a message is never
+   * handed to a second invocation while the first may still be working on it.
+   */
   readonly consumerTimeout: Duration;
+  /** MaximumBatchingWindow of the consuming event source mapping (default none). */
+  readonly consumerBatchingWindow?: Duration;
   /** Receives before a message is moved to the DLQ. */
   readonly maxReceiveCount?: number;
 }
@@ -28,7 +34,7 @@ export class BangQueue extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6 + (props.consumerBatchingWindow?.toSeconds() ?? 0)),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: {
         queue: this.deadLetterQueue,

@@ -1,12 +1,14 @@
 // The api Lambda handler (functions/handlers/api.ts) driven with real API Gateway HTTP API
 // (payload 2.0) and Lambda function URL events, on DynamoDB Local + fauxqs (or LocalStack),
 // with the admin token read from Secrets Manager and the bang fanned out by the fanout handler.
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
 import { createApiHandler, type ApiHandler } from '../../functions/handlers/api.ts';
 import { createFanoutHandler } from '../../functions/handlers/fanout.ts';
 import { apiDepsFromEnv, storeFromEnv } from '../../functions/handlers/runtime.ts';
+import { keys, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
 import { type AwsFixture, createAwsFixture } from '../helpers/aws.ts';
 import { type AccessLog, recordDynamoAccess } from '../helpers/cloud-access.ts';
 import { apiGatewayV2Event, functionUrlEvent, type HttpRequest, lambdaContext, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
@@ -166,6 +168,48 @@ describe('a computer through the Lambda adapter', () => {
 
     const hb = await call(apiGatewayV2Event, { method: 'POST', path: `/v1/computers/${id}/heartbeat`, headers: { authorization: `Bearer ${token}` }, body: { agentVersion: 'test 1' } });
     expect(hb.json.reprocess.map((r: { partitionId: string }) => r.partitionId).sort()).toEqual([`${id}-p-a`, `${id}-p-b`]);
+  });
+
+  it('report history carries the TTL attribute the deployed table expires on (epoch seconds, in the future)', async () => {
+    const got = await aws.dynamo.send(
+      new QueryCommand({
+        TableName: aws.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: keys.historyPk(`${id}-p-a`) } },
+        ConsistentRead: true,
+      }),
+    );
+    // the report itself + its one promise result
+    expect(got.Items?.length).toBe(2);
+    const nowS = clock.getTime() / 1000;
+    for (const item of got.Items ?? []) {
+      const ttl = Number(item[TTL_ATTRIBUTE]?.N);
+      expect(ttl).toBeGreaterThan(nowS + 86400);
+      expect(ttl).toBeLessThan(nowS + 366 * 86400); // seconds, not milliseconds
+    }
+  });
+
+  it.each(shapes)('the dashboard logs in and shows the fleet (%s events, HTTPS-only cookie)', async (_label, shape) => {
+    const form = `token=${encodeURIComponent(ADMIN)}&next=%2F`;
+    const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+    const wrong = await call(shape, { method: 'POST', path: '/login', headers: formHeaders, body: 'token=nope&next=%2F', base64: true });
+    expect(wrong.status).toBe(401);
+    expect(wrong.cookies ?? []).toEqual([]);
+    const login = await call(shape, { method: 'POST', path: '/login', headers: formHeaders, body: form, base64: true });
+    expect(login.status).toBe(303);
+    expect(login.headers.location).toBe('/');
+    const cookie = (login.cookies ?? []).find((c) => c.startsWith('vigil_session='));
+    expect(cookie).toBeDefined();
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    const page = await call(shape, { method: 'GET', path: '/', cookies: [cookie!.split(';')[0]!] });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.text).toContain(id);
+    expect(page.text).not.toContain('name="token"');
+    // without the cookie `/` is the login form
+    const anonymous = await call(shape, { method: 'GET', path: '/' });
+    expect(anonymous.text).toContain('name="token"');
   });
 
   it('a computer token is refused on admin routes and on another computer', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGatewayV2Event, functionUrlEvent } from '../helpers/cloud-events.ts';
-import { runBundleFresh } from '../helpers/cloud-bundle.ts';
+import { FRESH_ENV, runBundleFresh } from '../helpers/cloud-bundle.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -53,6 +53,25 @@ describe('Lambda bundles from cdk synth', () => {
       expect(existsSync(`${file}.map`), `${file}.map`).toBe(true);
     }
     expect(new Set(Object.values(bundles)).size).toBe(3);
+  });
+
+  it('bundles are minified ESM with a source map pointing at the TypeScript sources', () => {
+    for (const [name, file] of Object.entries(bundles)) {
+      const text = readFileSync(file, 'utf8');
+      const lines = text.split('\n').length;
+      expect(text.length / lines, `${name}: average line length`).toBeGreaterThan(1000);
+      expect(text.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), name).toBe(true);
+      const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+      expect(map.sources.some((src) => src.endsWith(`functions/handlers/${name}.ts`)), name).toBe(true);
+      expect(map.sourcesContent, `${name}: sources are not shipped`).toBeUndefined();
+    }
+  });
+
+  it('as deployed (--enable-source-maps), a configuration error names the variable and the .ts line', () => {
+    const { TABLE_NAME: _missing, ...env } = FRESH_ENV;
+    expect(() => runBundleFresh(bundles.sweep!, { source: 'vigil.scheduler' }, env)).toThrow(
+      /environment variable TABLE_NAME is not set[\s\S]*functions\/handlers\/runtime\.ts:\d+/,
+    );
   });
 
   it('the api bundle is at most 1 MiB', () => {

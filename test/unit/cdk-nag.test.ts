@@ -1,6 +1,10 @@
 // cdk-nag AwsSolutions runs as a policy-validation plugin (lib/nag.ts, applied by bin/app.ts):
 // the vigil app synthesizes clean, every acknowledgement carries a reason, and a finding that
 // nobody acknowledged makes synthesis fail.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
@@ -57,4 +61,31 @@ describe('cdk-nag AwsSolutions', () => {
     expect(run(['AwsSolutions-SQS3'])).not.toThrow();
     expect(run([])).toThrow(/AwsSolutions-SQS3/);
   });
+});
+
+describe('bin/app.ts (what `cdk synth` / `cdk deploy` run)', () => {
+  it('applies the checks: an unacknowledged finding makes it fail with the report', () => {
+    const root = new URL('../..', import.meta.url).pathname;
+    const outdir = mkdtempSync(join(tmpdir(), 'vigil-nag-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--import', join(root, 'test', 'helpers', 'cloud-nag-offender.ts'), join(root, 'bin', 'app.ts')],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 60_000,
+          // how the CDK CLI runs the app: context and output directory in the environment
+          env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }) },
+        },
+      );
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.status, out).not.toBe(0);
+      expect(out).toMatch(/AwsSolutions-SQS3/);
+      expect(out).toMatch(/AwsSolutions-SQS4/);
+      expect(out).toMatch(/UnacknowledgedByTest/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000); // a child process compiling and synthesizing the app: seconds, more on a loaded machine
 });

@@ -1,6 +1,6 @@
 // Template assertions for the vigil stack: every resource and property issue 5 asks for.
 // One synth (no esbuild bundling; the bundle is tested in test/integration) shared by the file.
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
@@ -32,6 +32,30 @@ function statementsOfRole(roleId: string): any[] {
   return ofType('AWS::IAM::Policy')
     .filter(([, p]) => p.Properties.Roles.some((r: unknown) => refId(r) === roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+}
+/** Evaluates the CloudFormation intrinsics an output uses, with `Fn::GetAtt` values given. */
+function evaluate(v: unknown, attrs: Record<string, string>): unknown {
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  if (Array.isArray(v)) return v.map((x) => evaluate(x, attrs));
+  const o = v as Record<string, any>;
+  if (o['Fn::GetAtt']) {
+    const key = (o['Fn::GetAtt'] as string[]).join('.');
+    if (!(key in attrs)) throw new Error(`no value for GetAtt ${key}`);
+    return attrs[key];
+  }
+  if (o['Fn::Split']) {
+    const [sep, src] = o['Fn::Split'];
+    return String(evaluate(src, attrs)).split(sep);
+  }
+  if (o['Fn::Select']) {
+    const [i, list] = o['Fn::Select'];
+    return (evaluate(list, attrs) as unknown[])[Number(i)];
+  }
+  if (o['Fn::Join']) {
+    const [sep, list] = o['Fn::Join'];
+    return (evaluate(list, attrs) as unknown[]).join(sep);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
 }
 function actionsOf(st: any): string[] {
   return [st.Action].flat();
@@ -74,6 +98,13 @@ describe('DynamoDB table', () => {
     expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(replica.DeletionProtectionEnabled).toBe(true);
     expect(table.DeletionPolicy).toBe('Retain');
+    // the data outlives a `cdk destroy`: table, admin token and log groups are retained
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+      for (const [id, r] of ofType(type)) expect(r.DeletionPolicy, id).toBe('Retain');
+    }
+    // encrypted at rest with the AWS-owned key (free): no customer key, no KMS request charges
+    expect(table.Properties.SSESpecification?.SSEType).toBeUndefined();
+    expect(ofType('AWS::KMS::Key')).toHaveLength(0);
   });
 
   it('turns deletion protection off with -c vigil:deletionProtection=false', () => {
@@ -81,6 +112,11 @@ describe('DynamoDB table', () => {
     const [table] = Object.values(off.findResources('AWS::DynamoDB::GlobalTable')) as Res[];
     expect(table!.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
     expect(table!.DeletionPolicy).toBe('Delete');
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+      const all = Object.values(off.findResources(type)) as Res[];
+      expect(all.length, type).toBeGreaterThan(0);
+      for (const r of all) expect(r.DeletionPolicy, type).toBe('Delete');
+    }
   });
 
   it('rejects a malformed context flag', () => {
@@ -104,7 +140,13 @@ describe('bang queue', () => {
     for (const q of [main, dlq]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const [, fanout] = fnByService('fanout');
     expect(fanout.Properties.Timeout).toBe(FANOUT_TIMEOUT.toSeconds());
-    expect(main.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fanout.Properties.Timeout);
+    // AWS guidance: at least 6 × the function timeout + the event source's batching window
+    const [, esm] = one('AWS::Lambda::EventSourceMapping');
+    const window = esm.Properties.MaximumBatchingWindowInSeconds ?? 0;
+    expect(window).toBeGreaterThan(0);
+    expect(main.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fanout.Properties.Timeout + window);
+    // the dead letters stay as long as SQS allows, to be inspected and redriven
+    expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
   it('enforces TLS on both queues', () => {
@@ -196,7 +238,15 @@ describe('HTTPS front', () => {
     expect(url.Properties.AuthType).toBe('NONE');
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(0);
     expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(0);
-    template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] } });
+    // The output is the function URL without its trailing '/', so `$URL/healthz` works.
+    const apiUrl = (template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl!.Value;
+    const [urlId] = one('AWS::Lambda::Url');
+    for (const [deployed, expected] of [
+      ['https://abcdefghij.lambda-url.eu-west-1.on.aws/', 'https://abcdefghij.lambda-url.eu-west-1.on.aws'],
+      ['http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566/', 'http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566'],
+    ]) {
+      expect(evaluate(apiUrl, { [`${urlId}.FunctionUrl`]: deployed! })).toBe(expected);
+    }
   });
 
   it('public invoke permissions are limited to calls through the function URL', () => {
