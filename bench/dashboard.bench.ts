@@ -4,8 +4,8 @@
 // and 1,000 partitions in 50 instance trees, 10% of them failing, logs in and measures:
 //  - end to end: GET / over HTTP with the session cookie (API reads on dynalite + render),
 //  - render only: the same page with the API answers served from memory.
-// --append adds the figures to docs/benchmarks.md.
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+// --append writes the figures into docs/benchmarks.md (replacing this bench's section).
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -144,18 +144,24 @@ try {
   console.log(line);
   if (values.append) {
     const file = join(import.meta.dirname ?? '.', '..', 'docs', 'benchmarks.md');
-    const header = existsSync(file) ? '' : '# Benchmarks\n';
-    appendFileSync(
-      file,
-      `${header}\n## Dashboard: fleet page with ${N} partitions\n\n` +
+    const section =
+      `## Dashboard: fleet page with ${N} partitions\n\n` +
         `\`npx tsx bench/dashboard.bench.ts --append\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
         `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}).\n\n` +
         `| measure | median | p95 |\n|---|---|---|\n` +
         `| GET / end to end (HTTP → dashboard → /v1 API in-process → dynalite) | ${median(e2e).toFixed(0)} ms | ${p95(e2e).toFixed(0)} ms |\n` +
         `| render only (API answers from memory) | ${median(render).toFixed(1)} ms | ${p95(render).toFixed(1)} ms |\n` +
         `| GET /trees end to end (every partition listed, ${(treeBytes / 1024).toFixed(0)} KiB) | ${median(trees).toFixed(0)} ms | ${p95(trees).toFixed(0)} ms |\n\n` +
-        `Page size ${(bytes / 1024).toFixed(0)} KiB (${COMPUTERS} computers, ${N} partitions in ${TREES} trees, ${N / 10} failing listed).\n`,
-    );
+        `Page size ${(bytes / 1024).toFixed(0)} KiB (${COMPUTERS} computers, ${N} partitions in ${TREES} trees, ${N / 10} failing listed).\n`;
+    // Replaces this section when it is there already (a re-run updates the figures), else appends it.
+    const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+    const start = doc.indexOf(`## Dashboard: fleet page with ${N} partitions\n`);
+    if (start < 0) {
+      appendFileSync(file, `\n${section}`);
+    } else {
+      const next = doc.indexOf('\n## ', start + 3);
+      writeFileSync(file, `${doc.slice(0, start)}${section}${next < 0 ? '' : doc.slice(next)}`);
+    }
   }
 } finally {
   await master.stop();

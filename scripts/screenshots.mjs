@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // Screenshots of every dashboard view from the demo fleet, into docs/img/.
-//   npm run build && node scripts/screenshots.mjs [--wait SECONDS] [--min-points N] [--out DIR]
-// Starts `node dist/vigil.mjs master --demo` on a free port and a temp data dir, waits
-// until the demo agent has reported (a red partition with history), logs in with the
-// admin token in the system Chromium (Debian package `chromium`) and shoots each page.
+//   npm run build && node scripts/screenshots.mjs [--wait SECONDS] [--out DIR]
+// Starts `node dist/vigil.mjs master --demo` on a free port and a temp data dir and, next to
+// the demo fleet, seeds through the API (as an agent would report) a second computer
+// `shop-computer` with the instance tree `shop`: `shop-api` (two hours of promise history,
+// red now) and `shop-web` (green), and the tree `shop-batch`: `shop-cron` (commits every
+// monitoring crime; bangs until its quota rejects one). It waits until the demo agent has banged, logs in with the admin
+// token in the system Chromium (Debian package `chromium`) and shoots each page:
+// fleet, tree and bangs while the demo tree waits for its reprocess, the `shop-api`
+// partition (history charts), the crimes, and the partition on a phone.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { wait: { type: 'string', default: '120' }, 'min-points': { type: 'string', default: '4' }, out: { type: 'string', default: 'docs/img' } } });
+const { values } = parseArgs({ options: { wait: { type: 'string', default: '120' }, out: { type: 'string', default: 'docs/img' } } });
 const chromiumPath = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(chromiumPath)) {
   console.error('screenshots: Chromium is missing: install the Debian package chromium (apt-get install -y chromium)');
@@ -52,6 +57,74 @@ const api = async (path) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** JSON call; `expect` = accepted statuses (else it throws with the answer). */
+async function call(method, path, body, bearer = token, expect = [200, 201, 202]) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!expect.includes(r.status)) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The `shop` tree, reported through the API with dates in the past (see the header). */
+async function seedShop() {
+  const MIN = 60_000;
+  const now = Date.now();
+  await call('PUT', '/v1/software-releases/shop-sr', { url: 'https://example.com/software/shop/software.cfg', periodicitySeconds: 86400, bangQuotaPerDay: 2 });
+  const { token: computerToken } = await call('PUT', '/v1/computers/shop-computer', { instantiationFrequencySeconds: 86400 });
+  for (const [id, tree] of [['shop-api', 'shop'], ['shop-web', 'shop'], ['shop-cron', 'shop-batch']]) {
+    await call('PUT', `/v1/partitions/${id}`, { computerId: 'shop-computer', instanceTreeId: tree, softwareReleaseId: 'shop-sr' });
+  }
+  await call('POST', '/v1/computers/shop-computer/heartbeat', { agentVersion: '0.1.0' }, computerToken);
+  const report = (id, i, startedAt, durationMs, promises, kind = 'instantiation') =>
+    call('POST', `/v1/partitions/${id}/reports`, {
+      reportId: `${id}-${i}`,
+      kind,
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs,
+      ok: promises.every((p) => !p.failed),
+      promises: promises.map((p) => ({ kind: 'anomaly', date: new Date(startedAt + durationMs).toISOString(), ...p })),
+    }, computerToken);
+  // shop-api: every 10 min for 2 h; the HTTP check slows down, fails twice, recovers, then
+  // fails again now (red); the disk check stays kept.
+  const httpMs = [120, 135, 128, 140, 190, 260, 2400, 5000, 310, 180, 150, 160, 4800];
+  const httpFails = new Set([6, 7, 12]);
+  for (let i = 0; i < httpMs.length; i++) {
+    const at = now - (httpMs.length - 1 - i) * 10 * MIN - 5000;
+    await report('shop-api', i, at, 900 + httpMs[i], [
+      {
+        name: 'check-http.json',
+        title: 'check-http',
+        failed: httpFails.has(i),
+        message: httpFails.has(i) ? `GET https://shop.example.com/health: HTTP 502 after ${httpMs[i]} ms` : `GET https://shop.example.com/health: 200 in ${httpMs[i]} ms`,
+        executionTimeMs: httpMs[i],
+      },
+      { name: 'check-free-disk.json', title: 'check-free-disk', failed: false, message: `free disk ${62 - i}% (min 10%)`, executionTimeMs: 8 + (i % 3) },
+    ], i === 0 ? 'instantiation' : 'anomaly');
+  }
+  // shop-cron: instantiations 70 s long, back to back, every promise at 1 min, a backup
+  // check that never passed: every monitoring crime.
+  for (let i = 0; i < 4; i++) {
+    const at = now - (4 - i) * 90_000;
+    await report('shop-cron', i, at, 70_000, [
+      { name: 'check-backup', title: 'check-backup', kind: 'test', failed: true, message: '/srv/backup/latest.tar: no such file', executionTimeMs: 40, periodicityMinutes: 1 },
+      { name: 'check-cron.json', title: 'check-cron', kind: 'test', failed: false, message: 'cron daemon running', executionTimeMs: 12, periodicityMinutes: 1 },
+    ]);
+  }
+  for (let i = 0; i < 2; i++) {
+    await report('shop-web', i, now - (2 - i) * 20 * MIN, 1500, [
+      { name: 'check-url-available.json', title: 'check-url-available', kind: 'test', failed: false, message: 'https://shop.example.com/: 200', executionTimeMs: 95 },
+    ]);
+  }
+  // shop-cron bangs until its daily quota (2) rejects the third
+  for (let i = 0; i < 3; i++) {
+    await call('POST', '/v1/partitions/shop-cron/bang', { bangId: `shop-cron-bang-${i}`, message: 'Promise check-backup is failing: /srv/backup/latest.tar: no such file', source: i === 2 ? 'manual' : 'promise' }, computerToken, [202, 429]);
+  }
+}
+
 let browser;
 try {
   const deadline = Date.now() + Number(values.wait) * 1000;
@@ -60,6 +133,7 @@ try {
     if (child.exitCode !== null) throw new Error(`vigil master exited:\n${log}`);
     await sleep(200);
   }
+  await seedShop();
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -84,7 +158,8 @@ try {
     if (child.exitCode !== null) throw new Error(`vigil master exited:\n${log}`);
     const parts = (await api('/v1/partitions').catch(() => undefined))?.partitions ?? [];
     const bangs = (await api('/v1/bangs').catch(() => undefined))?.bangs ?? [];
-    banged = bangs.length > 0 ? parts.find((p) => p.colour === 'red' && p.reprocess) : undefined;
+    const demoBang = bangs.some((b) => b.instanceTreeId === 'demo-tree' && b.accepted !== false);
+    banged = demoBang ? parts.find((p) => p.instanceTreeId === 'demo-tree' && p.colour === 'red' && p.reprocess) : undefined;
     if (banged) break;
     if (Date.now() > deadline) {
       console.warn(`screenshots: no bang from the demo agent after ${values.wait} s; shooting what there is`);
@@ -93,31 +168,11 @@ try {
     await sleep(300);
   }
   await shoot('dashboard-fleet', '/');
-  await shoot('dashboard-trees', banged ? `/trees/${encodeURIComponent(banged.instanceTreeId)}` : '/trees');
+  await shoot('dashboard-trees', '/trees');
   await shoot('dashboard-bangs', '/bangs');
 
-  // 2. The partition whose promise history has the most failures, once it has a few points.
-  let red;
-  for (;;) {
-    const parts = (await api('/v1/partitions').catch(() => undefined))?.partitions ?? [];
-    let best;
-    for (const p of parts) {
-      const pr = await api(`/v1/partitions/${encodeURIComponent(p.partitionId)}/promises`).catch(() => undefined);
-      const failures = (pr?.promises ?? []).reduce((n, x) => n + x.history.filter((h) => h.failed).length, 0);
-      const points = Math.max(0, ...(pr?.promises ?? []).map((x) => x.history.length));
-      const score = failures * 10 + points + (p.colour === 'red' ? 5 : 0);
-      if (points > 0 && (!best || score > best.score)) best = { p, score, failures, points };
-    }
-    red = best?.p ?? red;
-    if (best && best.failures > 0 && best.points >= Number(values['min-points'])) break;
-    if (Date.now() > deadline) {
-      console.warn(`screenshots: no partition with ${values['min-points']} history points and a failure after ${values.wait} s`);
-      break;
-    }
-    await sleep(2000);
-  }
-  console.log(`screenshots: partition shown: ${red?.partitionId ?? '(none)'}`);
-  const partitionPath = red ? `/partitions/${encodeURIComponent(red.partitionId)}` : '/';
+  // 2. A partition with a long promise history (charts), the monitoring crimes.
+  const partitionPath = '/partitions/shop-api';
   await shoot('dashboard-partition', partitionPath);
   await shoot('dashboard-crimes', '/crimes');
   const phone = await context.newPage();

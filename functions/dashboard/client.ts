@@ -8,7 +8,8 @@
 // What it does: every `data-refresh` seconds (30) it fetches the current page and swaps
 // the <main> content, the summary bar and the "updated" line in place, so the scroll
 // position, focus and text selection are kept. A session that expired while the page was
-// open sends the browser to the login page. `window.vigilRefresh()` (and the "Refresh now"
+// open (a redirect to /login, a 401, or the login form served at `/`) sends the browser to
+// the login page. `window.vigilRefresh()` (and the "Refresh now"
 // button) refreshes at once.
 export const CLIENT_JS = `"use strict";
 (function () {
@@ -33,6 +34,10 @@ export const CLIENT_JS = `"use strict";
     }, interval);
   }
 
+  function toLogin() {
+    location.assign("/login?next=" + encodeURIComponent(location.pathname));
+  }
+
   function refresh() {
     if (running) return Promise.resolve(false);
     running = true;
@@ -42,11 +47,16 @@ export const CLIENT_JS = `"use strict";
       headers: { "x-vigil-refresh": "1" }
     }).then(function (res) {
       if (res.status === 401 || new URL(res.url).pathname === "/login") {
-        location.assign("/login?next=" + encodeURIComponent(location.pathname));
+        toLogin();
         return false;
       }
       return res.text().then(function (html) {
         var next = new DOMParser().parseFromString(html, "text/html");
+        // "/" answers the login form itself (no redirect) once the session is gone
+        if (next.body && next.body.getAttribute("data-page") === "login") {
+          toLogin();
+          return false;
+        }
         ["main", "summary", "updated"].forEach(function (id) {
           var from = next.getElementById(id);
           var to = document.getElementById(id);

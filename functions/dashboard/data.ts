@@ -29,6 +29,8 @@ export interface ComputerView {
   computerId: string;
   colour: Colour;
   colourReason: string;
+  /** When the current colour started (master clock). */
+  colourSince?: string;
   lastContactAt?: string;
   agentVersion?: string;
   instantiationFrequencySeconds?: number;
@@ -51,6 +53,8 @@ export interface PartitionView {
   softwareReleaseId: string;
   colour: Colour;
   colourReason: string;
+  /** When the current colour started (master clock). */
+  colourSince?: string;
   lastReportAt?: string;
   lastReportOk?: boolean;
   lastBangAt?: string;
@@ -124,6 +128,7 @@ export function toComputer(c: Computer): ComputerView {
     computerId: c.computerId,
     colour: toColour(c.colour),
     colourReason: c.colourReason ?? '',
+    colourSince: opt(c.colourSince),
     lastContactAt: opt(c.lastContactAt),
     agentVersion: opt(c.agentVersion),
     instantiationFrequencySeconds: opt(c.instantiationFrequencySeconds),
@@ -141,6 +146,7 @@ export function toPartition(p: Partition & PartitionExtras): PartitionView {
     softwareReleaseId: p.softwareReleaseId,
     colour: toColour(p.colour),
     colourReason: p.colourReason ?? '',
+    colourSince: opt(p.colourSince),
     lastReportAt: opt(p.lastReport?.receivedAt),
     lastReportOk: opt(p.lastReport?.ok),
     lastBangAt: opt(p.lastBangAt),
@@ -282,9 +288,13 @@ export class DashboardData {
     return toPromises(await this.get(`/v1/partitions/${encodeURIComponent(partitionId)}/promises`));
   }
 
-  async bangs(partitionId?: string): Promise<BangView[]> {
-    const q = partitionId ? `?partitionId=${encodeURIComponent(partitionId)}` : '';
-    return asList<Bang>(await this.get(`/v1/bangs${q}`), 'bangs').map(toBang);
+  /** The bang log, newest first: the API's default 200, or up to `limit` (max 1000). */
+  async bangs(partitionId?: string, limit?: number): Promise<BangView[]> {
+    const q = new URLSearchParams();
+    if (partitionId) q.set('partitionId', partitionId);
+    if (limit) q.set('limit', String(limit));
+    const qs = q.toString() ? `?${q.toString()}` : '';
+    return asList<Bang>(await this.get(`/v1/bangs${qs}`), 'bangs').map(toBang);
   }
 
   /** Software releases (for the bang quota); [] when the master has no such list. */

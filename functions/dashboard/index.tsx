@@ -5,8 +5,8 @@
 // Pages read data only through `api(path, init)` (in-process `app.request`) with the admin
 // token, so the dashboard never touches the store. Login: POST the admin token (compared
 // in constant time) → HttpOnly, SameSite=Strict cookie holding a signed expiry (see
-// session.ts). Every page but /login and /assets redirects to /login without a valid
-// cookie. No `use('*')` middleware is registered, so mounting at '/' never affects /v1.
+// session.ts). Without a valid cookie `/` answers the login form (200) and every other
+// page but /login and /assets redirects (303) to /login?next=<page>. No `use('*')` middleware is registered, so mounting at '/' never affects /v1.
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
@@ -35,6 +35,9 @@ export interface DashboardOptions {
   /** Session lifetime, default 12 h. */
   sessionTtlSeconds?: number;
 }
+
+/** Bangs read for the bang log, the trees' bangs and today's quota use (the API's maximum). */
+const BANG_LOG_FETCH = 1000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
@@ -86,7 +89,10 @@ export function createDashboard(opts: DashboardOptions): Hono {
       const now = opts.now();
       if (!verifySession(adminToken, getCookie(c, SESSION_COOKIE), now)) {
         const next = new URL(c.req.url).pathname;
-        return c.redirect(`/login${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`, 303);
+        // `/` (what an operator types, what a plain `curl` fetches) answers the login form
+        // itself (200); every other page redirects to it and comes back after the login.
+        if (next === '/') return html(c, <LoginPage next="/" />);
+        return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
       }
       try {
         return await html(c, await render(new DashboardData(opts.api, adminToken), now, c));
@@ -187,7 +193,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
     '/trees/:id',
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
-      const [partitions, bangs] = await Promise.all([data.tree(id), data.bangs()]);
+      const [partitions, bangs] = await Promise.all([data.tree(id), data.bangs(undefined, BANG_LOG_FETCH)]);
       return <TreePage now={now} treeId={id} partitions={partitions} bangs={bangs} />;
     }),
   );
@@ -215,7 +221,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
     '/bangs',
     page(async (data, now) => {
       const [bangs, partitions, releases] = await Promise.all([
-        data.bangs(),
+        data.bangs(undefined, BANG_LOG_FETCH),
         data.partitions(),
         data.softwareReleases(),
       ]);

@@ -101,6 +101,16 @@ export function Badge(props: { colour: Colour; title?: string }) {
   );
 }
 
+/** "since 12 min ago": when the current colour started (nothing when unknown). */
+export function Since(props: { at: string | undefined; now: Date }) {
+  if (!props.at) return '';
+  return (
+    <span class="since" data-since={props.at}>
+      since <Ago at={props.at} now={props.now} />
+    </span>
+  );
+}
+
 export function Ago(props: { at: string | undefined; now: Date }) {
   if (!props.at) return <span class="empty">never</span>;
   return (
@@ -120,7 +130,7 @@ export function LoginPage(props: { error?: string; next: string }) {
         <link rel="stylesheet" href="/assets/dashboard.css" />
         <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
       </head>
-      <body>
+      <body data-page="login">
         <main class="login card">
           <h1>vigil — log in</h1>
           <form method="post" action="/login">

@@ -2,7 +2,7 @@
 // returns the page; no I/O here.
 import { HistoryChart } from './chart.tsx';
 import type { BangView, ComputerView, PartitionView, PromisesView } from './data.ts';
-import { Ago, Badge, Layout, type SummaryData } from './layout.tsx';
+import { Ago, Badge, Layout, Since, type SummaryData } from './layout.tsx';
 import {
   colourCounts,
   countBy,
@@ -15,12 +15,17 @@ import {
 } from './view-model.ts';
 
 const RED_LIST_LIMIT = 100;
+/** Rows of the bang log shown (quota use today still counts every bang read). */
+export const BANG_LOG_ROWS = 200;
 
 export function summaryOf(computers: ComputerView[], partitions: PartitionView[]): SummaryData {
   return { computers: colourCounts(computers), partitions: colourCounts(partitions) };
 }
 
 const enc = encodeURIComponent;
+
+/** "1 partition", "3 partitions". */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function PartitionLink(props: { id: string }) {
   return <a href={`/partitions/${enc(props.id)}`}>{props.id}</a>;
@@ -48,7 +53,7 @@ export function FleetPage(props: { now: Date; computers: ComputerView[]; partiti
     <Layout title="Fleet" section="fleet" now={now} summary={summaryOf(props.computers, partitions)}>
       <h1>Fleet</h1>
       <p class="meta">
-        {props.computers.length} computers · {partitions.length} partitions · green: contact &lt; 5 min, orange: &lt;
+        {plural(props.computers.length, 'computer')} · {plural(partitions.length, 'partition')} · green: contact &lt; 5 min, orange: &lt;
         1 h, red: older
       </p>
       {computers.length === 0 ? (
@@ -68,7 +73,7 @@ export function FleetPage(props: { now: Date; computers: ComputerView[]; partiti
             {computers.map((c) => (
               <tr class={c.colour} data-computer={c.computerId} data-colour={c.colour}>
                 <td data-label="Status">
-                  <Badge colour={c.colour} title={c.colourReason} />{' '}
+                  <Badge colour={c.colour} title={c.colourReason} /> <Since at={c.colourSince} now={now} />{' '}
                   {c.colourReason ? <span class="reason">{c.colourReason}</span> : ''}
                 </td>
                 <td data-label="Computer">
@@ -129,7 +134,8 @@ function PartitionTable(props: { partitions: PartitionView[]; now: Date; id?: st
         {props.partitions.map((p) => (
           <tr class={p.colour} data-partition={p.partitionId} data-colour={p.colour}>
             <td data-label="Status">
-              <Badge colour={p.colour} /> <span class="reason">{p.colourReason}</span>
+              <Badge colour={p.colour} /> <Since at={p.colourSince} now={now} />{' '}
+              <span class="reason">{p.colourReason}</span>
             </td>
             <td data-label="Partition">
               <PartitionLink id={p.partitionId} />
@@ -182,7 +188,9 @@ export function ComputerPage(props: { now: Date; computer: ComputerView; partiti
       </h1>
       <dl class="kv card">
         <dt>Status</dt>
-        <dd>{c.colourReason || '–'}</dd>
+        <dd>
+          {c.colourReason || '–'} <Since at={c.colourSince} now={now} />
+        </dd>
         <dt>Last contact</dt>
         <dd>
           <Ago at={c.lastContactAt} now={now} /> ({formatTime(c.lastContactAt)})
@@ -221,7 +229,7 @@ export function TreesPage(props: { now: Date; computers: ComputerView[]; partiti
             <h2>
               <Badge colour={t.colour} /> <TreeLink id={t.id} />{' '}
               <span class="meta">
-                {t.list.length} partitions, {counts.red} failing
+                {plural(t.list.length, 'partition')}, {counts.red} failing
               </span>
             </h2>
             <PartitionTable partitions={sortBySeverity(t.list, (p) => p.partitionId)} now={now} />
@@ -244,7 +252,7 @@ export function TreePage(props: { now: Date; treeId: string; partitions: Partiti
         Instance tree {treeId} <Badge colour={colour} />
       </h1>
       <p class="meta">
-        {partitions.length} partitions · {partitions.filter((p) => p.reprocess).length} pending reprocess
+        {plural(partitions.length, 'partition')} · {partitions.filter((p) => p.reprocess).length} pending reprocess
       </p>
       <PartitionTable partitions={partitions} now={now} id="tree-partitions" />
       <h2>Bangs of this tree ({bangs.length})</h2>
@@ -272,7 +280,9 @@ export function PartitionPage(props: {
       </h1>
       <dl class="kv card" id="partition-info">
         <dt>Status</dt>
-        <dd id="colour-reason">{p.colourReason || '–'}</dd>
+        <dd>
+          <span id="colour-reason">{p.colourReason || '–'}</span> <Since at={p.colourSince} now={now} />
+        </dd>
         <dt>Instance tree</dt>
         <dd>
           <TreeLink id={p.instanceTreeId} />
@@ -356,7 +366,7 @@ export function PartitionPage(props: {
           </tbody>
         </table>
       )}
-      <h2>Bangs ({props.bangs.length})</h2>
+      <h2>Bangs sent by this partition ({props.bangs.length})</h2>
       <BangTable bangs={props.bangs} now={now} />
     </Layout>
   );
@@ -367,7 +377,7 @@ export function PartitionPage(props: {
 function BangTable(props: { bangs: BangView[]; now: Date; id?: string }) {
   const { now } = props;
   if (props.bangs.length === 0) return <p class="empty">No bang.</p>;
-  const bangs = [...props.bangs].sort((a, b) => b.at.localeCompare(a.at));
+  const bangs = [...props.bangs].sort((a, b) => b.at.localeCompare(a.at)).slice(0, BANG_LOG_ROWS);
   return (
     <table class="stack" id={props.id}>
       <thead>
@@ -430,10 +440,12 @@ export function BangsPage(props: { now: Date; bangs: BangView[]; partitions: Par
     <Layout title="Bangs" section="bangs" now={now}>
       <h1>Bangs</h1>
       <p class="meta">
-        {bangs.length} in the log · {rejected} rejected by quota · quotas reset at 00:00 UTC
+        {bangs.length > BANG_LOG_ROWS ? `latest ${BANG_LOG_ROWS} of ${bangs.length}` : bangs.length} in the log ·{' '}
+        {rejected} rejected by quota · quotas reset at 00:00 UTC
       </p>
       <BangTable bangs={bangs} now={now} id="bang-log" />
       <h2>Quota use today (UTC)</h2>
+      <p class="meta">Accepted bangs since 00:00 UTC; a partition not listed has used none.</p>
       {quotaRows.length === 0 ? (
         <p class="empty">No bang today.</p>
       ) : (
@@ -483,7 +495,7 @@ export function CrimesPage(props: { now: Date; partitions: PartitionView[] }) {
     <Layout title="Monitoring crimes" section="crimes" now={now}>
       <h1>Monitoring crimes</h1>
       <p class="meta">
-        {flagged.length} partitions flagged ({crimeCount} crimes). Rules: a promise that never passes, instantiation
+        {plural(flagged.length, 'partition')} flagged ({plural(crimeCount, 'crime')}). Rules: a promise that never passes, instantiation
         over 60 s, every promise at 1-minute periodicity, instantiation that never sleeps.
       </p>
       {flagged.length === 0 ? (

@@ -50,23 +50,27 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .msg { white-space: pre-wrap; word-break: break-word; max-width: 48ch; font-family: ui-monospace, monospace;
   font-size: .82rem; max-height: 9em; overflow: auto; display: block; }
 .reason { color: var(--muted); font-size: .88rem; }
+.since { font-size: .88rem; white-space: nowrap; }
 .empty { color: var(--muted); font-style: italic; }
 .error { background: var(--red-bg); border: 1px solid var(--red); color: var(--red); padding: .6rem .8rem;
   border-radius: 6px; }
-.kv { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
-.kv dt { color: var(--muted); } .kv dd { margin: 0; }
-.promises { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: .75rem; }
+.kv { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .25rem 1rem; margin: 0; }
+.kv dt { color: var(--muted); } .kv dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.reason, td[data-label="Status"], td[data-label="Detail"], td[data-label="Pending reprocess"] { overflow-wrap: anywhere; }
+.promises { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 400px), 1fr)); gap: .75rem; }
 .promise { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem; }
 .promise.failed { border-color: var(--red); }
+.card.tree h2 { margin-top: 0; }
 .promise h3 { font-size: 1rem; margin: 0 0 .3rem; display: flex; gap: .5rem; align-items: center;
   flex-wrap: wrap; }
-svg.chart { width: 100%; max-width: 420px; height: auto; display: block; margin-top: .4rem; }
+figure.history { margin: .4rem 0 0; }
+svg.chart { width: 100%; max-width: 520px; height: auto; display: block; margin-top: .4rem; }
 svg.chart .axis { stroke: #aab3bc; stroke-width: 1; }
 svg.chart .line { fill: none; stroke: #4b6b8a; stroke-width: 1.5; }
 svg.chart .kept { fill: var(--green); stroke: var(--green); }
 svg.chart .failed { fill: #fff; stroke: var(--red); stroke-width: 2; }
 svg.chart .band-kept { fill: var(--green); } svg.chart .band-failed { fill: var(--red); }
-svg.chart text { font-size: 9px; fill: var(--muted); font-family: system-ui, sans-serif; }
+svg.chart text { font-size: 10.5px; fill: var(--muted); font-family: system-ui, sans-serif; }
 .legend { font-size: .8rem; color: var(--muted); }
 .legend .k::before { content: "\\25CF"; color: var(--green); margin-right: .2rem; }
 .legend .f::before { content: "\\25CB"; color: var(--red); margin-right: .2rem; font-weight: 700; }
@@ -82,7 +86,7 @@ footer button { font-size: .8rem; }
   table.stack { border: 0; background: transparent; }
   table.stack thead { display: none; }
   table.stack tr { background: var(--card); border: 1px solid var(--line); border-radius: 6px; margin-bottom: .5rem; }
-  table.stack td { border: 0; padding: .2rem .6rem; }
+  table.stack td { border: 0; padding: .2rem .6rem; overflow-wrap: anywhere; }
   table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; }
   table.stack td.num { text-align: left; }
   .promises { grid-template-columns: 1fr; }

@@ -41,7 +41,8 @@ function report(i: number, failing: boolean) {
         title: 'check-e2e-port',
         kind: 'anomaly',
         failed: failing,
-        message: failing ? `connection refused (${i})` : 'port 8080 is listening',
+        // a long unbreakable URL in the message (and so in the colour reason): it must wrap on a phone
+        message: failing ? `connection refused (${i}) https://e2e.example.com/${'very-long-path-segment-'.repeat(4)}${i}` : 'port 8080 is listening',
         date: new Date(started.getTime() + 50).toISOString(),
         executionTimeMs: 10 * (i + 1),
       },
@@ -60,8 +61,11 @@ function report(i: number, failing: boolean) {
 
 async function login(context: BrowserContext, token: string): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${master.url}/`);
-  expect(new URL(page.url()).pathname).toBe('/login');
+  // `/` without a session is the login form itself (200, no redirect)
+  const res = await page.goto(`${master.url}/`);
+  expect(res?.status()).toBe(200);
+  expect(new URL(page.url()).pathname).toBe('/');
+  await page.waitForSelector('body[data-page="login"] form[action="/login"] input[name="next"][value="/"]', { state: 'attached' });
   await page.fill('#token', token);
   await page.click('button[type=submit]');
   await page.waitForLoadState('domcontentloaded');
@@ -100,8 +104,14 @@ describe('dashboard in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await expect(page.locator('[role=alert]').textContent()).resolves.toContain('Wrong admin token');
     expect(await context.cookies()).toEqual([]);
-    // every page redirects to the login page, with no fleet data in it
-    for (const path of ['/', '/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes', `/computers/${COMPUTER}`]) {
+    // `/` is the login form (a plain curl sees 200), every other page redirects to the
+    // login page; none has fleet data in it
+    const root = await fetch(`${master.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(200);
+    const form = await root.text();
+    expect(form).toContain('data-page="login"');
+    for (const data of [RED, COMPUTER, 'demo-computer', 'data-computer']) expect(form).not.toContain(data);
+    for (const path of ['/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes', `/computers/${COMPUTER}`]) {
       const res = await fetch(`${master.url}${path}`, { redirect: 'manual' });
       expect(res.status, path).toBe(303);
       expect(res.headers.get('location'), path).toMatch(/^\/login/);
@@ -110,11 +120,21 @@ describe('dashboard in Chromium', () => {
       expect(body).not.toContain(COMPUTER);
     }
     // a forged cookie is refused too
-    const forged = await fetch(`${master.url}/`, {
+    const forged = await fetch(`${master.url}/bangs`, {
       redirect: 'manual',
       headers: { cookie: `vigil_session=v1.9999999999.${'A'.repeat(43)}` },
     });
     expect(forged.status).toBe(303);
+    const forgedRoot = await fetch(`${master.url}/`, { headers: { cookie: `vigil_session=v1.9999999999.${'A'.repeat(43)}` } });
+    expect(await forgedRoot.text()).toContain('data-page="login"');
+    // no API data without credentials either (the API is Bearer-only)
+    for (const path of ['/v1/computers', '/v1/partitions', `/v1/partitions/${RED}/promises`, '/v1/bangs']) {
+      const res = await fetch(`${master.url}${path}`);
+      expect(res.status, path).toBe(401);
+      const body = await res.text();
+      expect(body).not.toContain(RED);
+      expect(body).not.toContain(COMPUTER);
+    }
     await context.close();
   });
 
@@ -143,7 +163,7 @@ describe('dashboard in Chromium', () => {
 
     // fleet: every computer of the API (demo fleet + ours) with a colour and its text label
     const computers = (await master.admin('GET', '/v1/computers')).json.computers as { computerId: string; colour: string }[];
-    expect(computers.length).toBeGreaterThanOrEqual(2);
+    expect(computers.map((c) => c.computerId).sort()).toEqual(['demo-computer', COMPUTER].sort());
     for (const c of computers) {
       const row = page.locator(`tr[data-computer="${c.computerId}"]`);
       await expect(row.getAttribute('data-colour')).resolves.toBe(c.colour);
@@ -183,10 +203,24 @@ describe('dashboard in Chromium', () => {
     expect((await chart.boundingBox())!.width).toBeGreaterThan(100);
     await expect(page.locator('[data-promise="check-e2e-port"] .msg').textContent()).resolves.toContain('connection refused');
 
+    // phone-sized: no horizontal scrolling on any view (the red partition's reason holds a
+    // long unbreakable URL)
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 800 });
+    for (const path of ['/', '/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes']) {
+      await phone.goto(`${master.url}${path}`);
+      expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number), path).toBeLessThanOrEqual(390);
+      if (path.startsWith('/partitions/')) {
+        await expect(phone.locator('#colour-reason').textContent()).resolves.toContain('https://e2e.example.com/');
+        // the charts use the phone's width
+        expect((await phone.locator('svg.chart').first().boundingBox())!.width).toBeGreaterThan(250);
+      }
+    }
+
     // the tree page, scrolled down on a short viewport, with the page clock under control
     const treePage = await context.newPage();
     await treePage.setViewportSize({ width: 1000, height: 300 });
-    await treePage.clock.install();
+    await context.clock.install(); // for every page of the context
     await treePage.goto(`${master.url}/trees/${TREE}`);
     await treePage.waitForSelector('body[data-client="ready"]');
     for (const id of [RED, GREEN]) {
@@ -195,6 +229,11 @@ describe('dashboard in Chromium', () => {
     await treePage.evaluate(() => (globalThis as any).scrollTo(0, 120));
     const scrolled = await treePage.evaluate(() => (globalThis as any).scrollY as number);
     expect(scrolled).toBeGreaterThan(0);
+    // the bang log, open before the bang too
+    const bangsPage = await context.newPage(); // the clock (installed above) is the context's
+    await bangsPage.goto(`${master.url}/bangs`);
+    await bangsPage.waitForSelector('body[data-client="ready"]');
+    expect(await bangsPage.locator('tr[data-bang="e2e-bang-1"]').count()).toBe(0);
 
     // a bang from the API (as the computer would send it)
     const bang = await computerCall('POST', `/v1/partitions/${RED}/bang`, { bangId: 'e2e-bang-1', message: 'e2e: db down', source: 'manual' });
@@ -210,31 +249,42 @@ describe('dashboard in Chromium', () => {
     );
 
     // nothing changes before the 30 s refresh, then the auto-refresh shows it in place
-    await treePage.clock.runFor(29_000);
+    await context.clock.runFor(29_000);
     await expect(treePage.locator(`tr[data-partition="${GREEN}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('none');
-    await treePage.clock.runFor(1_500);
+    expect(await bangsPage.locator('tr[data-bang="e2e-bang-1"]').count()).toBe(0);
+    await context.clock.runFor(1_500);
     await treePage.waitForSelector('body[data-refreshed="1"]');
+    await bangsPage.waitForSelector('body[data-refreshed="1"]');
     for (const id of [RED, GREEN]) {
       await expect(treePage.locator(`tr[data-partition="${id}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('pending');
     }
     expect(await treePage.evaluate(() => (globalThis as any).scrollY as number)).toBe(scrolled);
     await expect(treePage.locator('#main').textContent()).resolves.toContain('e2e: db down');
 
-    // the bang log
-    await page.goto(`${master.url}/bangs`);
-    const row = page.locator('tr[data-bang="e2e-bang-1"]');
+    // the bang log after its refresh: time, partition, source, message, fanned-out count,
+    // accepted by quota, and the partition's quota use today
+    const row = bangsPage.locator('tr[data-bang="e2e-bang-1"]');
+    await expect(row.locator('td[data-label="Partition"]').textContent()).resolves.toBe(RED);
     await expect(row.locator('td[data-label="Source"]').textContent()).resolves.toBe('manual');
+    await expect(row.locator('td[data-label="Message"]').textContent()).resolves.toBe('e2e: db down');
+    await expect(row.locator('td[data-label="Time"] time').getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
     await expect(row.locator('td[data-label="Fanned out to"]').textContent()).resolves.toBe('2');
     await expect(row.getAttribute('data-accepted')).resolves.toBe('true');
-    await expect(page.locator(`tr[data-quota-partition="${RED}"]`).getAttribute('data-used')).resolves.toBe('1');
+    await expect(row.locator('td[data-label="Quota"]').textContent()).resolves.toBe('accepted');
+    await expect(bangsPage.locator(`tr[data-quota-partition="${RED}"]`).getAttribute('data-used')).resolves.toBe('1');
 
-    // phone-sized: no horizontal scrolling on the partition page
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 390, height: 800 });
-    await phone.goto(`${master.url}/partitions/${RED}`);
+    // phone-sized, with the bang in the log: no horizontal scrolling
+    await phone.goto(`${master.url}/bangs`);
+    await expect(phone.locator('tr[data-bang="e2e-bang-1"]').count()).resolves.toBe(1);
     expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
 
     expect(problems).toEqual([]);
+
+    // the fleet page left open in another tab while we log out
+    await bangsPage.close();
+    await treePage.goto(`${master.url}/`);
+    await treePage.waitForSelector('body[data-client="ready"]');
+    await expect(treePage.locator(`tr[data-computer="${COMPUTER}"]`).count()).resolves.toBe(1);
 
     // log out: the cookie is gone and pages redirect to the login again
     await page.click('header form button');
@@ -242,6 +292,11 @@ describe('dashboard in Chromium', () => {
     expect(await context.cookies()).toEqual([]);
     await page.goto(`${master.url}/bangs`);
     expect(new URL(page.url()).pathname).toBe('/login');
+    // a page left open whose session is gone goes to the login page at its next refresh
+    // (the fleet page `/` answers the login form itself then)
+    await context.clock.runFor(30_500);
+    await treePage.waitForURL(`${master.url}/login?next=%2F`);
+    await expect(treePage.locator('body').getAttribute('data-page')).resolves.toBe('login');
     await context.close();
   });
 });

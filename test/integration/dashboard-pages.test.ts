@@ -3,7 +3,11 @@
 // times from the master clock, quota-rejected bangs, crimes, 404s, security headers.
 // The browser scenario is test/e2e/dashboard-browser.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BANG_LOG_ROWS } from '../../functions/dashboard/pages.tsx';
 import { fanOutBang } from '../../functions/fanout.ts';
+import { createApiHandler } from '../../functions/handlers/api.ts';
+import { functionUrlEvent, lambdaContext } from '../helpers/cloud-events.ts';
+import { captureObservability } from '../helpers/cloud-obs.ts';
 import { createTestMaster, type TestMaster, testClock } from '../helpers/master.ts';
 
 let m: TestMaster;
@@ -102,11 +106,30 @@ describe('dashboard on the real app', () => {
     expect(comp.status).toBe(401);
   });
 
-  test('no page without the cookie; redirect keeps where to go; API stays Bearer-only', async () => {
+  test('no page without the cookie: / is the login form, others redirect; API stays Bearer-only', async () => {
     const res = await m.app.request('/partitions/alpha');
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/login?next=%2Fpartitions%2Falpha');
     expect(await res.text()).not.toContain('check-api');
+    // `/` answers the login form itself (a plain curl sees 200), posting to /login, next=/
+    const variants: Record<string, string>[] = [{}, { cookie: `vigil_session=v1.9999999999.${'A'.repeat(43)}` }];
+    for (const headers of variants) {
+      const root = await m.app.request('/', { headers });
+      expect(root.status).toBe(200);
+      expect(root.headers.get('set-cookie')).toBeNull();
+      expect(root.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const form = await root.text();
+      expect(form).toContain('data-page="login"');
+      expect(form).toMatch(/<form method="post" action="\/login">/);
+      expect(form).toMatch(/name="next" value="\/"/);
+      expect(form).toContain('name="token"');
+      for (const data of ['alpha', 'beta', 'check-api', 'itest-1.2', 'data-computer', 'data-partition']) expect(form).not.toContain(data);
+    }
+    for (const path of ['/trees', '/trees/tree', '/bangs', '/crimes', '/computers/comp']) {
+      const r = await m.app.request(path);
+      expect(r.status, path).toBe(303);
+      expect(r.headers.get('location'), path).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
     const api = await m.app.request('/v1/partitions', { headers: { cookie } });
     expect(api.status).toBe(401);
     // assets are public and static
@@ -115,9 +138,16 @@ describe('dashboard on the real app', () => {
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     // an expired session is refused (12 h)
     clock.advance(12 * 3600_000 + 1000);
-    expect((await page('/')).status).toBe(303);
+    const expired = await page('/');
+    expect(expired.status).toBe(200);
+    expect(expired.html).toContain('data-page="login"');
+    expect(expired.html).not.toContain('data-computer');
+    expect((await page('/bangs')).status).toBe(303);
     clock.advance(-(12 * 3600_000 + 1000));
-    expect((await page('/')).status).toBe(200);
+    const fresh = await page('/');
+    expect(fresh.status).toBe(200);
+    expect(fresh.html).toContain('data-computer="comp"');
+    expect(fresh.html).not.toContain('data-page="login"');
   });
 
   test('fleet: master-clock times, colours with labels, counts, security headers', async () => {
@@ -127,6 +157,7 @@ describe('dashboard on the real app', () => {
     expect(headers.get('cache-control')).toBe('no-store');
     const row = html.slice(html.indexOf('data-computer="comp"'), html.indexOf('</tr>', html.indexOf('data-computer="comp"')));
     expect(row).toContain('3 min ago');
+    expect(row).toMatch(/class="since"[^>]*>since <time[^>]*>3 min ago</); // green since its heartbeat
     expect(row).toContain('data-colour="green"');
     expect(row).toContain('>OK</span>');
     expect(row).toContain('data-partitions="2"');
@@ -152,6 +183,7 @@ describe('dashboard on the real app', () => {
   });
 
   test('bang accepted then rejected by quota: bang log, quota use, tree pending reprocess', async () => {
+    clock.advance(60_000); // the bang 1 min after the reports, the pages 1 min after the bang
     const ok = await m.call('POST', '/v1/partitions/beta/bang', { bangId: 'bang-1', message: 'disk full', source: 'watchdog' }, token);
     expect(ok.status).toBe(202);
     const over = await m.call('POST', '/v1/partitions/beta/bang', { bangId: 'bang-2', message: 'again', source: 'manual' }, token);
@@ -171,9 +203,36 @@ describe('dashboard on the real app', () => {
     expect(bangs.html).toContain('rejected: over quota');
     expect(bangs.html).toMatch(/data-quota-partition="beta" data-used="1"/);
     expect(bangs.html).toContain('(quota reached)');
+    clock.advance(60_000);
     const tree = await page('/trees/tree');
     expect(tree.html.match(/data-reprocess="pending"/g)).toHaveLength(2);
     expect(tree.html).toContain('disk full');
+    // instance trees: every partition with colour + label and reason, last report, last bang,
+    // pending reprocess (since when, why)
+    const trees = await page('/trees');
+    const section = trees.html.slice(trees.html.indexOf('data-tree="tree"'));
+    const row = (id: string) => {
+      const at = section.indexOf(`data-partition="${id}"`);
+      expect(at, id).toBeGreaterThan(0);
+      return section.slice(at, section.indexOf('</tr>', at));
+    };
+    const cell = (html: string, label: string) => {
+      const at = html.indexOf(`data-label="${label}"`);
+      expect(at, label).toBeGreaterThan(0);
+      return html.slice(at, html.indexOf('</td>', at)).replace(/<[^>]+>/g, '');
+    };
+    const alpha = row('alpha');
+    expect(alpha).toMatch(/class="badge red"[^>]*>FAIL</);
+    expect(cell(alpha, 'Status')).toContain('bang at 2025-06-01T12:01:00.000Z after the last report');
+    expect(cell(alpha, 'Last report')).toContain('2 min ago (failed)');
+    expect(cell(alpha, 'Last bang')).toContain('1 min ago'); // the tree's bang, fanned out
+    expect(cell(alpha, 'Pending reprocess')).toMatch(/pending since 1 min ago — bang from beta \(watchdog\): disk full/);
+    const beta = row('beta');
+    expect(beta).toMatch(/class="badge red"[^>]*>FAIL</);
+    expect(cell(beta, 'Status')).toContain('bang at');
+    expect(cell(beta, 'Last report')).toBe('data-label="Last report">2 min ago');
+    expect(cell(beta, 'Last bang')).toContain('1 min ago');
+    expect(cell(beta, 'Pending reprocess')).toContain('pending since 1 min ago');
   });
 
   test('unknown ids → 404 page; bad ids → error page, never a 5xx', async () => {
@@ -184,5 +243,66 @@ describe('dashboard on the real app', () => {
     expect(bad.status).toBeLessThan(500);
     const tree = await page('/trees/none-such');
     expect(tree.status).toBeLessThan(500);
+  });
+
+  test('on Lambda (function URL event): login form at /, Secure session cookie, then the fleet', async () => {
+    const handler = createApiHandler(m.deps, captureObservability('vigil-api'));
+    type LambdaRes = { statusCode: number; body: string; headers?: Record<string, string>; cookies?: string[]; isBase64Encoded?: boolean };
+    const send = async (req: Parameters<typeof functionUrlEvent>[0]) => {
+      const r = (await handler(functionUrlEvent(req) as never, lambdaContext('vigil-api'))) as LambdaRes;
+      return { ...r, text: r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body };
+    };
+    const root = await send({ method: 'GET', path: '/' });
+    expect(root.statusCode).toBe(200);
+    expect(root.text).toContain('data-page="login"');
+    expect(root.text).not.toContain('data-computer');
+    const login = await send({
+      method: 'POST',
+      path: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: m.adminToken, next: '/' }).toString(),
+    });
+    expect(login.statusCode).toBe(303);
+    const set = [...(login.cookies ?? []), login.headers?.['set-cookie'] ?? ''].join('\n');
+    expect(set).toMatch(/vigil_session=v1\.[^;]+;.*HttpOnly/i);
+    expect(set).toMatch(/;\s*Secure/i);
+    expect(set).toMatch(/SameSite=Strict/i);
+    const session = set.match(/vigil_session=[^;\s]+/)![0];
+    const fleet = await send({ method: 'GET', path: '/', cookies: [session] });
+    expect(fleet.statusCode).toBe(200);
+    expect(fleet.text).toContain('data-computer="comp"');
+    const bangs = await send({ method: 'GET', path: '/bangs' });
+    expect(bangs.statusCode).toBe(303);
+  });
+
+  test('busy day: quota use counts past the log rows shown (up to 1,000 bangs read)', async () => {
+    expect((await m.call('PUT', '/v1/software-releases/busy-sr', { url: 'https://example.invalid/busy', bangQuotaPerDay: 500 })).status).toBeLessThan(300);
+    expect((await m.call('PUT', '/v1/partitions/busy', { computerId: 'comp', instanceTreeId: 'busy-tree', softwareReleaseId: 'busy-sr' })).status).toBeLessThan(300);
+    const n = BANG_LOG_ROWS + 5;
+    // one bang through the API, the rest straight into the bang log (faster than n API calls)
+    expect((await m.call('POST', '/v1/partitions/busy/bang', { bangId: 'busy-0', message: 'flap 0', source: 'promise' }, token)).status).toBe(202);
+    const at = clock.now().toISOString();
+    for (let i = 1; i < n; i += 50) {
+      const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+        m.store.createBang({
+          bangId: `busy-${i + j}`,
+          partitionId: 'busy',
+          computerId: 'comp',
+          instanceTreeId: 'busy-tree',
+          message: `flap ${i + j}`,
+          source: 'promise',
+          createdAt: at,
+          fanOutCompletedAt: null,
+          fannedOutTo: 1,
+          fanOut: 'pending',
+          accepted: true,
+        }),
+      );
+      expect(await Promise.all(batch)).not.toContain(false);
+    }
+    const bangs = await page('/bangs');
+    expect(bangs.html).toMatch(/data-quota-partition="busy" data-used="205"/);
+    expect(bangs.html).toContain(`latest ${BANG_LOG_ROWS} of ${n + 2} in the log`);
+    expect(bangs.html.match(/<tr[^>]* data-bang=/g)).toHaveLength(BANG_LOG_ROWS);
   });
 });

@@ -1,13 +1,14 @@
 // Session signing, the client script, the data adapters and the server-rendered views,
 // without a browser (the browser e2e is test/e2e/dashboard-browser.test.ts).
 import { describe, expect, test } from 'vitest';
-import type { Bang, Partition, PromiseHistory } from '../../protocol/index.ts';
 import { HistoryChart } from '../../functions/dashboard/chart.tsx';
 import { CLIENT_JS } from '../../functions/dashboard/client.ts';
 import { toBang, toPartition, toPromises, withQuota } from '../../functions/dashboard/data.ts';
 import { safeNext } from '../../functions/dashboard/index.tsx';
+import { LoginPage } from '../../functions/dashboard/layout.tsx';
 import { FleetPage, PartitionPage } from '../../functions/dashboard/pages.tsx';
 import { constantTimeEqual, signSession, verifySession } from '../../functions/dashboard/session.ts';
+import type { Bang, Partition, PromiseHistory } from '../../protocol/index.ts';
 
 const NOW = new Date('2025-11-25T12:00:00.000Z');
 
@@ -54,6 +55,8 @@ test('client script is self-contained valid JavaScript', () => {
   // Compiles (throws on a syntax error); it is not run here (it needs a DOM).
   expect(() => new Function(CLIENT_JS)).not.toThrow();
   expect(CLIENT_JS).toContain('vigilRefresh');
+  // an expired session: a redirect to /login, a 401, or the login form served at `/`
+  expect(CLIENT_JS).toContain('getAttribute("data-page") === "login"');
   expect(CLIENT_JS).not.toMatch(/\bimport\b|\brequire\(/);
 });
 
@@ -171,6 +174,7 @@ test('partition page: one chart point per history entry, colour always with a la
   expect(html).toMatch(/class="badge green"[^>]*>OK</);
   expect(html).toContain('promise-never-passes');
   expect(html).toContain('HTTP 502 from http://x');
+  expect(html).toMatch(/promise check-http failed: 502<\/span> <span class="since"[^>]*>since <time[^>]*>1 h ago</);
 });
 
 test('fleet page escapes API text and counts per computer', async () => {
@@ -179,6 +183,7 @@ test('fleet page escapes API text and counts per computer', async () => {
       computerId: 'c1',
       colour: 'orange' as const,
       colourReason: '<script>alert(1)</script>',
+      colourSince: '2025-11-25T11:55:00.000Z',
       lastContactAt: '2025-11-25T11:57:00.000Z',
     },
   ].map((c) => ({ ...c, crimes: [] }));
@@ -187,10 +192,21 @@ test('fleet page escapes API text and counts per computer', async () => {
   expect(html).not.toContain('<script>alert(1)');
   expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   expect(html).toContain('3 min ago');
+  // since when: the computer orange for 5 min, the partition red for 1 h
+  expect(html).toMatch(/data-computer="c1"[\s\S]*?data-since="2025-11-25T11:55:00.000Z">since <time[^>]*>5 min ago</);
+  expect(html).toMatch(/data-partition="p1"[\s\S]*?data-since="2025-11-25T11:00:00.000Z">since <time[^>]*>1 h ago</);
   expect(html).toMatch(/data-partitions="2"/);
   expect(html).toMatch(/data-count="partitions-red"[\s\S]*?<b>1<\/b>/);
   expect(html).toMatch(/data-count="computers-orange"[\s\S]*?<b>1<\/b>/);
   expect(html).toContain('name="viewport"');
+});
+
+test('login page: marked for the refresh script, posts the token to /login with next', async () => {
+  const html = String(await LoginPage({ next: '/trees' }));
+  expect(html).toContain('<body data-page="login">');
+  expect(html).toMatch(/<form method="post" action="\/login">/);
+  expect(html).toContain('name="next" value="/trees"');
+  expect(html).toMatch(/<input id="token" name="token" type="password"/);
 });
 
 test('chart with no history says so', async () => {
