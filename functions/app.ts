@@ -767,8 +767,7 @@ export function createApp(deps: AppDeps) {
     method: 'get',
     path: '/',
     responses: {
-      200: { description: 'the dashboard (HTML; admin login with the admin token)', content: { 'text/html': { schema: z.string() } } },
-      303: { description: 'redirect to the login page' },
+      200: { description: 'the dashboard (HTML), or its login form (admin token) without a session', content: { 'text/html': { schema: z.string() } } },
     },
   });
   app.doc('/openapi.json', {
