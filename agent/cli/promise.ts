@@ -1,7 +1,13 @@
 // `vigil promise run --partition DIR ...`: run one partition's promises and show the results.
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EngineUsageError, type PromiseRunResult, runPartitionPromises } from '../engine/index.ts';
+import {
+  EngineUsageError,
+  MAX_TIMEOUT_SECONDS,
+  type ProgressEvent,
+  type PromiseRunResult,
+  runPartitionPromises,
+} from '../engine/index.ts';
 
 const HELP = `usage: vigil promise run --partition DIR [options]
 
@@ -16,6 +22,7 @@ options:
   --timeout S         per-promise timeout in seconds (default 20)
   --concurrency N     promises run at once (default: CPU count)
   --console           print one line per finished promise on stderr as they finish
+                      (on a terminal, a progress line on stderr shows what is running)
   --json              print the run result as JSON on stdout (no table)
   --partition-id ID, --computer-id ID, --master-url URL   config given to the promises
   -h, --help          this help
@@ -55,11 +62,66 @@ export function formatTable(results: PromiseRunResult[], width: number): string 
   return [fmt(head), ...rows.map(fmt)].join('\n');
 }
 
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** What the progress line needs of a stream (process.stderr in the CLI, a fake in tests). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  columns?: number;
+}
+
+/**
+ * The spinner/progress line shown on a terminal while promises run: redrawn every
+ * `intervalMs` (so a long promise still shows activity) with the promises running now.
+ */
+export function createProgress(stream: ProgressStream, opts: { intervalMs?: number } = {}) {
+  const running = new Set<string>();
+  let done = 0;
+  let total = 0;
+  let frame = 0;
+  let shown = false;
+  const draw = () => {
+    if (total === 0) return; // nothing started yet
+    const names = [...running].join(', ');
+    let line = `${SPINNER[frame++ % SPINNER.length]} running promises: ${done}/${total} done${names ? ` · ${names}` : ''}`;
+    const width = Math.max(20, (stream.columns || 80) - 1); // a pty may report 0 columns
+    if (line.length > width) line = `${line.slice(0, width - 1)}…`;
+    stream.write(`\r\x1b[2K${line}`);
+    shown = true;
+  };
+  const timer = setInterval(draw, opts.intervalMs ?? 100);
+  timer.unref();
+  return {
+    event(ev: ProgressEvent): void {
+      total = ev.total;
+      if (ev.type === 'start') running.add(ev.name);
+      else {
+        running.delete(ev.result.name);
+        done = ev.done;
+      }
+      draw();
+    },
+    /** Erases the line (before anything else is printed). */
+    clear(): void {
+      if (shown) stream.write('\r\x1b[2K');
+      shown = false;
+    },
+    stop(): void {
+      clearInterval(timer);
+      this.clear();
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (!sub) {
+    process.stderr.write(`vigil promise: a subcommand is needed (run)\n\n${HELP}`);
+    return 2;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(HELP);
-    return sub ? 0 : 2;
+    return 0;
   }
   if (sub !== 'run') return usageError(`unknown subcommand '${sub}' (expected 'run')`);
   let values: Record<string, string | boolean | undefined>;
@@ -98,8 +160,8 @@ export async function main(argv: string[]): Promise<number> {
   let timeoutSeconds: number | undefined;
   if (values['timeout'] !== undefined) {
     timeoutSeconds = Number(values['timeout']);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-      return usageError(`--timeout must be a number of seconds > 0, got '${values['timeout']}'`);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+      return usageError(`--timeout must be a number of seconds > 0 and <= ${MAX_TIMEOUT_SECONDS}, got '${values['timeout']}'`);
     }
   }
   let concurrency: number | undefined;
@@ -119,12 +181,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const json = values['json'] === true;
   const consoleLines = values['console'] === true;
-  const tty = process.stderr.isTTY === true && !json;
-  let progressShown = false;
-  const clearProgress = () => {
-    if (progressShown) process.stderr.write('\r\x1b[2K');
-    progressShown = false;
-  };
+  // a spinner/progress line on stderr while promises run, only when stderr is a terminal
+  // (stdout, the table or the --json document, is never touched by it)
+  const progress = process.stderr.isTTY === true ? createProgress(process.stderr) : undefined;
   let result: Awaited<ReturnType<typeof runPartitionPromises>>;
   try {
     result = await runPartitionPromises({
@@ -141,24 +200,20 @@ export async function main(argv: string[]): Promise<number> {
         masterUrl: values['master-url'] as string | undefined,
       },
       onProgress: (ev) => {
-        if (ev.type !== 'done') return;
-        if (consoleLines) {
-          clearProgress();
+        if (ev.type === 'done' && consoleLines) {
+          progress?.clear();
           const r = ev.result;
           process.stderr.write(`[${ev.done}/${ev.total}] ${r.name}: ${status(r)} (${fmtMs(r.executionTimeMs)}) ${oneLine(r.message)}\n`);
         }
-        if (tty && ev.done < ev.total) {
-          process.stderr.write(`\r\x1b[2Krunning promises: ${ev.done}/${ev.total} done, last ${ev.result.name}`);
-          progressShown = true;
-        }
+        progress?.event(ev);
       },
     });
   } catch (err) {
-    clearProgress();
     if (err instanceof EngineUsageError) return usageError(err.message);
     throw err;
+  } finally {
+    progress?.stop();
   }
-  clearProgress();
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {

@@ -25,6 +25,8 @@ export { discoverPromises, type PromiseEntry } from './discover.ts';
 export { stateDirs } from './state.ts';
 
 export const DEFAULT_TIMEOUT_SECONDS = 20;
+/** One day: far above any sane promise, and below setTimeout's 2^31-1 ms limit. */
+export const MAX_TIMEOUT_SECONDS = 86_400;
 /** Legacy promises run every 2 minutes at most (like the reference wrapper). */
 const LEGACY_PERIODICITY_MIN = 2;
 
@@ -51,7 +53,9 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     throw new EngineUsageError(`partition directory not found: ${partitionDir}`);
   }
   const timeoutSeconds = opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeoutSeconds > 0)) throw new EngineUsageError(`timeout must be > 0 seconds, got ${timeoutSeconds}`);
+  if (!(timeoutSeconds > 0) || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+    throw new EngineUsageError(`timeout must be > 0 and <= ${MAX_TIMEOUT_SECONDS} seconds, got ${timeoutSeconds}`);
+  }
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? availableParallelism()));
   const checkAnomaly = opts.mode === 'anomaly';
   const kind = opts.mode;
@@ -89,6 +93,8 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
 
   const defaults: Record<string, unknown> = {
     'partition-id': opts.config?.partitionId ?? basename(partitionDir),
+    // like the reference: plugins keep their own waits below it (check-url-available)
+    'promise-timeout': timeoutSeconds,
   };
   if (opts.config?.computerId !== undefined) defaults['computer-id'] = opts.config.computerId;
   if (opts.config?.masterUrl !== undefined) defaults['master-url'] = opts.config.masterUrl;
@@ -256,6 +262,8 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   };
 }
 
+const PLUGIN_FILE_KEYS = ['plugin', 'config', 'bang-on-failure'];
+
 /** Reads a JSON stock plugin file: any problem becomes the promise's failure message. */
 function prepareEntry(e: PromiseEntry): PromiseEntry & { config?: Record<string, unknown>; stock?: string } {
   if (e.kind !== 'stock' || e.problem) return e;
@@ -269,6 +277,13 @@ function prepareEntry(e: PromiseEntry): PromiseEntry & { config?: Record<string,
     return { ...e, problem: `${e.file}: expected an object {"plugin": "<stock name>", "config": {...}}` };
   }
   const obj = raw as Record<string, unknown>;
+  const unknownKeys = Object.keys(obj).filter((k) => !PLUGIN_FILE_KEYS.includes(k));
+  if (unknownKeys.length > 0) {
+    return {
+      ...e,
+      problem: `${e.file}: unknown key(s) ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')} (expected ${PLUGIN_FILE_KEYS.map((k) => JSON.stringify(k)).join(', ')})`,
+    };
+  }
   const plugin = obj['plugin'];
   if (typeof plugin !== 'string' || plugin === '') {
     return { ...e, problem: `${e.file}: missing "plugin" (one of: ${stockPluginNames.join(', ')})` };

@@ -2,10 +2,10 @@
 // stdout+stderr merged into the message, exit 0 = kept. Logged in the promise's own log
 // like a plugin (test: the last run, anomaly: the last 3 runs), and never bang.
 import { spawn } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine, checkRuns, readLastRuns } from '../promise/log.ts';
-import { killGroup, Tail } from './proc.ts';
+import { killGroup, killTree, Tail } from './proc.ts';
 
 export interface LegacyOutcome {
   failed: boolean;
@@ -15,6 +15,9 @@ export interface LegacyOutcome {
   /** the log write still in flight (test mode), to await before the run ends. */
   pending?: Promise<void>;
 }
+
+/** How long the output of an exited legacy promise is still read (pipes held by a daemon). */
+const LEGACY_DRAIN_MS = 500;
 
 /** Runs the executable, kills its whole group on timeout and, after it exits, whatever it left behind. */
 export function spawnLegacy(
@@ -37,19 +40,27 @@ export function spawnLegacy(
     child.stderr?.on('data', onData);
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid);
+      killTree(child.pid);
     }, timeoutMs);
     let spawnError: string | undefined;
     child.on('error', (err) => {
       spawnError = err.message;
     });
+    let drain: NodeJS.Timeout | undefined;
     child.on('exit', () => {
       clearTimeout(timer);
       // no process left behind: a daemon forked by the promise would also hold our pipes open
       killGroup(child.pid);
+      // a daemon that left the group (setsid) and kept our stdout would hold the pipes open
+      // forever: stop reading after a grace period (its output so far is kept)
+      drain = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, LEGACY_DRAIN_MS);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(drain);
       resolve({ code, signal, output: out.text, timedOut, error: spawnError });
     });
   });
@@ -88,7 +99,9 @@ export async function runLegacy(opts: {
   const line = { date: now().toISOString(), level: failed ? ('ERROR' as const) : ('INFO' as const), run, message };
   if (!opts.checkAnomaly) {
     // test mode: this run alone decides, the log write can finish while the next promise runs
-    const pending = appendFile(logFile, `${JSON.stringify(line)}\n`);
+    const pending = new Promise<void>((resolve, reject) =>
+      appendFile(logFile, `${JSON.stringify(line)}\n`, (err) => (err ? reject(err) : resolve())),
+    );
     return { failed, message, timedOut: false, executionTimeMs, pending };
   }
   appendLogLine(logFile, line);

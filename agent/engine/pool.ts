@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { killGroup, Tail } from './proc.ts';
+import { killGroup, killTree, Tail } from './proc.ts';
 import type { RunnerJob, RunnerReply } from './types.ts';
 
 export type JobOutcome =
@@ -84,6 +84,11 @@ class Runner {
   kill(): void {
     killGroup(this.child.pid);
   }
+
+  /** On timeout: the group and whatever left it (a detached grandchild). */
+  killTree(): void {
+    killTree(this.child.pid);
+  }
 }
 
 export class RunnerPool {
@@ -114,11 +119,20 @@ export class RunnerPool {
   /** Runs one job; timeoutMs counts from the moment the job is handed to a ready runner. */
   async run(job: Omit<RunnerJob, 'id'>, timeoutMs: number, label: string): Promise<JobOutcome> {
     const runner = this.#take();
+    let startTimer: NodeJS.Timeout | undefined;
     try {
-      await runner.ready;
+      // a runner that cannot start is bounded by the promise timeout too
+      await Promise.race([
+        runner.ready,
+        new Promise((_, reject) => {
+          startTimer = setTimeout(() => reject(new Error(`promise runner did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
+      ]);
     } catch (err) {
       this.#discard(runner);
       return { kind: 'crash', message: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearTimeout(startTimer);
     }
     const id = this.#nextId++;
     runner.stderr.reset();
@@ -136,7 +150,7 @@ export class RunnerPool {
         resolve(o);
       };
       const timer = setTimeout(() => {
-        runner.kill();
+        runner.killTree();
         finish({ kind: 'timeout', killedAfterMs: Date.now() - started }, false);
       }, timeoutMs);
       runner.onMessage = (m) => {

@@ -1,4 +1,5 @@
 // Process-group helpers: every promise process is the leader of its own group.
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** SIGKILLs a whole process group; ignores a group that is already gone. */
 export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -7,6 +8,57 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
     process.kill(-pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** The live descendants of a process, from /proc (Linux; none elsewhere). */
+export function descendants(pid: number): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid ...": comm may contain spaces and parentheses
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(name));
+    else children.set(ppid, [Number(name)]);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs a promise's process group and every descendant that left it (setsid, detached
+ * spawn): the reference kills the whole process tree on timeout too.
+ */
+export function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  const tree = descendants(pid);
+  killGroup(pid);
+  for (const d of tree) {
+    try {
+      process.kill(d, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -75,5 +75,7 @@ process.on('message', (job: RunnerJob) => {
     (err: unknown) => process.send?.({ id: job.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 });
-process.on('disconnect', () => process.exit(0));
+// The engine is gone (killed, crashed): die at once. SIGKILL rather than process.exit(), whose
+// teardown (module hooks thread, pending I/O) must not keep an orphan runner alive.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.send?.({ ready: true });

@@ -45,7 +45,7 @@ export abstract class StockPromise extends GenericPromise {
     return this._test({ resultCount: this.tolerance.test[0], failureAmount: this.tolerance.test[1] });
   }
 
-  override anomaly(): AnomalyResult {
+  override anomaly(): AnomalyResult | TestResult {
     return this._anomaly({ resultCount: this.tolerance.anomaly[0], failureAmount: this.tolerance.anomaly[1] });
   }
 }

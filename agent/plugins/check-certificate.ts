@@ -17,18 +17,18 @@ export default class CheckCertificate extends StockPromise {
     try {
       cert = new X509Certificate(readFileSync(file));
     } catch (err) {
-      this.logger.error(`ERROR cannot read certificate ${file}: ${(err as Error).message}`);
+      this.logger.error(`ERROR Problem loading certificate '${file}', error: ${(err as Error).message}`);
       return;
     }
     const keyFile = this.getConfig<string>('key');
     if (keyFile) {
       try {
         if (!cert.checkPrivateKey(createPrivateKey(readFileSync(keyFile)))) {
-          this.logger.error(`ERROR certificate ${file} does not match key ${keyFile}`);
+          this.logger.error(`ERROR Certificate '${file}' does not match key '${keyFile}'`);
           return;
         }
       } catch (err) {
-        this.logger.error(`ERROR cannot read key ${keyFile}: ${(err as Error).message}`);
+        this.logger.error(`ERROR Problem loading key '${keyFile}', error: ${(err as Error).message}`);
         return;
       }
     }
@@ -36,12 +36,12 @@ export default class CheckCertificate extends StockPromise {
     const notAfter = new Date(cert.validTo).getTime();
     const notBefore = new Date(cert.validFrom).getTime();
     const left = (notAfter - now) / 86_400_000;
-    if (now < notBefore) this.logger.error(`ERROR certificate ${file} not valid before ${new Date(notBefore).toISOString()}`);
-    else if (left <= 0) this.logger.error(`ERROR certificate ${file} expired on ${new Date(notAfter).toISOString()}`);
+    if (now < notBefore) this.logger.error(`ERROR Certificate '${file}' is not valid before ${new Date(notBefore).toISOString()}`);
+    else if (left <= 0) this.logger.error(`ERROR Certificate '${file}' expired on ${new Date(notAfter).toISOString()}`);
     else if (left < days) {
       this.logger.error(
-        `ERROR certificate ${file} will expire in ${left.toFixed(1)} days (on ${new Date(notAfter).toISOString()}), less than ${days} days`,
+        `ERROR Certificate '${file}' will expire in less than ${days} days (in ${left.toFixed(1)} days, on ${new Date(notAfter).toISOString()})`,
       );
-    } else this.logger.info(`OK certificate ${file} expires on ${new Date(notAfter).toISOString()} (in ${Math.floor(left)} days)`);
+    } else this.logger.info(`OK Certificate '${file}'${keyFile ? ` and key '${keyFile}' are` : ' is'} ok (expires on ${new Date(notAfter).toISOString()}, in ${Math.floor(left)} days)`);
   }
 }

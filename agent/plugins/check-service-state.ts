@@ -40,9 +40,9 @@ export default class CheckServiceState extends StockPromise {
     const running = state === 'RUNNING';
     const stopped = ['STOPPED', 'EXITED', 'FATAL'].includes(state);
     if ((expect === 'running' && running) || (expect === 'stopped' && stopped)) {
-      this.logger.info(`OK service '${service}' is ${state} (expected ${expect})`);
+      this.logger.info(`OK service '${service}' is in expected state '${expect}' (${state})`);
     } else {
-      this.logger.error(`ERROR service '${service}' is ${state}, expected ${expect}: ${line.trim()}`);
+      this.logger.error(`ERROR service '${service}' is in state '${state.toLowerCase()}' (expected '${expect}'): ${line.trim()}`);
     }
   }
 }

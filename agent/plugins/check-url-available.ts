@@ -1,5 +1,6 @@
-// check-url-available: url, http-code (200), ignore-code, allow-redirects (true), timeout (20 s),
-// verify (false), ca-cert-file, cert-file, key-file, username, password.
+// check-url-available: url, http-code (200), ignore-code, allow-redirects (true), timeout
+// (like the reference: promise-timeout - 1 s, between 1 and 5 s), verify (false),
+// ca-cert-file, cert-file, key-file, username, password.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -21,7 +22,10 @@ export default class CheckUrlAvailable extends StockPromise {
     const expected = asNumber(this.getConfig('http-code'), 'http-code', 200)!;
     const ignoreCode = asBool(this.getConfig('ignore-code'), false);
     const allowRedirects = asBool(this.getConfig('allow-redirects'), true);
-    const timeoutMs = (asNumber(this.getConfig('timeout'), 'timeout', 20) ?? 20) * 1000;
+    // below the promise timeout, so a slow server is reported as such rather than as a killed promise
+    const promiseTimeout = asNumber(this.getConfig('promise-timeout'), 'promise-timeout', 20)!;
+    const defaultTimeout = Math.max(1, Math.min(5, promiseTimeout - 1));
+    const timeoutMs = asNumber(this.getConfig('timeout'), 'timeout', defaultTimeout)! * 1000;
     const caFile = this.getConfig<string>('ca-cert-file');
     const verify = caFile ? true : asBool(this.getConfig('verify'), false);
     const certFile = this.getConfig<string>('cert-file');
@@ -63,10 +67,13 @@ export default class CheckUrlAvailable extends StockPromise {
       }
       return;
     }
-    if (!ignoreCode && answer.status !== expected) {
-      this.logger.error(`'${url}' is not available (returned ${answer.status}, expected ${expected}).`);
+    const requestType = username ? 'authenticated' : 'non-authenticated';
+    if (ignoreCode) {
+      this.logger.info(`${requestType} request to '${url}' succeeded (return code ${answer.status} ignored)`);
+    } else if (answer.status === expected) {
+      this.logger.info(`${requestType} request to '${url}' succeeded (returned expected code ${expected})`);
     } else {
-      this.logger.info(`'${url}' is available (returned ${answer.status})`);
+      this.logger.error(`${requestType} request to '${url}' failed (returned ${answer.status}, expected ${expected})`);
     }
   }
 }

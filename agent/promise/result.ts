@@ -3,10 +3,14 @@
 /** Messages are capped at their last MESSAGE_CAP characters (the end is what matters). */
 export const MESSAGE_CAP = 5000;
 
-/** Keeps the last MESSAGE_CAP characters of a message, prefixed with '...' when cut. */
+/**
+ * Keeps the last MESSAGE_CAP characters of a message (SPEC §2). Unlike the reference, no
+ * '...' is prepended: the capped message is exactly what the master and the agent loop
+ * keep, and never longer than MESSAGE_CAP.
+ */
 export function capMessage(message: string): string {
   if (message.length <= MESSAGE_CAP) return message;
-  return `...${message.slice(-MESSAGE_CAP)}`;
+  return message.slice(-MESSAGE_CAP);
 }
 
 export type ResultType = 'Test Result' | 'Anomaly Result' | 'Empty Result';

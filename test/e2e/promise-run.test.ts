@@ -1,6 +1,6 @@
 // `vigil promise run` from the built CLI on the example partitions (copied to temp dirs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, tempDir } from '../helpers/engine.ts';
@@ -73,6 +73,8 @@ describe('vigil promise run', () => {
       ['promise', 'run'],
       ['promise', 'run', '--partition', join(part, 'nope')],
       ['promise', 'run', '--partition', part, '--timeout', '0'],
+      ['promise', 'run', '--partition', part, '--timeout', '9999999'],
+      ['promise'],
       ['promise', 'run', '--partition', part, '--bogus'],
       ['promise', 'run', '--partition', part, '--run-only', 'unknown-title'],
       ['promise', 'walk'],
@@ -98,5 +100,42 @@ describe('vigil promise run', () => {
     expect(r.code).toBe(1);
     const res = JSON.parse(r.stdout);
     expect(res.results.find((x: { title: string }) => x.title === 'hang').message).toMatch(/timed out after 1 seconds/);
+  });
+
+  it('the custom plugin of docs/writing-promises.md runs as written', () => {
+    const doc = readFileSync(join(root, 'docs', 'writing-promises.md'), 'utf8');
+    const code = /```js\n(\/\/ etc\/plugin\/queue-length\.mjs\n[\s\S]*?)```/.exec(doc)?.[1];
+    expect(code, 'the queue-length.mjs example of docs/writing-promises.md').toBeDefined();
+    const part = tempDir('vigil-doc-');
+    mkdirSync(join(part, 'etc', 'plugin'), { recursive: true });
+    mkdirSync(join(part, 'var', 'queue'), { recursive: true });
+    writeFileSync(join(part, 'etc', 'plugin', 'queue-length.mjs'), code!);
+    for (let i = 0; i < 3; i++) writeFileSync(join(part, 'var', 'queue', `job-${i}`), '');
+    const ok = vigil('promise', 'run', '--partition', part);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/queue-length\.mjs\s+test\s+kept\s+\d+ ms\s+queue length 3$/m);
+    for (let i = 3; i < 101; i++) writeFileSync(join(part, 'var', 'queue', `job-${i}`), '');
+    // the debugging command of the doc (section 5)
+    const bad = vigil('promise', 'run', '--partition', part, '--run-only', 'queue-length', '--force', '--console');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/\[1\/1\] queue-length\.mjs: FAILED \(\d+ ms\) queue length 101 > 100/);
+    expect(readFileSync(join(part, '.vigil', 'promise', 'log', 'queue-length.log'), 'utf8')).toMatch(/"level":"ERROR".*queue length 101 > 100/);
+  });
+
+  it('on a terminal, a progress line runs on stderr while promises run, then the table', () => {
+    const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' });
+    if (hasScript.error) throw new Error("'script' is missing: install the Debian package 'bsdutils'");
+    const part = tempDir('vigil-tty-');
+    mkdirSync(join(part, 'etc', 'promise'), { recursive: true });
+    const slow = join(part, 'etc', 'promise', 'slow');
+    writeFileSync(slow, '#!/bin/sh\nsleep 0.6\necho done\n', { mode: 0o755 });
+    const cmd = [process.execPath, cli, 'promise', 'run', '--partition', part].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    // the spinner turned (several frames) naming the running promise, and was erased
+    const frames = r.stdout.match(/\r\x1b\[2K. running promises: 0\/1 done · slow/g) ?? [];
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    expect(r.stdout).toMatch(/\r\x1b\[2K\r?\n?NAME\s+KIND\s+STATUS/);
+    expect(r.stdout).toMatch(/slow \(legacy\)\s+test\s+kept\s+\d+ ms\s+done/);
   });
 });

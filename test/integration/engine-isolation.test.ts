@@ -1,6 +1,6 @@
 // Isolation: hanging promises (and their grandchildren) are killed on timeout, crashing
 // promises are reported, and the other promises still run.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPartitionPromises } from '../../agent/engine/index.ts';
@@ -17,7 +17,7 @@ function pids(file: string): number[] {
 }
 
 describe('isolation', () => {
-  it('a hanging plugin and a hanging legacy promise, each with a grandchild, are killed within timeout + 2 s', async () => {
+  it('a hanging plugin and a hanging legacy promise, each with grandchildren (one in its own session), are killed within timeout + 2 s', async () => {
     const part = tempPartition();
     const pidFile = join(part, 'pids');
     writePlugin(part, 'hang.mjs', `import { GenericPromise } from 'vigil/promise';
@@ -26,12 +26,14 @@ import { appendFileSync } from 'node:fs';
 export default class P extends GenericPromise {
   async sense() {
     const c = spawn('sleep', ['300'], { stdio: 'ignore' });
-    appendFileSync(${JSON.stringify(pidFile)}, c.pid + ' ' + process.pid + ' ');
+    // and one that leaves the process group (its own session)
+    const d = spawn('sleep', ['301'], { stdio: 'ignore', detached: true });
+    appendFileSync(${JSON.stringify(pidFile)}, c.pid + ' ' + d.pid + ' ' + process.pid + ' ');
     await new Promise(() => {}); // never settles
   }
 }
 `);
-    writeLegacy(part, 'hang-legacy', `sleep 300 &\necho $! $$ >> ${pidFile}\nwait`);
+    writeLegacy(part, 'hang-legacy', `sleep 300 &\necho $! $$ >> ${pidFile}\nsetsid sleep 301 &\necho $! >> ${pidFile}\nwait`);
     writePlugin(part, 'ok.mjs', okPlugin);
     writeLegacy(part, 'ok-legacy', 'echo fine');
     const timeoutSeconds = 1.5;
@@ -48,7 +50,7 @@ export default class P extends GenericPromise {
     expect(by['ok-legacy']!.failed).toBe(false);
     expect(elapsed).toBeLessThan(timeoutSeconds * 1000 + 2000 + 1500); // + runner start-up
     const left = pids(pidFile);
-    expect(left).toHaveLength(4); // grandchild + promise process, for both
+    expect(left).toHaveLength(6); // grandchild in the group, grandchild in its own session, promise process: for both
     const deadline = Date.now() + 2000;
     while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(left.filter(alive)).toEqual([]);
@@ -77,5 +79,43 @@ export default class P extends GenericPromise { sense() { process.kill(process.p
     expect(by['segv']!.failed).toBe(true);
     expect(by['segv']!.message).toMatch(/killed by signal SIGSEGV/);
     for (let i = 0; i < 5; i++) expect(by[`ok-${i}`]).toMatchObject({ failed: false, message: 'fine' });
+  });
+
+  it('a legacy promise that starts a daemon in its own session (keeping our stdout) does not hang the run', async () => {
+    const part = tempPartition();
+    const pidFile = join(part, 'daemon.pid');
+    writeLegacy(part, 'starts-daemon', `echo starting\nsetsid sleep 302 &\necho $! > ${pidFile}\necho started`);
+    writeLegacy(part, 'other', 'echo fine');
+    try {
+      const t0 = performance.now();
+      const res = await runPartitionPromises({ partitionDir: part, mode: 'test', timeoutSeconds: 20 });
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const by = Object.fromEntries(res.results.map((r) => [r.title, r]));
+      expect(by['starts-daemon']).toMatchObject({ failed: false, message: 'starting\nstarted' });
+      expect(by['other']).toMatchObject({ failed: false, message: 'fine' });
+    } finally {
+      const daemon = Number(readFileSync(pidFile, 'utf8'));
+      if (daemon > 0 && alive(daemon)) process.kill(daemon, 'SIGKILL');
+    }
+  });
+
+  it('a runner process that never becomes ready fails the promise at its timeout (no hang)', async () => {
+    const part = tempPartition();
+    writePlugin(part, 'ok.mjs', okPlugin);
+    const runner = join(part, 'stuck-runner.mjs');
+    writeFileSync(runner, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(part, 'runner.pid'))}, String(process.pid));\nsetInterval(() => {}, 1000);\n`);
+    const saved = process.env['VIGIL_PROMISE_RUNNER'];
+    process.env['VIGIL_PROMISE_RUNNER'] = runner;
+    try {
+      const res = await runPartitionPromises({ partitionDir: part, mode: 'test', timeoutSeconds: 1 });
+      expect(res.results[0]).toMatchObject({ failed: true, message: 'promise runner did not start within 1 s' });
+    } finally {
+      if (saved === undefined) delete process.env['VIGIL_PROMISE_RUNNER'];
+      else process.env['VIGIL_PROMISE_RUNNER'] = saved;
+    }
+    const pid = Number(readFileSync(join(part, 'runner.pid'), 'utf8'));
+    const deadline = Date.now() + 2000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pid)).toBe(false);
   });
 });

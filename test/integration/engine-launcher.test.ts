@@ -52,6 +52,7 @@ describe('runPartitionPromises', () => {
     const part = tempPartition();
     writePlugin(part, 'bad-json.json', '{"plugin": ');
     writePlugin(part, 'unknown.json', JSON.stringify({ plugin: 'check-nothing', config: {} }));
+    writePlugin(part, 'typo.json', JSON.stringify({ plugin: 'check-file-state', confg: { filename: 'x', state: 'absent' } }));
     writePlugin(part, 'no-class.mjs', 'export default 42;\n');
     writePlugin(part, 'plain-class.mjs', 'export default class NotAPromise { sense() {} }\n');
     writePlugin(part, 'syntax.mjs', 'export default class {{{\n');
@@ -63,6 +64,7 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     const msg = Object.fromEntries(res.results.map((r) => [r.title, r.failed ? r.message : 'KEPT']));
     expect(msg['bad-json']).toMatch(/bad-json\.json: invalid JSON/);
     expect(msg['unknown']).toMatch(/unknown plugin 'check-nothing' \(known: check-url-available/);
+    expect(msg['typo']).toMatch(/typo\.json: unknown key\(s\) "confg" \(expected "plugin", "config", "bang-on-failure"\)/);
     expect(msg['no-class']).toMatch(/default export must be a class extending GenericPromise.*found a number/);
     expect(msg['plain-class']).toMatch(/'NotAPromise' that does not extend GenericPromise/);
     expect(msg['syntax']).toMatch(/SyntaxError|Unexpected/);
@@ -119,6 +121,27 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     expect(dry.bang.due).toBe(false);
   });
 
+  it('legacy Nagios-style exit codes 1-3 fail with their output (test: this run; anomaly: 3 of 3) and never bang', async () => {
+    const part = tempPartition();
+    writeLegacy(part, 'warn', 'echo "WARNING - load 5"; exit 1');
+    writeLegacy(part, 'crit', 'echo "CRITICAL - down" >&2; exit 2');
+    writeLegacy(part, 'unknown', 'echo "UNKNOWN - no data"; exit 3');
+    const t = await runPartitionPromises({ partitionDir: part, mode: 'test' });
+    const msg = Object.fromEntries(t.results.map((r) => [r.title, [r.failed, r.message]]));
+    expect(msg).toEqual({ warn: [true, 'WARNING - load 5'], crit: [true, 'CRITICAL - down'], unknown: [true, 'UNKNOWN - no data'] });
+    // anomaly mode: tolerant (fails when the last 3 runs failed) and never a bang
+    const a1 = await runPartitionPromises({ partitionDir: part, mode: 'anomaly', force: true });
+    expect(a1.results.every((r) => r.failed)).toBe(false);
+    await runPartitionPromises({ partitionDir: part, mode: 'anomaly', force: true });
+    const a3 = await runPartitionPromises({ partitionDir: part, mode: 'anomaly', force: true });
+    expect(a3.results.map((r) => [r.title, r.kind, r.failed, r.message])).toEqual([
+      ['crit', 'anomaly', true, 'CRITICAL - down'],
+      ['unknown', 'anomaly', true, 'UNKNOWN - no data'],
+      ['warn', 'anomaly', true, 'WARNING - load 5'],
+    ]);
+    expect(a3.bang).toEqual({ due: false });
+  });
+
   it('run-only takes titles (unknown ones are a usage error); dry-run changes nothing', async () => {
     const part = tempPartition();
     writePlugin(part, 'one.mjs', okPlugin('1'));
@@ -136,6 +159,8 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     const byName = await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, runOnly: ['one.mjs', 'three'] });
     expect(byName.results.map((r) => r.name).sort()).toEqual(['one.mjs', 'three.sh']);
     await expect(runPartitionPromises({ partitionDir: join(part, 'missing'), mode: 'test' })).rejects.toThrow(/not found/);
+    // beyond setTimeout's range a timeout would fire at once: refused
+    await expect(runPartitionPromises({ partitionDir: part, mode: 'test', timeoutSeconds: 86_401 })).rejects.toThrow(EngineUsageError);
   });
 
   it('caps messages at their last 5000 characters', async () => {
@@ -147,8 +172,7 @@ export default class P extends GenericPromise { sense() { this.logger.error('a'.
     const res = await runPartitionPromises({ partitionDir: part, mode: 'test' });
     for (const r of res.results) {
       expect(r.failed).toBe(true);
-      expect(r.message.length).toBeLessThanOrEqual(5003);
-      expect(r.message.startsWith('...')).toBe(true);
+      expect(r.message).toHaveLength(5000);
     }
     expect(res.results.find((r) => r.title === 'chatty')!.message.endsWith('THE END')).toBe(true);
     expect(res.results.find((r) => r.title === 'chatty-legacy')!.message.endsWith('LAST LINE')).toBe(true);

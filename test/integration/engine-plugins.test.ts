@@ -1,7 +1,7 @@
 // Stock plugins against real things: HTTP(S) servers with a self-signed certificate made
 // here with openssl, TCP and unix sockets, files, the disk, supervisord.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createNet } from 'node:net';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPartitionPromises } from '../../agent/engine/index.ts';
 import { stockPlugins } from '../../agent/plugins/index.ts';
-import type { GenericPromise } from '../../agent/promise/index.ts';
+import { type GenericPromise, readRun } from '../../agent/promise/index.ts';
 import { cleanupTempDirs, promiseConfig, tempDir, tempPartition, writeStock } from '../helpers/engine.ts';
 
 const part = tempPartition();
@@ -44,6 +44,14 @@ const handler = (req: import('node:http').IncomingMessage, res: import('node:htt
     const ok = req.headers.authorization === `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
     res.writeHead(ok ? 200 : 401);
     res.end();
+  } else if (req.url === '/health') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  } else if (req.url === '/health-bad') {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end('{"status":"degraded"}');
+  } else if (req.url === '/slow') {
+    // never answers (the server's close() below ends it)
   } else if (req.url === '/ok') {
     res.end('hello');
   } else {
@@ -74,19 +82,40 @@ async function check(plugin: string, config: Record<string, unknown>): Promise<{
   return { failed: out.result!.hasFailed(), message: out.result!.message };
 }
 
+/** Runs sense() once in test mode and returns what that run logged (failed = an ERROR line). */
+async function sensed(plugin: string, config: Record<string, unknown>) {
+  const Cls = stockPlugins[plugin]!;
+  const p: GenericPromise = new Cls(promiseConfig(part, `${plugin}-${n++}.json`, config));
+  const out = await p.run(false);
+  const { failed, message } = readRun(p.getLastPromiseResultList()[0] ?? []);
+  return { failed, message, test: { failed: out.result!.hasFailed(), message: out.result!.message }, promise: p };
+}
+
+/** The same promise (same title, same log) run `times` times in anomaly mode; the last outcome. */
+async function anomalyRuns(plugin: string, config: Record<string, unknown>, times: number) {
+  const name = `${plugin}-${n++}.json`;
+  let out: Awaited<ReturnType<GenericPromise['run']>> | undefined;
+  for (let i = 0; i < times; i++) out = await new (stockPlugins[plugin]!)(promiseConfig(part, name, config)).run(true);
+  return out!;
+}
+
 describe('check-url-available', () => {
   it('checks code, redirects, auth, TLS verification against real servers', async () => {
     expect(await check('check-url-available', { url: `${httpUrl}/ok` })).toMatchObject({ failed: false });
     const bad = await check('check-url-available', { url: `${httpUrl}/nope` });
     expect(bad).toMatchObject({ failed: true });
-    expect(bad.message).toMatch(/returned 500, expected 200/);
+    expect(bad.message).toBe(`non-authenticated request to '${httpUrl}/nope' failed (returned 500, expected 200)`);
     expect(await check('check-url-available', { url: `${httpUrl}/nope`, 'http-code': 500 })).toMatchObject({ failed: false });
     expect(await check('check-url-available', { url: `${httpUrl}/nope`, 'ignore-code': '1' })).toMatchObject({ failed: false });
     expect(await check('check-url-available', { url: `${httpUrl}/redirect` })).toMatchObject({ failed: false });
     const noFollow = await check('check-url-available', { url: `${httpUrl}/redirect`, 'allow-redirects': '0' });
     expect(noFollow.message).toMatch(/returned 302/);
     expect((await check('check-url-available', { url: `${httpUrl}/auth` })).failed).toBe(true);
-    expect(await check('check-url-available', { url: `${httpUrl}/auth`, username: 'admin', password: 's3cret' })).toMatchObject({ failed: false });
+    expect(await check('check-url-available', { url: `${httpUrl}/auth`, username: 'admin', password: 's3cret' })).toEqual({
+      failed: false,
+      message: `authenticated request to '${httpUrl}/auth' succeeded (returned expected code 200)`,
+    });
+    expect((await check('check-url-available', { url: `${httpUrl}/nope`, 'ignore-code': 1 })).message).toMatch(/return code 500 ignored/);
     // self-signed: fine without verify (the reference default), refused with verify, fine with its CA
     expect(await check('check-url-available', { url: `${httpsUrl}/ok` })).toMatchObject({ failed: false });
     const verified = await check('check-url-available', { url: `${httpsUrl}/ok`, verify: '1' });
@@ -101,6 +130,15 @@ describe('check-url-available', () => {
     expect(refused.failed).toBe(true);
     expect(refused.message).toMatch(/connection not possible.*ECONNREFUSED/);
     expect((await check('check-url-available', {})).message).toMatch(/config 'url' is required/);
+  });
+
+  it('a server that never answers: the request gives up before the promise timeout (reference default)', async () => {
+    const p = tempPartition();
+    writeStock(p, 'slow', 'check-url-available', { url: `${httpUrl}/slow` });
+    const res = await runPartitionPromises({ partitionDir: p, mode: 'test', timeoutSeconds: 2 });
+    // default request timeout = max(1, min(5, promise-timeout - 1)) = 1 s here
+    expect(res.results[0]!.failed).toBe(true);
+    expect(res.results[0]!.message).toMatch(/connection not possible while accessing .*timed out after 1 s/);
   });
 });
 
@@ -141,19 +179,43 @@ describe('check-command-execute, check-file-state, check-free-disk-space', () =>
     expect(await check('check-file-state', { filename: join(d, 'no'), state: 'absent' })).toMatchObject({ failed: false });
     expect((await check('check-file-state', { filename: full, state: 'absent' })).failed).toBe(true);
     expect(await check('check-file-state', { filename: empty, state: 'empty' })).toMatchObject({ failed: false });
-    expect((await check('check-file-state', { filename: full, state: 'empty' })).message).toMatch(/not empty/);
+    expect((await check('check-file-state', { filename: full, state: 'empty' })).message).toBe(`ERROR '${full}' not empty`);
+    expect((await check('check-file-state', { filename: full, state: 'empty', url: 'https://x/full' })).message).toMatch(
+      /not empty, content available at https:\/\/x\/full$/,
+    );
     expect(await check('check-file-state', { filename: full, state: 'not-empty' })).toMatchObject({ failed: false });
     expect((await check('check-file-state', { filename: empty, state: 'not-empty' })).message).toMatch(/empty/);
     expect((await check('check-file-state', { filename: full, state: 'weird' })).message).toMatch(/must be absent, empty or not-empty/);
+    // a relative filename is in the partition, whatever the process's cwd (here the repo)
+    mkdirSync(join(part, 'var'), { recursive: true });
+    writeFileSync(join(part, 'var', 'ready'), 'yes');
+    expect(await check('check-file-state', { filename: 'var/ready', state: 'not-empty' })).toEqual({ failed: false, message: "OK 'var/ready' state 'not-empty'" });
   });
 
   it('free disk space thresholds in GB, percent and inodes', async () => {
     expect(await check('check-free-disk-space', { path: part, 'threshold-percent': 0.001 })).toMatchObject({ failed: false });
     const gb = await check('check-free-disk-space', { path: part, threshold: 1e9 });
     expect(gb.failed).toBe(true);
-    expect(gb.message).toMatch(/less than 1000000000 GB free/);
-    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 100.1 })).message).toMatch(/% free/);
-    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 0.001, 'inode-threshold-percent': -1 })).message).toMatch(/inodes used/);
+    expect(gb.message).toMatch(/^ERROR Free disk space low: remaining [\d.]+ G \(threshold: 1000000000 G\) on /);
+    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 100.1 })).message).toMatch(
+      /Free disk space low: remaining [\d.]+% \(threshold: 100.1%\)/,
+    );
+    expect((await check('check-free-disk-space', { path: part, 'threshold-percent': 0.001, 'inode-threshold-percent': 0 })).message).toMatch(
+      /Disk inodes usage is really high: [\d.]+% \(threshold: 0%\)/,
+    );
+    expect((await check('check-free-disk-space', { path: part })).message).toMatch(/^Disk usage: OK on /);
+  });
+
+  it('free disk space: reference defaults (every 3 min; anomaly 3/3 that never bangs)', async () => {
+    const p = new (stockPlugins['check-free-disk-space']!)(promiseConfig(part, 'disk.json', {}));
+    expect(p.getPeriodicity()).toBe(3);
+    expect(new (stockPlugins['check-free-disk-space']!)(promiseConfig(part, 'disk.json', { frequency: 10 })).getPeriodicity()).toBe(10);
+    const full = { path: part, threshold: 1e9 };
+    expect((await anomalyRuns('check-free-disk-space', full, 2)).result!.hasFailed()).toBe(false);
+    const third = await anomalyRuns('check-free-disk-space', full, 3);
+    expect(third.result!.hasFailed()).toBe(true);
+    expect(third.result!.type()).toBe('Test Result');
+    expect(third.bang).toBe(false);
   });
 });
 
@@ -163,10 +225,10 @@ describe('check-certificate and check-error-on-http-log', () => {
     expect(await check('check-certificate', { certificate: tls.cert, key: tls.key })).toMatchObject({ failed: false });
     const r = await check('check-certificate', { certificate: soon.cert });
     expect(r.failed).toBe(true);
-    expect(r.message).toMatch(/will expire in 4\.\d|will expire in 5\.0|will expire in 5 /);
+    expect(r.message).toMatch(/^ERROR Certificate '.+soon\.pem' will expire in less than 15 days \(in [45]\.\d days/);
     expect(await check('check-certificate', { certificate: soon.cert, 'certificate-expiration-days': 2 })).toMatchObject({ failed: false });
-    expect((await check('check-certificate', { certificate: tls.cert, key: soon.key })).message).toMatch(/does not match key/);
-    expect((await check('check-certificate', { certificate: join(certDir, 'none.pem') })).message).toMatch(/cannot read certificate/);
+    expect((await check('check-certificate', { certificate: tls.cert, key: soon.key })).message).toMatch(/Certificate '.+' does not match key/);
+    expect((await check('check-certificate', { certificate: join(certDir, 'none.pem') })).message).toMatch(/Problem loading certificate/);
   });
 
   it('http log errors within maximum-delay', async () => {
@@ -181,18 +243,28 @@ describe('check-certificate and check-error-on-http-log', () => {
       log,
       [
         `[${fmt(old)}] [proxy_http:error] [pid 1] (110)Connection timed out: AH00957: backend down`,
-        `[${fmt(recent)}] [proxy:error] [pid 2] (111)Connection refused: AH00957: attempt to connect failed`,
+        `[${fmt(recent)}] [proxy:error] [pid 2] (113)No route to host: AH00957: attempt to connect failed`,
+        `[${fmt(recent)}] [error] [pid 4] some other error`,
         `[${fmt(recent)}] [ssl:warn] [pid 3] not an error`,
         '',
       ].join('\n'),
     );
-    const all = await check('check-error-on-http-log', { 'log-file': log });
+    const all = await sensed('check-error-on-http-log', { 'log-file': log });
     expect(all.failed).toBe(true);
-    expect(all.message).toMatch(/ERROR=2 \(TIMEOUT=1, NOROUTE=1, OTHER=0\)/);
-    const lastMinute = await check('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 60 });
-    expect(lastMinute.message).toMatch(/ERROR=1 \(TIMEOUT=0, NOROUTE=1/);
-    expect(await check('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 1 })).toMatchObject({ failed: false });
-    expect(await check('check-error-on-http-log', { 'log-file': join(tempDir(), 'none.log') })).toMatchObject({ failed: false });
+    expect(all.message).toMatch(/^ERROR=3 \(NOROUTE=1, UNREACHABLENET=0, TIMEOUT=1\) in /);
+    // like the reference, test() never fails on log errors (instantiation is not blocked)
+    expect(all.test).toMatchObject({ failed: false, message: expect.stringMatching(/ERROR=3 .*not checked at instantiation/) });
+    expect(all.promise.getPeriodicity()).toBe(720);
+    const lastMinute = await sensed('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 60 });
+    expect(lastMinute.message).toMatch(/^ERROR=2 \(NOROUTE=1, UNREACHABLENET=0, TIMEOUT=0\) in the last 60 s/);
+    expect(await sensed('check-error-on-http-log', { 'log-file': log, 'maximum-delay': 1 })).toMatchObject({ failed: false });
+    expect(await sensed('check-error-on-http-log', { 'log-file': join(tempDir(), 'none.log') })).toMatchObject({ failed: false });
+    // anomaly: 2 failed runs of 2 (as a TestResult: never bangs)
+    const cfg = { 'log-file': log };
+    expect((await anomalyRuns('check-error-on-http-log', cfg, 1)).result!.hasFailed()).toBe(false);
+    const second = await anomalyRuns('check-error-on-http-log', cfg, 2);
+    expect(second.result!.hasFailed()).toBe(true);
+    expect(second.bang).toBe(false);
   });
 });
 
@@ -236,7 +308,7 @@ autostart=false
       expect(await check('check-service-state', { service: 'web', 'supervisord-config': conf })).toMatchObject({ failed: false });
       const idle = await check('check-service-state', { service: 'idle', 'supervisord-config': conf });
       expect(idle.failed).toBe(true);
-      expect(idle.message).toMatch(/'idle' is STOPPED, expected running/);
+      expect(idle.message).toMatch(/^ERROR service 'idle' is in state 'stopped' \(expected 'running'\)/);
       expect(await check('check-service-state', { service: 'idle', expect: 'stopped', 'server-url': `unix://${d}/s.sock` })).toMatchObject({ failed: false });
       expect((await check('check-service-state', { service: 'ghost', 'supervisord-config': conf })).message).toMatch(/ghost/);
       // and through the engine, as a JSON stock plugin in a partition
@@ -248,5 +320,21 @@ autostart=false
       sup.kill('SIGTERM');
       await new Promise((r) => sup.once('exit', r));
     }
+  });
+});
+
+describe('examples/promises', () => {
+  it('check-json-health.mjs, copied into a partition, works as its comments say', async () => {
+    const p = tempPartition();
+    copyFileSync(join(import.meta.dirname, '..', '..', 'examples', 'promises', 'check-json-health.mjs'), join(p, 'etc', 'plugin', 'check-json-health.mjs'));
+    writeFileSync(join(p, 'etc', 'health-url'), `${httpUrl}/health\n`);
+    const ok = await runPartitionPromises({ partitionDir: p, mode: 'test' });
+    expect(ok.results[0]).toMatchObject({ title: 'check-json-health', failed: false, message: `${httpUrl}/health is healthy`, periodicityMinutes: 1 });
+    writeFileSync(join(p, 'etc', 'health-url'), `${httpUrl}/health-bad\n`);
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await runPartitionPromises({ partitionDir: p, mode: 'anomaly', force: true }));
+    expect(results[1]!.results[0]!.failed).toBe(false); // 2 failed runs of 3: tolerated
+    expect(results[2]!.results[0]).toMatchObject({ failed: true, message: `3 failed runs, last: ${httpUrl}/health-bad answered 503 {"status":"degraded"}` });
+    expect(results[2]!.bang).toMatchObject({ due: true, promise: 'check-json-health' });
   });
 });

@@ -1,8 +1,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { formatTable } from '../../agent/cli/promise.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createProgress, formatTable } from '../../agent/cli/promise.ts';
 import { discoverPromises } from '../../agent/engine/discover.ts';
 import { checkRuns, type PromiseLogEntry, readLastRuns, readLinesBackward } from '../../agent/promise/log.ts';
 import { cleanupTempDirs, tempDir, tempPartition, writeLegacy, writePlugin } from '../helpers/engine.ts';
@@ -91,5 +91,43 @@ describe('console table', () => {
     expect(lines[2]).toMatch(/^db \(legacy\)\s+test\s+FAILED\s+1\.5 s\s+line1 \| line2 x+…$/);
     expect(lines[3]).toMatch(/FAILED \(last\)/);
     expect(lines.every((l) => l.length <= 100)).toBe(true);
+  });
+});
+
+describe('progress line', () => {
+  it('spins while promises run, names the running ones, counts the finished, and erases itself', () => {
+    vi.useFakeTimers();
+    try {
+      const out: string[] = [];
+      const p = createProgress({ write: (c: string) => out.push(c), columns: 200 }, { intervalMs: 100 });
+      vi.advanceTimersByTime(250);
+      expect(out).toEqual([]); // nothing before the first promise starts
+      p.event({ type: 'start', name: 'web.json', total: 2 });
+      p.event({ type: 'start', name: 'db', total: 2 });
+      expect(out.at(-1)).toMatch(/^\r\x1b\[2K. running promises: 0\/2 done · web\.json, db$/);
+      const before = out.length;
+      vi.advanceTimersByTime(300); // a long promise: the spinner keeps turning
+      expect(out.length).toBe(before + 3);
+      expect(new Set(out.slice(before).map((l) => l.charAt(5))).size).toBe(3);
+      const result = { name: 'web.json', title: 'web', kind: 'test' as const, failed: false, message: '', date: '', executionTimeMs: 1, legacy: false };
+      p.event({ type: 'done', result, done: 1, total: 2 });
+      expect(out.at(-1)).toMatch(/1\/2 done · db$/);
+      p.stop();
+      expect(out.at(-1)).toBe('\r\x1b[2K');
+      const n = out.length;
+      vi.advanceTimersByTime(1000);
+      expect(out.length).toBe(n); // stopped
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('fits the terminal width', () => {
+    const out: string[] = [];
+    const p = createProgress({ write: (c: string) => out.push(c), columns: 40 });
+    p.event({ type: 'start', name: 'x'.repeat(100), total: 1 });
+    p.stop();
+    expect(out[0]!.length).toBeLessThanOrEqual('\r\x1b[2K'.length + 39);
+    expect(out[0]!.endsWith('…')).toBe(true);
   });
 });

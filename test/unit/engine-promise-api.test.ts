@@ -303,8 +303,8 @@ describe('results and the message cap', () => {
     const long = `${'a'.repeat(3000)}${'b'.repeat(3000)}END`;
     const r = new TestResult({ problem: true, message: long });
     expect(MESSAGE_CAP).toBe(5000);
-    expect(r.message.length).toBe(5003);
-    expect(r.message.startsWith('...')).toBe(true);
+    expect(r.message).toBe(long.slice(-5000));
+    expect(r.message.length).toBe(5000);
     expect(r.message.endsWith('bEND')).toBe(true);
     expect(capMessage('short')).toBe('short');
     expect(capMessage('x'.repeat(5000))).toBe('x'.repeat(5000));
