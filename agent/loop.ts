@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
-import { partitionSpool, sendBang } from './bang.ts';
+import { partitionSpool, secondsToNextUtcDay, sendBang } from './bang.ts';
 import {
   type CallResult,
   type HeartbeatPartition,
@@ -273,7 +273,7 @@ export class Agent {
   }
 
   private noteBangQuota(partitionDir: string, partitionId: string, retryAfterSeconds: number | undefined, message: string) {
-    const until = new Date(this.now().getTime() + (retryAfterSeconds ?? 3600) * 1000).toISOString();
+    const until = new Date(this.now().getTime() + (retryAfterSeconds ?? secondsToNextUtcDay(this.now())) * 1000).toISOString();
     const state = readPartitionState(partitionDir);
     state.bangWaitUntil = until;
     writePartitionState(partitionDir, state);
@@ -355,6 +355,7 @@ export class Agent {
     if (ok) {
       try {
         const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'test'));
+        this.debugResults(partitionId, res.results);
         promises = toReportPromises(res.results);
         ok = res.ok;
       } catch (err) {
@@ -419,6 +420,22 @@ export class Agent {
     };
   }
 
+  /** --verbose: one line per promise result. */
+  private debugResults(partitionId: string, results: PromiseRunResult[]): void {
+    if (!this.log.verbose) return;
+    for (const r of results) {
+      const msg = r.message.split('\n').filter(Boolean).at(-1) ?? '';
+      const what = r.skipped && !r.failed ? 'skipped (periodicity)' : r.failed ? `FAILED: ${msg}` : `ok${msg ? `: ${msg}` : ''}`;
+      this.log.debug(`${partitionId}: promise ${r.title} (${r.kind}) ${what.length > 300 ? `${what.slice(0, 299)}…` : what} [${r.executionTimeMs} ms]`, {
+        partitionId,
+        event: 'promise',
+        promise: r.title,
+        kind: r.kind,
+        failed: r.failed,
+      });
+    }
+  }
+
   private promiseOptions(partitionId: string, partitionDir: string, mode: 'test' | 'anomaly'): RunOptions {
     return {
       partitionDir,
@@ -432,6 +449,7 @@ export class Agent {
   private async check(partitionId: string, partitionDir: string, state: PartitionState): Promise<PartitionAction> {
     const startedAt = this.now();
     const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'anomaly'));
+    this.debugResults(partitionId, res.results);
     const promises = toReportPromises(res.results);
     const signature = stateSignature(res.ok, promises);
     let reported = false;
@@ -544,6 +562,11 @@ export class Agent {
         if (!prev || Date.parse(r.requestedAt) > Date.parse(prev.requestedAt)) flags.set(r.partitionId, r);
       }
       this.heardFromMaster = true;
+      this.log.debug(
+        `heartbeat ok: ${reply.partitions.length} partitions assigned, ${reply.reprocess.length} reprocess request${reply.reprocess.length === 1 ? '' : 's'}` +
+          (reply.reprocess.length ? ` (${reply.reprocess.map((r) => `${r.partitionId} at ${r.requestedAt}`).join(', ')})` : ''),
+        { event: 'heartbeat', assigned: reply.partitions.length, reprocess: reply.reprocess.length },
+      );
       for (const p of onDisk) this.noteAssigned(p, this.known.has(p));
       const unknown = onDisk.filter((p) => !this.known.has(p));
       for (const p of unknown) {

@@ -70,7 +70,6 @@ describe('vigil watchdog under supervisord', () => {
       conf,
     ]);
     expect(await gen.exited).toBe(0);
-    const t0 = Date.now();
     supervisord = spawn('supervisord', ['-c', conf], { stdio: 'ignore', cwd: ROOT });
     // supervisorctl exits non-zero when a process is not running: keep its output anyway
     const ctl = (...args: string[]) => spawnSync('supervisorctl', ['-c', conf, ...args], { encoding: 'utf8' }).stdout;
@@ -81,13 +80,12 @@ describe('vigil watchdog under supervisord', () => {
     const first = await waitFor('the watchdog bang', async () => {
       const b = await bangs();
       return b.length > 0 ? b : undefined;
-    }, 10_000, 50);
-    // the bang arrives within 5 s of the exit
+    }, 40_000, 50);
+    // the bang arrives within 5 s of the exit (measured from the exit itself: load-proof)
     const exitAt = Number(readFileSync(join(root, 'tw-a', 'flaky.exit-at'), 'utf8'));
     const latency = Date.parse((first[0] as unknown as { createdAt: string }).createdAt) - exitAt;
     expect(latency).toBeLessThan(5000);
     process.stdout.write(`[watchdog] service exit → bang recorded at the master: ${latency} ms\n`);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ source: 'watchdog' });
     expect(first[0]!.message).toMatch(/flaky-on-watch/);
@@ -101,7 +99,7 @@ describe('vigil watchdog under supervisord', () => {
     // second exit before any new instantiation: no second bang
     ctl('start', 'tw-a:flaky-on-watch');
     const log = join(sv, 'watchdog.log');
-    await waitFor('the throttled second exit', () => /no bang: already banged/.test(readFileSync(log, 'utf8')), 10_000, 50);
+    await waitFor('the throttled second exit', () => /no bang: already banged/.test(readFileSync(log, 'utf8')), 30_000, 50);
     expect(await bangs()).toHaveLength(1);
     // the unwatched service died too (it is supervised: it ran), and never banged
     expect(ctl('status').split('\n').find((l) => l.startsWith('tw-a:helper'))).toMatch(/EXITED|FATAL/);
@@ -125,8 +123,8 @@ describe('vigil watchdog under supervisord', () => {
     ]);
     procs.push(once);
     expect(await once.exited, once.output()).toBe(0);
-    await waitFor('a second bang after the new instantiation', async () => ((await bangs()).length === 2 ? true : undefined), 10_000, 50);
+    await waitFor('a second bang after the new instantiation', async () => ((await bangs()).length === 2 ? true : undefined), 30_000, 50);
     // the unwatched program was started again too
-    await waitFor('the helper restarted', () => readFileSync(join(root, 'tw-a', 'helper.exit-at'), 'utf8') !== helperExit, 10_000, 50);
+    await waitFor('the helper restarted', () => readFileSync(join(root, 'tw-a', 'helper.exit-at'), 'utf8') !== helperExit, 30_000, 50);
   });
 });

@@ -1,7 +1,7 @@
 // Helpers of the agent-loop e2e tests: spawn the built CLI (`node dist/vigil.mjs master` /
 // `agent`), talk to the master's admin API, build partitions on disk.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +28,7 @@ export function tempDir(prefix = 'vigil-al-'): string {
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
+  timeoutMs = 40_000, // generous: only a stuck process waits this long; a loaded machine is slow
   everyMs = 100,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -107,7 +107,7 @@ export async function startMaster(opts: { dataDir: string; port?: number }): Pro
       const r = await fetch(`${url}/healthz`);
       return r.ok;
     },
-    30_000,
+    60_000, // a loaded 2-core machine can take 10 s and more to boot it
     100,
   );
   return { ...p, url, port, dataDir: opts.dataDir };
@@ -155,6 +155,17 @@ export async function seedFleet(
   writeFileSync(tokenFile, `${c.body.token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
   return { tokenFile, token: c.body.token };
+}
+
+/**
+ * Write an executable atomically (temp file + rename): an agent running it meanwhile sees
+ * the old or the new script, never a half-written one, and never gets ETXTBSY.
+ */
+export function replaceExecutable(file: string, body: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, body, { mode: 0o755 });
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, file);
 }
 
 function exe(file: string, body: string) {
