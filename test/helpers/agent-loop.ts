@@ -2,24 +2,14 @@
 // `agent`), talk to the master's admin API, build partitions on disk.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from './global-setup.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const VIGIL = join(ROOT, 'dist', 'vigil.mjs');
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 export function tempDir(prefix = 'vigil-al-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
