@@ -10,13 +10,13 @@ import { runLegacy } from './legacy.ts';
 import { RunnerPool } from './pool.ts';
 import {
   ensureDirs,
-  loadCache,
-  loadResult,
+  loadState,
+  type PromiseCache,
   removeStale,
-  type StateDirs,
-  saveCache,
-  saveResult,
+  type SavedState,
+  saveState,
   stateDirs,
+  validCache,
 } from './state.ts';
 import type { PartitionRunResult, PromiseRunResult, RunOptions } from './types.ts';
 
@@ -43,6 +43,8 @@ interface Outcome {
   save: boolean;
   type?: string;
   periodicityMinutes?: number;
+  /** the new periodicity cache (none: the saved one stays). */
+  cache?: PromiseCache;
 }
 
 export async function runPartitionPromises(opts: RunOptions): Promise<PartitionRunResult> {
@@ -106,15 +108,17 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   };
 
   const bangCandidates: { title: string; message: string }[] = [];
-  /** result/cache writes overlap with the next promises; all are awaited before returning. */
+  /** status file writes overlap with the next promises; all are awaited before returning. */
   const pendingWrites: Promise<void>[] = [];
   const results: PromiseRunResult[] = new Array(entries.length);
   let done = 0;
   const total = entries.length;
 
-  const runOne = async (entry: PromiseEntry & { config?: Record<string, unknown>; stock?: string }, index: number) => {
+  const runOne = async (entry: PreparedEntry, index: number) => {
     opts.onProgress?.({ type: 'start', name: entry.name, total });
-    const o = await execute(entry);
+    // a legacy promise always caches "tested and anomaly-checked": forced, nothing to read
+    const prev = entry.problem || (opts.force && entry.kind === 'legacy') ? undefined : loadState(dirs, entry.title);
+    const o = await execute(entry, prev);
     const date = new Date();
     const res: PromiseRunResult = {
       name: entry.name,
@@ -128,20 +132,22 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     };
     if (o.skipped) res.skipped = true;
     if (o.periodicityMinutes !== undefined) res.periodicityMinutes = o.periodicityMinutes;
-    if (o.save && !opts.dryRun) {
-      pendingWrites.push(saveResult(dirs, {
+    if ((o.save || o.cache) && !opts.dryRun) {
+      // one atomic write per promise: the result (or the last one) with the cache (or the last one)
+      const cache = o.cache ?? validCache(prev, entry.file, entry.mtimeMs);
+      const state: SavedState = {
         title: entry.title,
         name: entry.name,
         path: entry.file,
         legacy: res.legacy,
-        executionTimeMs: res.executionTimeMs,
-        result: {
-          type: o.type ?? (checkAnomaly ? 'Anomaly Result' : 'Test Result'),
-          failed: res.failed,
-          date: res.date,
-          message: res.message,
-        },
-      }));
+        executionTimeMs: o.save ? res.executionTimeMs : typeof prev?.executionTimeMs === 'number' ? prev.executionTimeMs : 0,
+      };
+      const result = o.save
+        ? { type: o.type ?? (checkAnomaly ? 'Anomaly Result' : 'Test Result'), failed: res.failed, date: res.date, message: res.message }
+        : prev?.result;
+      if (result) state.result = result;
+      if (cache) state.cache = cache;
+      pendingWrites.push(saveState(dirs, state));
     }
     if (o.bang && entry.config?.['bang-on-failure'] !== false && entry.config?.['bang-on-failure'] !== 'false') {
       bangCandidates.push({ title: entry.title, message: res.message });
@@ -151,9 +157,9 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     opts.onProgress?.({ type: 'done', result: res, done, total });
   };
 
-  const execute = async (entry: PromiseEntry & { config?: Record<string, unknown>; stock?: string }): Promise<Outcome> => {
+  const execute = async (entry: PreparedEntry, prev: SavedState | undefined): Promise<Outcome> => {
     if (entry.problem) return { failed: true, message: entry.problem, executionTimeMs: 0, save: true };
-    const skip = checkSkip(dirs, entry, checkAnomaly, opts.force);
+    const skip = checkSkip(prev, entry, checkAnomaly, opts.force);
     if (skip) return skip;
     const timeoutMs = timeoutSeconds * 1000;
     if (entry.kind === 'legacy') {
@@ -166,10 +172,8 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
         checkAnomaly,
       });
       if (r.pending) pendingWrites.push(r.pending);
-      if (!opts.dryRun) {
-        pendingWrites.push(writeCache(dirs, entry, LEGACY_PERIODICITY_MIN, true, true, true));
-      }
       return {
+        cache: newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true),
         failed: r.failed,
         message: r.message,
         executionTimeMs: r.executionTimeMs,
@@ -205,11 +209,10 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     if (out.kind === 'crash') return { failed: true, message: out.message, executionTimeMs, save: true };
     const reply = out.reply;
     if (!reply.ok) return { failed: true, message: `Error: ${reply.error}`, executionTimeMs, save: true };
-    if (!opts.dryRun) {
-      pendingWrites.push(writeCache(dirs, entry, reply.periodicity, reply.executed, reply.isTested, reply.isAnomalyDetected));
-    }
+    const cache = newCache(entry, reply.periodicity, reply.executed, reply.isTested, reply.isAnomalyDetected);
     if (!reply.executed || !reply.result) {
       return {
+        cache,
         failed: false,
         skipped: true,
         message: `${checkAnomaly ? 'anomaly' : 'test'} disabled by the promise (${checkAnomaly ? 'setAnomalyLess' : 'setTestLess'})`,
@@ -219,6 +222,7 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
       };
     }
     return {
+      cache,
       periodicityMinutes: reply.periodicity,
       failed: reply.result.failed,
       message: reply.result.message,
@@ -264,8 +268,10 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
 
 const PLUGIN_FILE_KEYS = ['plugin', 'config', 'bang-on-failure'];
 
+type PreparedEntry = PromiseEntry & { config?: Record<string, unknown>; stock?: string };
+
 /** Reads a JSON stock plugin file: any problem becomes the promise's failure message. */
-function prepareEntry(e: PromiseEntry): PromiseEntry & { config?: Record<string, unknown>; stock?: string } {
+function prepareEntry(e: PromiseEntry): PreparedEntry {
   if (e.kind !== 'stock' || e.problem) return e;
   let raw: unknown;
   try {
@@ -300,16 +306,15 @@ function prepareEntry(e: PromiseEntry): PromiseEntry & { config?: Record<string,
   return { ...e, stock: plugin, config: merged };
 }
 
-function writeCache(
-  dirs: StateDirs,
+function newCache(
   entry: PromiseEntry,
   periodicity: number,
   executed: boolean,
   isTested: boolean,
   isAnomalyDetected: boolean,
-): Promise<void> {
+): PromiseCache {
   const now = Date.now();
-  return saveCache(dirs, entry.title, {
+  return {
     periodicity,
     nextRunAfter: executed ? now + periodicity * 60_000 : now,
     timestamp: now,
@@ -317,12 +322,12 @@ function writeCache(
     isAnomalyDetected,
     file: entry.file,
     fileMtimeMs: entry.mtimeMs,
-  });
+  };
 }
 
 /** Periodicity and test/anomaly-less skips, from the cache (reference semantics). */
-function checkSkip(dirs: StateDirs, entry: PromiseEntry, checkAnomaly: boolean, force?: boolean): Outcome | undefined {
-  const cache = loadCache(dirs, entry.title, entry.file, entry.mtimeMs);
+function checkSkip(prev: SavedState | undefined, entry: PromiseEntry, checkAnomaly: boolean, force?: boolean): Outcome | undefined {
+  const cache = validCache(prev, entry.file, entry.mtimeMs);
   if (!cache) return undefined;
   if ((checkAnomaly && !cache.isAnomalyDetected) || (!checkAnomaly && !cache.isTested)) {
     return {
@@ -334,14 +339,14 @@ function checkSkip(dirs: StateDirs, entry: PromiseEntry, checkAnomaly: boolean, 
     };
   }
   if (force || Date.now() >= cache.nextRunAfter) return undefined;
-  const last = loadResult(dirs, entry.title);
+  const last = prev?.result;
   const due = new Date(cache.nextRunAfter).toISOString();
-  if (last?.result.failed) {
+  if (last?.failed) {
     // a promise not due keeps failing until it runs again and passes
     return {
       failed: true,
       skipped: true,
-      message: last.result.message,
+      message: last.message,
       executionTimeMs: 0,
       save: false,
       periodicityMinutes: cache.periodicity,
@@ -350,7 +355,7 @@ function checkSkip(dirs: StateDirs, entry: PromiseEntry, checkAnomaly: boolean, 
   return {
     failed: false,
     skipped: true,
-    message: last ? last.result.message : `not due before ${due} (periodicity ${cache.periodicity} min)`,
+    message: last ? last.message : `not due before ${due} (periodicity ${cache.periodicity} min)`,
     executionTimeMs: 0,
     save: false,
     periodicityMinutes: cache.periodicity,

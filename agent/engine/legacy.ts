@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { appendFile } from 'node:fs';
 import { join } from 'node:path';
-import { appendLogLine, checkRuns, readLastRuns } from '../promise/log.ts';
+import { appendLogLine, checkRuns, readLastRuns, trimLog } from '../promise/log.ts';
 import { killGroup, killTree, Tail } from './proc.ts';
 
 export interface LegacyOutcome {
@@ -97,6 +97,8 @@ export async function runLegacy(opts: {
   const logFile = join(opts.logFolder, `${opts.title}.log`);
   const run = `${Math.floor(now().getTime() / 1000)}-${Math.floor(100 + Math.random() * 900)}-legacy`;
   const line = { date: now().toISOString(), level: failed ? ('ERROR' as const) : ('INFO' as const), run, message };
+  // bounded like a plugin's log (a stat: the trim itself is rare)
+  trimLog(logFile);
   if (!opts.checkAnomaly) {
     // test mode: this run alone decides, the log write can finish while the next promise runs
     const pending = new Promise<void>((resolve, reject) =>

@@ -1,4 +1,5 @@
-// Engine state under <partition>/.vigil/promise/: logs, results (atomic), periodicity cache.
+// Engine state under <partition>/.vigil/promise/: logs, and per promise one status file
+// (last result + periodicity cache, written atomically).
 import { mkdirSync, readdirSync, readFileSync, rename, renameSync, rmSync, writeFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -6,16 +7,15 @@ export interface StateDirs {
   root: string;
   log: string;
   result: string;
-  cache: string;
 }
 
 export function stateDirs(partitionDir: string): StateDirs {
   const root = join(partitionDir, '.vigil', 'promise');
-  return { root, log: join(root, 'log'), result: join(root, 'result'), cache: join(root, 'cache') };
+  return { root, log: join(root, 'log'), result: join(root, 'result') };
 }
 
 export function ensureDirs(d: StateDirs): void {
-  for (const p of [d.log, d.result, d.cache]) mkdirSync(p, { recursive: true });
+  for (const p of [d.log, d.result]) mkdirSync(p, { recursive: true });
 }
 
 /** Writes JSON through a temp file + rename: readers never see a torn file. */
@@ -47,31 +47,7 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** `.vigil/promise/result/<title>.status.json` */
-export interface SavedResult {
-  title: string;
-  name: string;
-  path: string;
-  legacy: boolean;
-  executionTimeMs: number;
-  result: { type: string; failed: boolean; date: string; message: string };
-}
-
-export function resultFile(d: StateDirs, title: string): string {
-  return join(d.result, `${title}.status.json`);
-}
-
-export function loadResult(d: StateDirs, title: string): SavedResult | undefined {
-  const r = readJson<SavedResult>(resultFile(d, title));
-  if (!r || typeof r !== 'object' || !r.result || typeof r.result.failed !== 'boolean') return undefined;
-  return r;
-}
-
-export function saveResult(d: StateDirs, r: SavedResult): Promise<void> {
-  return writeJsonAtomicAsync(resultFile(d, r.title), r);
-}
-
-/** `.vigil/promise/cache/<title>.json`: when the promise is due again, and what it disabled. */
+/** The periodicity cache: `cache` in the status file (`cache/<title>.json` in earlier versions). */
 export interface PromiseCache {
   periodicity: number;
   /** epoch ms */
@@ -85,22 +61,53 @@ export interface PromiseCache {
   fileMtimeMs: number;
 }
 
-export function cacheFile(d: StateDirs, title: string): string {
-  return join(d.cache, `${title}.json`);
+/**
+ * `.vigil/promise/result/<title>.status.json`: the promise's last result and its periodicity
+ * cache, in ONE file written atomically (one file creation + rename per promise run: on ext4
+ * those metadata operations are most of the engine's own cost per promise).
+ */
+export interface SavedState {
+  title: string;
+  name: string;
+  path: string;
+  legacy: boolean;
+  executionTimeMs: number;
+  /** absent until the promise gives a result (e.g. its test is disabled: setTestLess). */
+  result?: { type: string; failed: boolean; date: string; message: string };
+  /** when the promise is due again, and what it disabled; absent: run it. */
+  cache?: PromiseCache;
 }
 
-export function loadCache(d: StateDirs, title: string, file: string, fileMtimeMs: number): PromiseCache | undefined {
-  const c = readJson<PromiseCache>(cacheFile(d, title));
-  if (!c || typeof c !== 'object' || typeof c.nextRunAfter !== 'number') return undefined;
-  if (c.file !== file || c.fileMtimeMs !== fileMtimeMs) return undefined;
+export function resultFile(d: StateDirs, title: string): string {
+  return join(d.result, `${title}.status.json`);
+}
+
+/** The saved state; a missing, torn or foreign file is no state (the promise just runs). */
+export function loadState(d: StateDirs, title: string): SavedState | undefined {
+  const s = readJson<SavedState>(resultFile(d, title));
+  if (!s || typeof s !== 'object') return undefined;
+  const r = s.result;
+  if (r !== undefined && (!r || typeof r !== 'object' || typeof r.failed !== 'boolean' || typeof r.message !== 'string')) {
+    s.result = undefined;
+  }
+  if (s.cache !== undefined && (!s.cache || typeof s.cache !== 'object' || typeof s.cache.nextRunAfter !== 'number')) {
+    s.cache = undefined;
+  }
+  return s;
+}
+
+/** The cache, unless the promise file changed since (path or mtime). */
+export function validCache(s: SavedState | undefined, file: string, fileMtimeMs: number): PromiseCache | undefined {
+  const c = s?.cache;
+  if (!c || c.file !== file || c.fileMtimeMs !== fileMtimeMs) return undefined;
   return c;
 }
 
-export function saveCache(d: StateDirs, title: string, c: PromiseCache): Promise<void> {
-  return writeJsonAtomicAsync(cacheFile(d, title), c);
+export function saveState(d: StateDirs, s: SavedState): Promise<void> {
+  return writeJsonAtomicAsync(resultFile(d, s.title), s);
 }
 
-/** Removes results and caches of promises that no longer exist. */
+/** Removes the state of promises that no longer exist (and the cache dir of earlier versions). */
 export function removeStale(d: StateDirs, titles: Set<string>): void {
   const sweep = (dir: string, suffix: string) => {
     let names: string[];
@@ -115,5 +122,5 @@ export function removeStale(d: StateDirs, titles: Set<string>): void {
     }
   };
   sweep(d.result, '.status.json');
-  sweep(d.cache, '.json');
+  rmSync(join(d.root, 'cache'), { recursive: true, force: true });
 }

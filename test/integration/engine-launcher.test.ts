@@ -1,5 +1,5 @@
 // The launcher with real runner processes and real legacy executables.
-import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineUsageError, runPartitionPromises } from '../../agent/engine/index.ts';
@@ -45,6 +45,12 @@ describe('runPartitionPromises', () => {
     );
     const saved = JSON.parse(readFileSync(join(resultDir, 'custom.status.json'), 'utf8'));
     expect(saved).toMatchObject({ title: 'custom', name: 'custom.mjs', result: { type: 'Test Result', failed: false } });
+    // one status file per promise holds the result and the periodicity cache
+    expect(saved.cache).toMatchObject({ periodicity: 2, isTested: true, isAnomalyDetected: true, file: join(part, 'etc', 'plugin', 'custom.mjs') });
+    const legacy = JSON.parse(readFileSync(join(resultDir, 'legacy-ok.status.json'), 'utf8'));
+    expect(legacy).toMatchObject({ legacy: true, result: { failed: false }, cache: { periodicity: 2 } });
+    expect(legacy.cache.nextRunAfter - legacy.cache.timestamp).toBe(120_000);
+    expect(readdirSync(resultDir).some((n) => n.endsWith('.tmp'))).toBe(false);
     for (const r of res.results) expect(Number.isNaN(Date.parse(r.date))).toBe(false);
   });
 
@@ -102,10 +108,20 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     const t = await runPartitionPromises({ partitionDir: part, mode: 'test' });
     expect(t.results[0]).toMatchObject({ skipped: true, failed: false });
     expect(t.results[0]!.message).toMatch(/test disabled/);
-    expect(existsSync(join(part, '.vigil', 'promise', 'result', 'tl.status.json'))).toBe(false);
+    // no result saved, only the cache saying the test is disabled
+    const statusFile = join(part, '.vigil', 'promise', 'result', 'tl.status.json');
+    const st = JSON.parse(readFileSync(statusFile, 'utf8'));
+    expect(st.result).toBeUndefined();
+    expect(st.cache).toMatchObject({ isTested: false, isAnomalyDetected: true });
     const a = await runPartitionPromises({ partitionDir: part, mode: 'anomaly', force: true });
     expect(a.results[0]).toMatchObject({ kind: 'anomaly', failed: false });
     expect(a.results[0]!.skipped).toBeUndefined();
+    // a later test run keeps the anomaly result next to the cache
+    await runPartitionPromises({ partitionDir: part, mode: 'test', force: true });
+    expect(JSON.parse(readFileSync(statusFile, 'utf8'))).toMatchObject({
+      result: { type: 'Anomaly Result', failed: false },
+      cache: { isTested: false },
+    });
   });
 
   it('anomaly mode: at most one bang, first by title; bang-on-failure false disables it; legacy never bangs', async () => {
@@ -161,6 +177,42 @@ export default class P extends GenericPromise { constructor(c) { super(c); this.
     await expect(runPartitionPromises({ partitionDir: join(part, 'missing'), mode: 'test' })).rejects.toThrow(/not found/);
     // beyond setTimeout's range a timeout would fire at once: refused
     await expect(runPartitionPromises({ partitionDir: part, mode: 'test', timeoutSeconds: 86_401 })).rejects.toThrow(EngineUsageError);
+  });
+
+  it('state: a run giving no cache keeps the saved one; the old cache dir goes; legacy logs stay bounded', async () => {
+    const part = tempPartition();
+    const flag = join(part, 'hang');
+    writePlugin(part, 'hangs.mjs', `import { existsSync } from 'node:fs';
+import { GenericPromise } from 'vigil/promise';
+export default class P extends GenericPromise {
+  async sense() { if (existsSync(${JSON.stringify(flag)})) await new Promise(() => {}); this.logger.info('fine'); }
+}
+`);
+    writeLegacy(part, 'leg', 'echo hi');
+    const state = join(part, '.vigil', 'promise');
+    mkdirSync(join(state, 'cache'), { recursive: true });
+    writeFileSync(join(state, 'cache', 'hangs.json'), '{}');
+    await runPartitionPromises({ partitionDir: part, mode: 'test' });
+    expect(existsSync(join(state, 'cache'))).toBe(false);
+    const statusOf = (t: string) => JSON.parse(readFileSync(join(state, 'result', `${t}.status.json`), 'utf8'));
+    const cache = statusOf('hangs').cache;
+    expect(cache.nextRunAfter).toBeGreaterThan(Date.now());
+    writeFileSync(flag, '');
+    const forced = await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, timeoutSeconds: 0.5, runOnly: ['hangs'] });
+    expect(forced.results[0]!.message).toMatch(/timed out/);
+    expect(statusOf('hangs')).toMatchObject({ result: { failed: true }, cache });
+    // not due yet: skipped, and the timeout keeps failing until it runs and passes
+    const next = await runPartitionPromises({ partitionDir: part, mode: 'test' });
+    expect(next.results.find((r) => r.title === 'hangs')).toMatchObject({ skipped: true, failed: true, message: expect.stringMatching(/timed out/) });
+    // a legacy log past 2 MiB is trimmed to its last whole lines before the new one
+    const log = join(state, 'log', 'leg.log');
+    const old = `${JSON.stringify({ date: new Date(0).toISOString(), level: 'INFO', run: '0-100-legacy', message: 'x'.repeat(200) })}\n`;
+    writeFileSync(log, old.repeat(Math.ceil((2.1 * 1024 * 1024) / old.length)));
+    await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, runOnly: ['leg'] });
+    expect(statSync(log).size).toBeLessThanOrEqual(1024 * 1024 + 1000);
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    expect(lines.every((l) => JSON.parse(l).run)).toBe(true);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 'INFO', message: 'hi' });
   });
 
   it('caps messages at their last 5000 characters', async () => {
