@@ -16,6 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { killGroup } from './engine/proc.ts';
 
 export interface InstantiateOptions {
   partitionDir: string;
@@ -45,18 +46,6 @@ function tail(file: string, max = 2000): string {
     return t.length > max ? `…${t.slice(-max)}` : t;
   } catch {
     return '';
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
   }
 }
 
