@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { killGroup } from './engine/proc.ts';
+import { killGroup, trackGroup } from './engine/proc.ts';
 
 export interface InstantiateOptions {
   partitionDir: string;
@@ -89,6 +89,7 @@ export async function runInstantiate(opts: InstantiateOptions): Promise<Instanti
     let timedOut = false;
     let settled = false;
     const child = spawn(script, [], { cwd: opts.partitionDir, env, detached: true, stdio: ['ignore', fd, fd] });
+    trackGroup(child);
     const finish = (r: Omit<InstantiateResult, 'durationMs' | 'logFile' | 'ran'>) => {
       if (settled) return;
       settled = true;

@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { killAllGroups } from '../engine/proc.ts';
 import { createMasterClient } from '../client.ts';
 import { createLogger } from '../log.ts';
 import { Agent, type AgentSettings, DEFAULT_SETTINGS } from '../loop.ts';
@@ -211,7 +212,8 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      log.warn(`${sig} again: exiting now`);
+      const killed = killAllGroups();
+      log.warn(`${sig} again: exiting now${killed ? ` (killed ${killed} running process group(s))` : ''}`);
       process.exit(130);
     }
     log.info(`${sig}: stopping after the current step (send it again to exit now)`);

@@ -8,6 +8,7 @@ import {
   type PromiseRunResult,
   runPartitionPromises,
 } from '../engine/index.ts';
+import { killAllGroups } from '../engine/proc.ts';
 
 const HELP = `usage: vigil promise run --partition DIR [options]
 
@@ -185,6 +186,15 @@ export async function main(argv: string[]): Promise<number> {
   // (stdout, the table or the --json document, is never touched by it)
   const progress = process.stderr.isTTY === true ? createProgress(process.stderr) : undefined;
   let result: Awaited<ReturnType<typeof runPartitionPromises>>;
+  // Promises run detached (own process groups): Ctrl-C or a TERM must take them down too.
+  const onSignal = (sig: NodeJS.Signals) => {
+    progress?.stop();
+    const killed = killAllGroups();
+    process.stderr.write(`vigil promise run: ${sig}: stopped${killed ? `, killed ${killed} running promise process group(s)` : ''}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     result = await runPartitionPromises({
       partitionDir: partition,
@@ -212,6 +222,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof EngineUsageError) return usageError(err.message);
     throw err;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress?.stop();
   }
   if (json) {

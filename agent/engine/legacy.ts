@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { appendFile } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine, checkRuns, readLastRuns, trimLog } from '../promise/log.ts';
-import { killGroup, killTree, Tail } from './proc.ts';
+import { killGroup, killTree, Tail, trackGroup } from './proc.ts';
 
 export interface LegacyOutcome {
   failed: boolean;
@@ -35,6 +35,7 @@ export function spawnLegacy(
       resolve({ code: null, signal: null, output: '', timedOut: false, error: (err as Error).message });
       return;
     }
+    trackGroup(child);
     const onData = (d: Buffer) => out.push(d.toString('utf8'));
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);

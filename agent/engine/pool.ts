@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { killGroup, killTree, Tail } from './proc.ts';
+import { killGroup, killTree, Tail, trackGroup } from './proc.ts';
 import type { RunnerJob, RunnerReply } from './types.ts';
 
 export type JobOutcome =
@@ -56,6 +56,7 @@ class Runner {
       serialization: 'json',
       env: { ...process.env, NODE_OPTIONS: '' },
     });
+    trackGroup(this.child);
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (d: string) => this.stderr.push(d));
     this.ready = new Promise((resolve, reject) => {

@@ -11,6 +11,36 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
   }
 }
 
+/**
+ * Process groups this process started and that may still run (promises, runners,
+ * etc/instantiate). A CLI that is told to exit now kills them all with `killAllGroups()`:
+ * being detached, they get no terminal signal and would outlive it.
+ */
+const liveGroups = new Set<number>();
+
+/** Tracks `pid`'s group until its leader exits. */
+export function trackGroup(child: { pid?: number | undefined; once(event: 'exit', fn: () => void): unknown }): void {
+  const pid = child.pid;
+  if (!pid) return;
+  liveGroups.add(pid);
+  child.once('exit', () => liveGroups.delete(pid));
+}
+
+/** SIGKILLs every tracked process group (synchronous: safe in an exit path). */
+export function killAllGroups(): number {
+  let n = 0;
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+      n++;
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear();
+  return n;
+}
+
 /** The live descendants of a process, from /proc (Linux; none elsewhere). */
 export function descendants(pid: number): number[] {
   let names: string[];
