@@ -1,7 +1,8 @@
 // Engine state under <partition>/.vigil/promise/: logs, and per promise one status file
 // (last result + periodicity cache, written atomically).
-import { mkdirSync, readdirSync, readFileSync, rename, renameSync, rmSync, writeFile, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rename, rmSync, writeFile } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile } from '../fsutil.ts';
 
 export interface StateDirs {
   root: string;
@@ -18,16 +19,12 @@ export function ensureDirs(d: StateDirs): void {
   for (const p of [d.log, d.result]) mkdirSync(p, { recursive: true });
 }
 
-/** Writes JSON through a temp file + rename: readers never see a torn file. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`);
-  renameSync(tmp, file);
-}
-
 /**
- * Async variant (the launcher overlaps these writes with running promises). Callback fs, not
- * fs/promises: its FileHandle machinery costs the main thread several times more per write.
+ * Writes JSON through a temp file + rename: readers never see a torn file. Unlike
+ * fsutil.writeFileAtomic (spool, agent state) no fsync, on purpose: this is the hot path of every
+ * promise run and a state lost in a crash only makes the promise run again. Async (the
+ * launcher overlaps these writes with running promises); callback fs, not fs/promises: its
+ * FileHandle machinery costs the main thread several times more per write.
  */
 export function writeJsonAtomicAsync(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -37,14 +34,6 @@ export function writeJsonAtomicAsync(file: string, value: unknown): Promise<void
       rename(tmp, file, (err2) => (err2 ? reject(err2) : resolve()));
     });
   });
-}
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The periodicity cache: `cache` in the status file (`cache/<title>.json` in earlier versions). */
@@ -84,7 +73,7 @@ export function resultFile(d: StateDirs, title: string): string {
 
 /** The saved state; a missing, torn or foreign file is no state (the promise just runs). */
 export function loadState(d: StateDirs, title: string): SavedState | undefined {
-  const s = readJson<SavedState>(resultFile(d, title));
+  const s = readJsonFile(resultFile(d, title)) as SavedState | null | undefined;
   if (!s || typeof s !== 'object') return undefined;
   const r = s.result;
   if (r !== undefined && (!r || typeof r !== 'object' || typeof r.failed !== 'boolean' || typeof r.message !== 'string')) {
