@@ -5,26 +5,13 @@
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPartitionPromises } from '../agent/engine/index.ts';
+import { alive } from '../test/helpers/engine.ts';
 import { median, tempPartition, useBuiltRunner } from './promise-helpers.ts';
 
 const ROUNDS = 5;
 const TIMEOUT_S = 1;
 useBuiltRunner();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 const returnMs: number[] = [];
 const goneMs: number[] = [];

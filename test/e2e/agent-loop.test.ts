@@ -16,6 +16,7 @@ import {
   VIGIL,
   waitFor,
 } from '../helpers/agent-loop.ts';
+import { alive } from '../helpers/engine.ts';
 
 const procs: Proc[] = [];
 const dirs: string[] = [];
@@ -68,19 +69,6 @@ async function bangs(url: string, partitionId?: string): Promise<BangRow[]> {
     `/v1/bangs${partitionId ? `?partitionId=${partitionId}` : ''}`,
   );
   return r.body.bangs;
-}
-/** alive and not a zombie (orphans may wait for a reaper in containers) */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 function jsonLines(p: Proc): Record<string, any>[] {
   return p
@@ -265,7 +253,7 @@ describe('vigil agent against vigil master', () => {
     // at its own timeout: wait for all of them, never 60 s)
     const sleepers = () => readFileSync(join(p, 'sleepers'), 'utf8').trim().split('\n').map(Number);
     expect(sleepers().length).toBeGreaterThanOrEqual(1);
-    await waitFor('the hanging children killed', () => sleepers().every((pid) => !isAlive(pid)), 10_000, 50);
+    await waitFor('the hanging children killed', () => sleepers().every((pid) => !alive(pid)), 10_000, 50);
     const part = (await partitions(master.url, 't3'))[0]!;
     expect(part.colour).toBe('red');
     expect(part.lastReport?.ok).toBe(false);

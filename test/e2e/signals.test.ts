@@ -15,6 +15,7 @@ import {
   tempDir,
   waitFor,
 } from '../helpers/agent-loop.ts';
+import { alive } from '../helpers/engine.ts';
 
 const dir = tempDir('vigil-signals-');
 let master: MasterProc | undefined;
@@ -27,14 +28,6 @@ afterAll(async () => {
   cleanup(dir);
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A shell script that starts a `sleep` child, records both pids, then waits forever. */
 function hanging(pidFile: string): string {
