@@ -34,7 +34,7 @@ import {
   SoftwareReleaseList,
   SoftwareReleasePut,
 } from '../protocol/index.ts';
-import { bearer, newComputerToken, sha256Hex, sameHash, tokenComputerId, tokenMatches } from './auth.ts';
+import { bearer, constantTimeEqual, newComputerToken, sha256Hex, tokenComputerId, tokenMatches } from './auth.ts';
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, partitionColour, partitionMaxReportAgeSeconds, worstColour } from './domain/colours.ts';
 import { emptyCrimeState, foldReport } from './domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
@@ -178,7 +178,7 @@ export function createApp(deps: AppDeps) {
   // ------------------------------------------------------------------ auth
   async function isAdminToken(token: string): Promise<boolean> {
     const admin = await deps.adminToken();
-    return !!admin && sameHash(sha256Hex(token), sha256Hex(admin));
+    return !!admin && constantTimeEqual(token, admin);
   }
 
   function requireToken(c: Context): string {

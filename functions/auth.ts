@@ -36,6 +36,13 @@ export function sameHash(aHex: string, bHex: string): boolean {
   return a.length === 32 && b.length === 32 && timingSafeEqual(a, b);
 }
 
+/** Constant-time string equality (compares fixed-length digests, so lengths do not leak). */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db) && a.length === b.length;
+}
+
 export function tokenMatches(token: string, storedHash: string | null | undefined): boolean {
   return !!storedHash && sameHash(sha256Hex(token), storedHash);
 }

@@ -1,7 +1,10 @@
 // Dashboard login sessions. The cookie never holds the admin token: it holds an expiry and
 // an HMAC-SHA256 of it, keyed with a key derived from the admin token. Rotating the admin
 // token therefore invalidates every session; nothing is stored server side.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../auth.ts';
+
+export { constantTimeEqual };
 
 export const SESSION_COOKIE = 'vigil_session';
 export const SESSION_TTL_SECONDS = 12 * 3600;
@@ -12,13 +15,6 @@ function sessionKey(adminToken: string): Buffer {
 
 function mac(adminToken: string, payload: string): string {
   return createHmac('sha256', sessionKey(adminToken)).update(payload).digest('base64url');
-}
-
-/** Constant-time string equality (compares fixed-length digests, so lengths do not leak). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
 }
 
 /** Cookie value for a session valid until now + ttl: `v1.<expiry epoch s>.<mac>`. */
