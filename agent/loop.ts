@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ID_PATTERN } from '../protocol/index.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
 import { partitionSpool, secondsToNextUtcDay, sendBang } from './bang.ts';
 import {
@@ -86,8 +87,6 @@ export interface CycleSummary {
   failed: boolean;
   durationMs: number;
 }
-
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 
 /** Read `<partition>/periodicity` (seconds); undefined when absent or invalid. */
 export function readPeriodicityFile(partitionDir: string): number | undefined {
@@ -214,7 +213,7 @@ export class Agent {
       return [];
     }
     return entries
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && ID_RE.test(e.name))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && ID_PATTERN.test(e.name))
       .map((e) => e.name)
       .sort();
   }

@@ -3,12 +3,15 @@
 // GET /openapi.json is generated from these schemas, so the document cannot drift.
 import { z } from 'zod';
 
+/** The characters of an identifier (the agent also uses it to tell partition directories). */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
 /** Identifiers of computers, partitions, trees, software releases, reports and bangs. */
 export const Id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : @ - starting with a letter or digit');
+  .regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : @ - starting with a letter or digit');
 export type Id = z.infer<typeof Id>;
 
 /** An ISO-8601 timestamp (with offset or Z). */
