@@ -1,6 +1,6 @@
 // The single DynamoDB table of the master: key schema, GSIs and item keys.
-// CDK (lib/) mirrors these constants; tests and the local master create the table from
-// `tableDefinition(name)`.
+// The CDK table (lib/constructs/vigil-table.ts), tests and the local master are all built
+// from `tableDefinition(name)`.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -60,25 +60,3 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     })),
   };
 }
-
-/** Plain constants for CDK (lib/) to mirror the table without importing the SDK. */
-export const TABLE_KEYS = {
-  partitionKey: { name: PK, type: 'S' as const },
-  sortKey: { name: SK, type: 'S' as const },
-};
-export const TABLE_GSIS = GSIS.map((g) => ({
-  indexName: g.name,
-  partitionKey: { name: g.pk, type: 'S' as const },
-  sortKey: { name: g.sk, type: 'S' as const },
-  projection: 'ALL' as const,
-}));
-/** DynamoDB actions the master's functions use (for IAM). Scan is used only by the local master's TTL emulation. */
-export const STORE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-] as const;
