@@ -36,8 +36,6 @@ export interface ServiceEntry {
   watched: boolean;
 }
 
-export class ConfigError extends Error {}
-
 function isExecutableFile(p: string): boolean {
   try {
     const st = statSync(p);
