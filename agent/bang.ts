@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { BangBody, MasterClient } from './client.ts';
+import { capMessage } from './promise/result.ts';
 import { Spool } from './spool.ts';
 import { agentStateDir, readPartitionState, writeLastBang } from './state.ts';
 
@@ -32,7 +33,7 @@ export async function sendBang(opts: {
   source: BangBody['source'];
   now: () => Date;
 }): Promise<BangOutcome> {
-  const body: BangBody = { bangId: randomUUID(), message: opts.message.slice(-5000), source: opts.source };
+  const body: BangBody = { bangId: randomUUID(), message: capMessage(opts.message), source: opts.source };
   const spool = partitionSpool(opts.partitionDir);
   const successAtBang = readPartitionState(opts.partitionDir).lastSuccessAt;
   const mark = () =>

@@ -21,6 +21,7 @@ import { runPartitionPromises } from './engine/index.ts';
 import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
 import { runInstantiate, startServices } from './instantiate.ts';
 import type { Logger } from './log.ts';
+import { capMessage, MESSAGE_CAP } from './promise/result.ts';
 import type { SendOutcome, SpoolItem } from './spool.ts';
 import {
   bangBlockedReason,
@@ -134,8 +135,6 @@ export function stateSignature(ok: boolean, promises: { title: string; failed: b
   return `failed:${error ? 'error;' : ''}${failed.join(',')}`;
 }
 
-const MAX_MESSAGE = 5000;
-
 function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
   return results
     .filter((r) => !r.skipped || r.failed)
@@ -144,7 +143,7 @@ function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
       title: r.title,
       kind: r.kind,
       failed: r.failed,
-      message: r.message.length > MAX_MESSAGE ? r.message.slice(-MAX_MESSAGE) : r.message,
+      message: capMessage(r.message),
       date: r.date,
       executionTimeMs: Math.max(0, r.executionTimeMs),
       ...(typeof r.periodicityMinutes === 'number' && r.periodicityMinutes > 0 ? { periodicityMinutes: r.periodicityMinutes } : {}),
@@ -159,7 +158,7 @@ export function fitReport(body: ReportBody, maxBytes = 240 * 1024): ReportBody {
     promises = [...promises.filter((p) => p.failed), ...promises.filter((p) => !p.failed)].slice(0, 1000);
   }
   let out: ReportBody = { ...body, promises };
-  let cap = MAX_MESSAGE;
+  let cap = MESSAGE_CAP;
   while (Buffer.byteLength(JSON.stringify(out)) > maxBytes && cap > 50) {
     cap = Math.max(50, Math.floor(cap / 2));
     const c = cap;
@@ -371,7 +370,7 @@ export class Agent {
       durationMs,
       ok,
       promises,
-      ...(error ? { error: error.slice(-MAX_MESSAGE) } : {}),
+      ...(error ? { error: capMessage(error) } : {}),
       ...(flag ? { reprocessedUpTo: flag.requestedAt } : {}),
     };
     const delivered = await this.deliverReport(partitionDir, partitionId, body);

@@ -1,6 +1,9 @@
 // Results returned by a promise's test() / anomaly(), and the message cap.
 
-/** Messages are capped at their last MESSAGE_CAP characters (the end is what matters). */
+/**
+ * Messages are capped at their last MESSAGE_CAP characters (the end is what matters). Equal to
+ * protocol MESSAGE_MAX, not imported from it: the vigil/promise bundle stays free of zod.
+ */
 export const MESSAGE_CAP = 5000;
 
 /**
