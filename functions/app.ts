@@ -35,7 +35,7 @@ import {
   SoftwareReleasePut,
 } from '../protocol/index.ts';
 import { bearer, constantTimeEqual, newComputerToken, sha256Hex, tokenComputerId, tokenMatches } from './auth.ts';
-import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, partitionColour, partitionMaxReportAgeSeconds, worstColour } from './domain/colours.ts';
+import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, worstColour } from './domain/colours.ts';
 import { emptyCrimeState, foldReport } from './domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
@@ -45,7 +45,6 @@ import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './st
 import {
   colourBefore,
   computerVerdict,
-  effectiveBangAt,
   heartbeatSweepKey,
   nextColourFields,
   partitionVerdict,
@@ -644,17 +643,7 @@ export function createApp(deps: AppDeps) {
       let status: 'accepted' | 'stale' = 'stale';
       if (newer) {
         const crimeState = foldReport(p.crimeState ?? emptyCrimeState(), r);
-        const v = partitionColour(
-          {
-            lastReport: { ok: summary.ok, error: summary.error, receivedAt: now, failed: summary.failed },
-            lastBangAt: (() => {
-              const b = effectiveBangAt(p);
-              return b ? new Date(b) : null;
-            })(),
-            maxReportAgeSeconds: partitionMaxReportAgeSeconds(p.periodicitySeconds, p.computerFrequencySeconds),
-          },
-          now,
-        );
+        const v = partitionVerdict({ ...p, lastReport: summary }, now);
         const ok = await store.writeReport(p.computerId, p.partitionId, {
           lastReport: summary,
           lastReportKey: key,
