@@ -40,7 +40,7 @@ import { emptyCrimeState, foldReport } from './domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
 import { fanOutBang } from './fanout.ts';
-import type { BangQueue } from './queue.ts';
+import { type BangQueue, bangReason } from './queue.ts';
 import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
 import {
   colourBefore,
@@ -719,7 +719,7 @@ export function createApp(deps: AppDeps) {
         computerId: p.computerId,
         instanceTreeId: p.instanceTreeId,
         requestedAt: nowIso,
-        reason: tail(`bang from ${p.partitionId} (${b.source}): ${b.message}`, 500),
+        reason: bangReason({ partitionId: p.partitionId, source: b.source, message: b.message }),
       };
       try {
         await deps.queue.send(message);

@@ -13,6 +13,12 @@ export const BangMessage = z.object({
 });
 export type BangMessage = z.infer<typeof BangMessage>;
 
+/** The reprocess reason a bang gives every partition of its tree (the end of it, 500 chars at most). */
+export function bangReason(b: { partitionId: string; source: string; message: string }): string {
+  const reason = `bang from ${b.partitionId} (${b.source}): ${b.message}`;
+  return reason.length > 500 ? reason.slice(reason.length - 500) : reason;
+}
+
 export function parseBangMessage(body: string): BangMessage {
   return BangMessage.parse(JSON.parse(body));
 }

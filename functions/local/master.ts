@@ -11,7 +11,7 @@ import dynalite from 'dynalite';
 import { createApp } from '../app.ts';
 import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
 import { fanOutBang } from '../fanout.ts';
-import { createSqsBangQueue, pollBangQueue } from '../queue.ts';
+import { bangReason, createSqsBangQueue, pollBangQueue } from '../queue.ts';
 import { createDynamoStore } from '../store/dynamo.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
@@ -215,7 +215,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
         computerId: b.computerId,
         instanceTreeId: b.instanceTreeId,
         requestedAt: b.createdAt,
-        reason: `bang from ${b.partitionId} (${b.source}): ${b.message}`.slice(0, 500),
+        reason: bangReason(b),
       });
     }
 

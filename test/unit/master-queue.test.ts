@@ -1,0 +1,14 @@
+import { expect, it } from 'vitest';
+import { bangReason, parseBangMessage } from '../../functions/queue.ts';
+
+it('bangReason names the partition and source, and keeps the end of a long message', () => {
+  expect(bangReason({ partitionId: 'p1', source: 'promise', message: 'disk full' })).toBe('bang from p1 (promise): disk full');
+  const long = bangReason({ partitionId: 'p1', source: 'watchdog', message: `${'x'.repeat(1000)}THE END` });
+  expect(long).toHaveLength(500);
+  expect(long.endsWith('THE END')).toBe(true);
+});
+
+it('parseBangMessage refuses a message without its ids', () => {
+  expect(() => parseBangMessage('{"bangId":"b"}')).toThrow();
+  expect(parseBangMessage(JSON.stringify({ bangId: 'b', partitionId: 'p', computerId: 'c', instanceTreeId: 't', requestedAt: 'now', reason: 'r' })).bangId).toBe('b');
+});
