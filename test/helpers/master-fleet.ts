@@ -1,4 +1,6 @@
 // Small fleet builders over a TestMaster (admin API through app.request()).
+import { vi } from 'vitest';
+import { main as adminMain } from '../../functions/local/admin-cli.ts';
 import type { TestMaster } from './master.ts';
 
 export async function ok(m: TestMaster, method: string, path: string, body?: unknown, token?: string | null): Promise<any> {
@@ -47,4 +49,24 @@ export function report(
     })),
     ...extra,
   };
+}
+
+/** Runs `vigil admin` in process against `url`, capturing what it prints. */
+export async function runAdmin(url: string, token: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    return { code: await adminMain(['--master', url, '--token', token, ...args]), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }

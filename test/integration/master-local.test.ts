@@ -3,9 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it, vi } from 'vitest';
-import { main as adminMain } from '../../functions/local/admin-cli.ts';
+import { afterAll, expect, it } from 'vitest';
 import { type LocalMaster, startLocalMaster } from '../../functions/local/master.ts';
+import { runAdmin } from '../helpers/master-fleet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-local-'));
 let master: LocalMaster | null = null;
@@ -22,24 +22,8 @@ async function api(method: string, path: string, token: string, body?: unknown):
   return { status: r.status, body: await r.json() };
 }
 
-async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await adminMain(['--master', master?.url ?? 'http://127.0.0.1:1', '--token', master?.adminToken ?? 'x', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runAdmin(master?.url ?? 'http://127.0.0.1:1', master?.adminToken ?? 'x', ...args);
 }
 
 it('serves the demo fleet, fans bangs out through the queue, and keeps its data across restarts', async () => {

@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main as adminMain } from '../../functions/local/admin-cli.ts';
 import { parseBangMessage, sqsSafeJson } from '../../functions/queue.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
-import { addComputer, addPartition, addSr, ok, report } from '../helpers/master-fleet.ts';
+import { addComputer, addPartition, addSr, ok, report, runAdmin } from '../helpers/master-fleet.ts';
 
 describe('qa: master API as curl sends it', () => {
   let m: TestMaster;
@@ -182,24 +181,7 @@ describe('qa: master API as curl sends it', () => {
   });
 
   describe('vigil admin', () => {
-    async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      let out = '';
-      let err = '';
-      const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => {
-        out += String(s);
-        return true;
-      });
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => {
-        err += String(s);
-        return true;
-      });
-      try {
-        return { code: await adminMain(['--master', url, '--token', m.adminToken, ...args]), out, err };
-      } finally {
-        o.mockRestore();
-        e.mockRestore();
-      }
-    }
+    const admin = (...args: string[]) => runAdmin(url, m.adminToken, ...args);
 
     it('computer add prints the token alone on stdout, once', async () => {
       const add = await admin('computer', 'add', 'cli1');
