@@ -4,6 +4,7 @@
 // (last-bang.json) is written for every bang sent or spooled.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { secondsToNextUtcDay } from '../protocol/quota.ts';
 import type { BangBody, MasterClient } from './client.ts';
 import { capMessage } from './promise/result.ts';
 import { Spool } from './spool.ts';
@@ -19,11 +20,8 @@ export function partitionSpool(partitionDir: string): Spool {
   return new Spool(join(agentStateDir(partitionDir), 'spool'));
 }
 
-/** Seconds until the next UTC midnight (fallback when a 429 has no Retry-After). */
-export function secondsToNextUtcDay(now: Date): number {
-  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
-}
+/** Seconds until the next UTC midnight (fallback when a 429 has no Retry-After): the master's quota day. */
+export { secondsToNextUtcDay };
 
 export async function sendBang(opts: {
   client: MasterClient;

@@ -34,10 +34,11 @@ import {
   SoftwareReleaseList,
   SoftwareReleasePut,
 } from '../protocol/index.ts';
+import { FAILED_SUMMARY_MAX, FAILED_SUMMARY_MESSAGE_MAX, keepEnd, REPORT_ERROR_MAX } from '../protocol/limits.ts';
 import { bearer, constantTimeEqual, newComputerToken, sha256Hex, tokenComputerId, tokenMatches } from './auth.ts';
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, worstColour } from './domain/colours.ts';
 import { emptyCrimeState, foldReport } from './domain/crimes.ts';
-import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
+import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaCounterExpiresAt, quotaDay, secondsToNextUtcDay } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
 import { fanOutBang } from './fanout.ts';
 import { type BangQueue, bangReason } from './queue.ts';
@@ -112,7 +113,7 @@ function storable(x: number, min = 0): number {
 }
 
 function tail(s: string, max = MESSAGE_MAX): string {
-  return s.length > max ? s.slice(s.length - max) : s;
+  return keepEnd(s, max);
 }
 
 export function createApp(deps: AppDeps) {
@@ -605,17 +606,17 @@ export function createApp(deps: AppDeps) {
       const key = `${startedAt}#${r.reportId}`;
       if (p.lastReportKey === key) return c.json({ reportId: r.reportId, status: 'duplicate' as const }, 202);
       const expiresAt = Math.floor(now.getTime() / 1000) + historyTtl;
-      const failed = r.promises.filter((x) => x.failed).map((x) => ({ name: x.name, message: tail(x.message, 500) }));
+      const failed = r.promises.filter((x) => x.failed).map((x) => ({ name: x.name, message: tail(x.message, FAILED_SUMMARY_MESSAGE_MAX) }));
       const summary = {
         reportId: r.reportId,
         kind: r.kind,
         startedAt,
         durationMs: r.durationMs,
         ok: r.ok && failed.length === 0,
-        error: r.error === undefined ? null : tail(r.error, 2000),
+        error: r.error === undefined ? null : tail(r.error, REPORT_ERROR_MAX),
         receivedAt: nowIso,
         promiseCount: r.promises.length,
-        failed: failed.slice(0, 10),
+        failed: failed.slice(0, FAILED_SUMMARY_MAX),
       };
       // History first: if anything below fails, the agent's retry (same reportId) completes it.
       await store.putHistory(
@@ -693,10 +694,10 @@ export function createApp(deps: AppDeps) {
         createdAt: nowIso,
         fanOutCompletedAt: null,
       };
-      const quotaExpires = Math.floor(nextUtcDay(now).getTime() / 1000) + 86400;
+      const quotaExpires = quotaCounterExpiresAt(now);
       if (!(await store.consumeBangQuota(p.partitionId, day, p.bangQuotaPerDay, quotaExpires))) {
         await store.recordRejectedBang({ ...base, fannedOutTo: 0, fanOut: 'rejected', accepted: false });
-        const retry = retryAfterSeconds(now);
+        const retry = secondsToNextUtcDay(now);
         throw new ApiError(
           429,
           'too_many_bangs',

@@ -2,6 +2,7 @@
 // (Lambda in AWS, a poller in the local master) flags every partition of the tree.
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { BANG_REASON_MAX, keepEnd } from '../protocol/limits.ts';
 
 export const BangMessage = z.object({
   bangId: z.string().min(1),
@@ -13,10 +14,9 @@ export const BangMessage = z.object({
 });
 export type BangMessage = z.infer<typeof BangMessage>;
 
-/** The reprocess reason a bang gives every partition of its tree (the end of it, 500 chars at most). */
+/** The reprocess reason a bang gives every partition of its tree (its end, BANG_REASON_MAX characters at most). */
 export function bangReason(b: { partitionId: string; source: string; message: string }): string {
-  const reason = `bang from ${b.partitionId} (${b.source}): ${b.message}`;
-  return reason.length > 500 ? reason.slice(reason.length - 500) : reason;
+  return keepEnd(`bang from ${b.partitionId} (${b.source}): ${b.message}`, BANG_REASON_MAX);
 }
 
 export function parseBangMessage(body: string): BangMessage {

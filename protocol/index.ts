@@ -2,6 +2,9 @@
 // Plain `zod` only: this module is bundled into the agent, which must stay thin.
 // GET /openapi.json is generated from these schemas, so the document cannot drift.
 import { z } from 'zod';
+import { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX, REPORT_ERROR_MAX } from './limits.ts';
+
+export { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX };
 
 /** The characters of an identifier (the agent also uses it to tell partition directories). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
@@ -26,11 +29,6 @@ export const ErrorBody = z.object({
   details: z.unknown().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
-
-export const MESSAGE_MAX = 5000;
-
-/** Upper bound of a duration in milliseconds (one year): larger numbers are bad input. */
-export const MAX_DURATION_MS = 366 * 86_400_000;
 
 // ---------------------------------------------------------------- software releases
 export const SoftwareReleasePut = z.object({
@@ -171,7 +169,7 @@ export const PromiseReport = z.object({
   title: z.string().min(1).max(255).describe('file name without extension'),
   kind: PromiseKind,
   failed: z.boolean(),
-  message: z.string().describe('any length within the body limit; the master keeps the last 5000 characters'),
+  message: z.string().describe(`any length within the body limit; the master keeps the last ${MESSAGE_MAX} characters`),
   date: IsoDate,
   executionTimeMs: z.number().min(0).max(MAX_DURATION_MS),
   periodicityMinutes: z.number().positive().max(366 * 1440).optional().describe('optional: the promise periodicity, used to flag crimes'),
@@ -184,7 +182,7 @@ export const ReportRequest = z.object({
   startedAt: IsoDate,
   durationMs: z.number().min(0).max(MAX_DURATION_MS),
   ok: z.boolean(),
-  error: z.string().optional().describe('the master keeps the last 2000 characters'),
+  error: z.string().optional().describe(`the master keeps the last ${REPORT_ERROR_MAX} characters`),
   promises: z.array(PromiseReport).max(1000),
   reprocessedUpTo: IsoDate.optional().describe('requestedAt of the reprocess flag this run handled: clears it'),
 });
@@ -220,7 +218,7 @@ export type BangSource = z.infer<typeof BangSource>;
 
 export const BangRequest = z.object({
   bangId: Id,
-  message: z.string().describe('the master keeps the last 5000 characters'),
+  message: z.string().describe(`the master keeps the last ${MESSAGE_MAX} characters`),
   source: BangSource,
 });
 export type BangRequest = z.infer<typeof BangRequest>;
@@ -251,6 +249,3 @@ export type BangList = z.infer<typeof BangList>;
 // ---------------------------------------------------------------- misc
 export const Health = z.object({ status: z.literal('ok'), time: IsoDate });
 export type Health = z.infer<typeof Health>;
-
-/** Body limit of every request (413 above). */
-export const BODY_LIMIT_BYTES = 256 * 1024;

@@ -1,10 +1,13 @@
 // Results returned by a promise's test() / anomaly(), and the message cap.
 
+import { MESSAGE_MAX } from '../../protocol/limits.ts';
+
 /**
- * Messages are capped at their last MESSAGE_CAP characters (the end is what matters). Equal to
- * protocol MESSAGE_MAX, not imported from it: the vigil/promise bundle stays free of zod.
+ * Messages are capped at their last MESSAGE_CAP characters (the end is what matters): the
+ * protocol's MESSAGE_MAX, from its zod-free limits module (the vigil/promise bundle stays
+ * free of zod).
  */
-export const MESSAGE_CAP = 5000;
+export const MESSAGE_CAP = MESSAGE_MAX;
 
 /**
  * Keeps the last MESSAGE_CAP characters of a message (SPEC §2). Unlike the reference, no

@@ -1,5 +1,6 @@
 // Colour rules of SPEC §3, pure: the master's clock is passed in, never read here.
 import type { Colour } from '../../protocol/index.ts';
+import { REASON_DETAIL_MAX } from '../../protocol/limits.ts';
 
 export const COMPUTER_GREEN_MS = 5 * 60_000;
 export const COMPUTER_ORANGE_MS = 60 * 60_000;
@@ -73,7 +74,7 @@ export interface PartitionColourInput {
   maxReportAgeSeconds: number;
 }
 
-function clip(s: string, n = 300): string {
+function clip(s: string, n = REASON_DETAIL_MAX): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }

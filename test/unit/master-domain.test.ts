@@ -10,7 +10,7 @@ import {
   partitionColour,
   partitionMaxReportAgeSeconds,
   quotaDay,
-  retryAfterSeconds,
+  secondsToNextUtcDay,
   withinQuota,
   worstColour,
 } from '../../functions/domain/index.ts';
@@ -112,7 +112,7 @@ describe('bang quota day', () => {
   it('the day is the UTC day and the reset is its end', () => {
     expect(quotaDay(new Date('2025-03-01T23:59:59.999Z'))).toBe('2025-03-01');
     expect(quotaDay(new Date('2025-03-02T00:00:00.000Z'))).toBe('2025-03-02');
-    expect(retryAfterSeconds(new Date('2025-03-01T23:59:00Z'))).toBe(60);
+    expect(secondsToNextUtcDay(new Date('2025-03-01T23:59:00Z'))).toBe(60);
     expect(withinQuota(9, 10)).toBe(true);
     expect(withinQuota(10, 10)).toBe(false);
     expect(withinQuota(0, 0)).toBe(false);
@@ -125,7 +125,7 @@ describe('bang quota day', () => {
         expect(next.getTime() - now.getTime()).toBeLessThanOrEqual(86_400_000);
         expect(quotaDay(new Date(next.getTime() - 1))).toBe(quotaDay(now));
         expect(quotaDay(next)).not.toBe(quotaDay(now));
-        const ra = retryAfterSeconds(now);
+        const ra = secondsToNextUtcDay(now);
         expect(ra).toBeGreaterThanOrEqual(1);
         expect(quotaDay(new Date(now.getTime() + ra * 1000))).not.toBe(quotaDay(now));
       }),
