@@ -10,7 +10,8 @@ import { startFauxqs } from 'fauxqs';
 import { createApp } from '../functions/app.ts';
 import { fanOutBang } from '../functions/fanout.ts';
 import { createSqsBangQueue, pollBangQueue } from '../functions/queue.ts';
-import { createDynamoStore, mapLimit } from '../functions/store/dynamo.ts';
+import { mapLimit } from '../functions/lib/concurrency.ts';
+import { createDynamoStore } from '../functions/store/dynamo.ts';
 import { tableDefinition } from '../functions/store/table.ts';
 import { runSweep } from '../functions/sweep.ts';
 

@@ -1,7 +1,7 @@
 // Bang fan-out: flag every partition of the instance tree for reprocess. Pages through
 // the tree (any size), runs a bounded number of single-item UpdateItems in parallel, and
 // is idempotent per bangId (a redelivered message changes nothing).
-import { mapLimit } from './store/dynamo.ts';
+import { mapLimit } from './lib/concurrency.ts';
 import type { Store } from './store/types.ts';
 import type { BangMessage } from './queue.ts';
 

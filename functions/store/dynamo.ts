@@ -14,6 +14,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../lib/concurrency.ts';
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS } from '../domain/colours.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY } from '../domain/quota.ts';
 import { GSI_BY_KIND, GSI_BY_SR, GSI_BY_TREE, GSI_SWEEP, keys, SWEEP_PARTITION } from './table.ts';
@@ -39,20 +40,6 @@ const decodeCursor = (c: string | undefined): Item | undefined => (c ? JSON.pars
 
 function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
-
-/** Run `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);

@@ -1,7 +1,7 @@
 // Bang fan-out to a 1,000-partition tree: paged, parallel, idempotent, timed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fanOutBang } from '../../functions/fanout.ts';
-import { mapLimit } from '../../functions/store/dynamo.ts';
+import { mapLimit } from '../../functions/lib/concurrency.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addSr, ok } from '../helpers/master-fleet.ts';
 
