@@ -7,6 +7,15 @@ export const COMPUTER_ORANGE_MS = 60 * 60_000;
 export const DAY_SECONDS = 86_400;
 export const DEFAULT_INSTANTIATION_FREQUENCY_SECONDS = 86_400;
 
+/** The fixed colour reasons (the others are built below, with ages, names and messages). */
+export const REASONS = {
+  neverContacted: 'never contacted the master',
+  /** Stored by a heartbeat that changes the computer's colour (GETs say "last contact … ago"). */
+  inContact: 'in contact with the master',
+  noReportYet: 'no report yet',
+  allKept: 'all promises kept',
+} as const;
+
 export interface ColourVerdict {
   colour: Colour;
   reason: string;
@@ -28,7 +37,7 @@ export function formatAge(ms: number): string {
 
 /** Computer: green if it contacted the master < 5 min ago, orange if < 1 h, else red. */
 export function computerColour(lastContactAt: Date | null, now: Date): ColourVerdict {
-  if (!lastContactAt) return { colour: 'red', reason: 'never contacted the master', nextChangeAt: null, since: null };
+  if (!lastContactAt) return { colour: 'red', reason: REASONS.neverContacted, nextChangeAt: null, since: null };
   const age = now.getTime() - lastContactAt.getTime();
   const t = lastContactAt.getTime();
   if (age < COMPUTER_GREEN_MS) {
@@ -85,7 +94,7 @@ function clip(s: string, n = REASON_DETAIL_MAX): string {
  */
 export function partitionColour(input: PartitionColourInput, now: Date): ColourVerdict {
   const r = input.lastReport;
-  if (!r) return { colour: 'red', reason: 'no report yet', nextChangeAt: null, since: null };
+  if (!r) return { colour: 'red', reason: REASONS.noReportYet, nextChangeAt: null, since: null };
   const recv = r.receivedAt.getTime();
   if (input.lastBangAt && input.lastBangAt.getTime() >= recv) {
     return {
@@ -122,13 +131,13 @@ export function partitionColour(input: PartitionColourInput, now: Date): ColourV
       since: new Date(expiresAt),
     };
   }
-  return { colour: 'green', reason: 'all promises kept', nextChangeAt: new Date(expiresAt), since: r.receivedAt };
+  return { colour: 'green', reason: REASONS.allKept, nextChangeAt: new Date(expiresAt), since: r.receivedAt };
 }
 
 const RANK: Record<Colour, number> = { green: 0, orange: 1, red: 2 };
 
 /** The worst of several colours (an instance tree is as bad as its worst partition). */
-export function worstColour(colours: Colour[]): Colour {
+export function worstColour(colours: Iterable<Colour>): Colour {
   let worst: Colour = 'green';
   for (const c of colours) if (RANK[c] > RANK[worst]) worst = c;
   return worst;
@@ -136,4 +145,18 @@ export function worstColour(colours: Colour[]): Colour {
 
 export function colourRank(c: Colour): number {
   return RANK[c];
+}
+
+/** An instance tree: its worst partition's colour, and why (the first partition not green, in the given order). */
+export function treeColour(partitions: readonly { partitionId: string; colour: Colour; colourReason: string }[]): {
+  colour: Colour;
+  colourReason: string;
+} {
+  const colour = worstColour(partitions.map((p) => p.colour));
+  const bad = partitions.filter((p) => p.colour !== 'green');
+  const first = bad[0];
+  const colourReason = first
+    ? `${bad.length} of ${partitions.length} partitions ${colour}; ${first.partitionId}: ${first.colourReason}`
+    : `all ${partitions.length} partitions green`;
+  return { colour, colourReason };
 }

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { bangReason, parseBangMessage } from '../../functions/queue.ts';
+import { bangReason } from '../../functions/domain/bangs.ts';
+import { parseBangMessage } from '../../functions/services/bang-message.ts';
 
 it('bangReason names the partition and source, and keeps the end of a long message', () => {
   expect(bangReason({ partitionId: 'p1', source: 'promise', message: 'disk full' })).toBe('bang from p1 (promise): disk full');

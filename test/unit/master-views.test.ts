@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMPUTER_GREEN_MS, computerColour } from '../../functions/domain/colours.ts';
-import { colourBefore, heartbeatSweepKey, SWEEP_KEY_SLACK_MS } from '../../functions/views.ts';
+import { colourBefore, heartbeatSweepKey, SWEEP_KEY_SLACK_MS } from '../../functions/domain/transitions.ts';
 
 const T0 = Date.UTC(2025, 5, 1, 12);
 const min = 60_000;

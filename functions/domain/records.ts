@@ -1,0 +1,80 @@
+// The master's entities as records: what the store keeps and the domain rules read. Plain
+// data (ISO strings for times), no I/O; the wire views of them are in functions/views.ts.
+import type { BangSource, Colour, LastReportSummary, PromiseResult } from '../../protocol/index.ts';
+import type { CrimeState } from './crimes.ts';
+
+export interface SoftwareReleaseRecord {
+  softwareReleaseId: string;
+  url: string;
+  periodicitySeconds: number | null;
+  bangQuotaPerDay: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ColourFields {
+  colour: Colour;
+  colourReason: string;
+  colourSince: string | null;
+  /** When the sweep must look at this item again (sparse index), null = never. */
+  sweepAt: string | null;
+}
+
+export interface ComputerRecord extends ColourFields {
+  computerId: string;
+  tokenHash: string;
+  instantiationFrequencySeconds: number;
+  lastContactAt: string | null;
+  agentVersion: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PartitionRecord extends ColourFields {
+  partitionId: string;
+  computerId: string;
+  instanceTreeId: string;
+  softwareReleaseId: string;
+  /** Denormalized from the SR / computer so heartbeats and colours need no extra read. */
+  periodicitySeconds: number | null;
+  bangQuotaPerDay: number;
+  computerFrequencySeconds: number;
+  lastReport: LastReportSummary | null;
+  /** `<startedAt ISO>#<reportId>`: orders reports; a smaller one never overwrites. */
+  lastReportKey: string | null;
+  reprocessRequestedAt: string | null;
+  reprocessReason: string | null;
+  reprocessBangId: string | null;
+  /** The agent handled every reprocess request up to this time. */
+  reprocessedUpTo: string | null;
+  lastBangAt: string | null;
+  crimeState: CrimeState | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BangRecord {
+  bangId: string;
+  partitionId: string;
+  computerId: string;
+  instanceTreeId: string;
+  message: string;
+  source: BangSource;
+  createdAt: string;
+  fannedOutTo: number;
+  fanOut: 'pending' | 'done' | 'rejected';
+  fanOutCompletedAt: string | null;
+  accepted: boolean;
+}
+
+export interface ReportRecord extends LastReportSummary {
+  partitionId: string;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
+
+export interface HistoryRecord extends PromiseResult {
+  partitionId: string;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
