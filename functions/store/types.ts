@@ -1,83 +1,17 @@
-// The store interface the app, fan-out and sweep use. One implementation: DynamoDB
-// (functions/store/dynamo.ts), run against AWS, DynamoDB Local or dynalite.
-import type { BangSource, Colour, LastReportSummary, PromiseResult, } from '../../protocol/index.ts';
+// The store interface the services use: one interface per entity, one Store of them all.
+// The only way into the data: one implementation, DynamoDB (functions/store/dynamo.ts), run
+// against AWS, DynamoDB Local or dynalite.
+import type { Colour, LastReportSummary } from '../../protocol/index.ts';
 import type { CrimeState } from '../domain/crimes.ts';
-
-export interface SoftwareReleaseRecord {
-  softwareReleaseId: string;
-  url: string;
-  periodicitySeconds: number | null;
-  bangQuotaPerDay: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ColourFields {
-  colour: Colour;
-  colourReason: string;
-  colourSince: string | null;
-  /** When the sweep must look at this item again (sparse index), null = never. */
-  sweepAt: string | null;
-}
-
-export interface ComputerRecord extends ColourFields {
-  computerId: string;
-  tokenHash: string;
-  instantiationFrequencySeconds: number;
-  lastContactAt: string | null;
-  agentVersion: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface PartitionRecord extends ColourFields {
-  partitionId: string;
-  computerId: string;
-  instanceTreeId: string;
-  softwareReleaseId: string;
-  /** Denormalized from the SR / computer so heartbeats and colours need no extra read. */
-  periodicitySeconds: number | null;
-  bangQuotaPerDay: number;
-  computerFrequencySeconds: number;
-  lastReport: LastReportSummary | null;
-  /** `<startedAt ISO>#<reportId>`: orders reports; a smaller one never overwrites. */
-  lastReportKey: string | null;
-  reprocessRequestedAt: string | null;
-  reprocessReason: string | null;
-  reprocessBangId: string | null;
-  /** The agent handled every reprocess request up to this time. */
-  reprocessedUpTo: string | null;
-  lastBangAt: string | null;
-  crimeState: CrimeState | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface BangRecord {
-  bangId: string;
-  partitionId: string;
-  computerId: string;
-  instanceTreeId: string;
-  message: string;
-  source: BangSource;
-  createdAt: string;
-  fannedOutTo: number;
-  fanOut: 'pending' | 'done' | 'rejected';
-  fanOutCompletedAt: string | null;
-  accepted: boolean;
-}
-
-export interface ReportRecord extends LastReportSummary {
-  partitionId: string;
-  /** TTL, epoch seconds. */
-  expiresAt: number;
-}
-
-export interface HistoryRecord extends PromiseResult {
-  partitionId: string;
-  /** TTL, epoch seconds. */
-  expiresAt: number;
-}
+import type {
+  BangRecord,
+  ColourFields,
+  ComputerRecord,
+  HistoryRecord,
+  PartitionRecord,
+  ReportRecord,
+  SoftwareReleaseRecord,
+} from '../domain/records.ts';
 
 export interface ReportWrite {
   lastReport: LastReportSummary;
@@ -101,20 +35,28 @@ export interface PartitionRef {
   partitionId: string;
 }
 
+/** The colour a new item starts with (the domain's verdict for "nothing happened yet"). */
+export interface InitialColour {
+  colour: Colour;
+  colourReason: string;
+}
+
 export type PutPartitionResult =
   | { created: boolean; record: PartitionRecord }
   | { missing: 'computer' | 'softwareRelease' };
 
-export interface Store {
+export interface SoftwareReleaseStore {
   putSoftwareRelease(
     sr: { softwareReleaseId: string; url: string; periodicitySeconds: number | null; bangQuotaPerDay: number },
     now: string,
   ): Promise<{ created: boolean; record: SoftwareReleaseRecord }>;
   getSoftwareRelease(id: string): Promise<SoftwareReleaseRecord | null>;
   listSoftwareReleases(): Promise<SoftwareReleaseRecord[]>;
+}
 
+export interface ComputerStore {
   /** false when the computer already exists (nothing written). */
-  createComputer(c: { computerId: string; tokenHash: string; instantiationFrequencySeconds: number }, now: string): Promise<boolean>;
+  createComputer(c: { computerId: string; tokenHash: string; instantiationFrequencySeconds: number } & InitialColour, now: string): Promise<boolean>;
   updateComputer(id: string, patch: { instantiationFrequencySeconds?: number }, now: string): Promise<ComputerRecord | null>;
   /** false when the computer does not exist. */
   setComputerToken(id: string, tokenHash: string, now: string): Promise<boolean>;
@@ -129,11 +71,22 @@ export interface Store {
   ): Promise<void>;
   /** One BatchGetItem. */
   getComputerAndPartition(computerId: string, partitionId: string): Promise<{ computer: ComputerRecord | null; partition: PartitionRecord | null }>;
+}
 
-  putPartition(p: { partitionId: string; computerId: string; instanceTreeId: string; softwareReleaseId: string }, now: string): Promise<PutPartitionResult>;
+export interface PartitionStore {
+  /** Creates (with `initial` colour) or updates a partition; a partition named on another computer moves there. */
+  putPartition(
+    p: { partitionId: string; computerId: string; instanceTreeId: string; softwareReleaseId: string },
+    now: string,
+    initial: InitialColour,
+  ): Promise<PutPartitionResult>;
   getPartition(partitionId: string): Promise<PartitionRecord | null>;
   listPartitions(filter: { instanceTreeId?: string; computerId?: string }): Promise<PartitionRecord[]>;
+  countTreePartitions(instanceTreeId: string): Promise<number>;
+  pageTreePartitions(instanceTreeId: string, cursor?: string, limit?: number): Promise<Page<PartitionRef>>;
+}
 
+export interface ReportStore {
   /** One conditional UpdateItem; false when a newer (or the same) report is stored. */
   writeReport(computerId: string, partitionId: string, w: ReportWrite): Promise<boolean>;
   /** One conditional UpdateItem (for stale reports that still acknowledge a reprocess). */
@@ -141,7 +94,9 @@ export interface Store {
   /** One BatchWriteItem per 25 items (the report summary + one item per promise result). */
   putHistory(report: ReportRecord, items: HistoryRecord[]): Promise<void>;
   listHistory(partitionId: string, nowEpoch: number): Promise<{ results: HistoryRecord[]; reports: ReportRecord[] }>;
+}
 
+export interface BangStore {
   /** Atomically take one bang from today's quota; false when exhausted. */
   consumeBangQuota(partitionId: string, day: string, quota: number, expiresAt: number): Promise<boolean>;
   refundBangQuota(partitionId: string, day: string): Promise<void>;
@@ -154,17 +109,20 @@ export interface Store {
   listBangs(filter: { partitionId?: string }, limit: number): Promise<BangRecord[]>;
   /** Record a bang on the banging partition itself (its colour turns red at once). */
   markBanged(computerId: string, partitionId: string, at: string): Promise<void>;
-
-  countTreePartitions(instanceTreeId: string): Promise<number>;
-  pageTreePartitions(instanceTreeId: string, cursor?: string, limit?: number): Promise<Page<PartitionRef>>;
   /** Idempotent: false when this or a later request is already flagged or handled. */
   flagReprocess(ref: PartitionRef, flag: { requestedAt: string; reason: string; bangId: string }): Promise<boolean>;
+}
 
+export interface SweepStore {
   /** Items of the sparse sweep index due at or before `now`. */
   pageSweepDue(now: string, cursor?: string): Promise<Page<SweepItem>>;
   /** Conditional on the item still being due at the same time (no race with heartbeats). */
-  recordColour(item: SweepItem, c: ColourFields, now: string): Promise<boolean>;
+  recordColour(item: SweepItem, c: ColourFields): Promise<boolean>;
+}
 
+export interface MaintenanceStore {
   /** Local emulation of DynamoDB TTL (dynalite has none); a Scan, never on a request path. */
   expireItems(nowEpoch: number): Promise<number>;
 }
+
+export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, MaintenanceStore {}
