@@ -14,11 +14,12 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../functions/app.ts';
-import { fanOutBang } from '../functions/fanout.ts';
-import type { BangMessage, BangQueue } from '../functions/queue.ts';
+import type { BangMessage } from '../functions/services/bang-message.ts';
+import type { BangQueue } from '../functions/services/deps.ts';
+import { fanOutBang } from '../functions/services/fanout.ts';
 import { createDynamoStore } from '../functions/store/dynamo.ts';
 import { tableDefinition } from '../functions/store/table.ts';
-import { runSweep } from '../functions/sweep.ts';
+import { runSweep } from '../functions/services/sweep.ts';
 import { type Units, meterCapacity, perCall } from '../test/helpers/capacity.ts';
 
 const { values } = parseArgs({

@@ -8,12 +8,13 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { createApp } from '../functions/app.ts';
-import { fanOutBang } from '../functions/fanout.ts';
+import { consumeBangMessage, fanOutBang } from '../functions/services/fanout.ts';
+import { assignPartition } from '../functions/services/registry.ts';
 import { createSqsBangQueue, pollBangQueue } from '../functions/queue.ts';
 import { mapLimit } from '../functions/lib/concurrency.ts';
 import { createDynamoStore } from '../functions/store/dynamo.ts';
 import { tableDefinition } from '../functions/store/table.ts';
-import { runSweep } from '../functions/sweep.ts';
+import { runSweep } from '../functions/services/sweep.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
@@ -54,11 +55,10 @@ async function call(method: string, path: string, body: unknown, token = 'bench'
 await call('PUT', '/v1/software-releases/sr', { url: 'https://example.com/sr', bangQuotaPerDay: 100 });
 const tokens: string[] = [];
 for (let c = 0; c < 10; c++) tokens.push((await call('PUT', `/v1/computers/node-${c}`, {})).token);
-const iso = now().toISOString();
 await mapLimit(
   Array.from({ length: TREE }, (_, i) => i),
   16,
-  (i) => store.putPartition({ partitionId: `p-${i}`, computerId: `node-${i % 10}`, instanceTreeId: 'tree', softwareReleaseId: 'sr' }, iso),
+  (i) => assignPartition({ store, now }, `p-${i}`, { computerId: `node-${i % 10}`, instanceTreeId: 'tree', softwareReleaseId: 'sr' }, true),
 );
 const rows: [string, string][] = [];
 
@@ -89,9 +89,9 @@ const poller = pollBangQueue({
   queueUrl,
   signal: abort.signal,
   waitTimeSeconds: 1,
-  handle: async (m) => {
+  handle: async (body) => {
     received = performance.now() - t0;
-    const r = await fanOutBang({ store, now }, m);
+    const { result: r } = await consumeBangMessage({ store, now }, body);
     if (r.flagged === TREE) fannedOut(performance.now() - t0);
   },
 });
@@ -107,11 +107,10 @@ abort.abort();
 await poller;
 
 // Direct fan-out (no queue), second tree of the same size.
-const iso2 = now().toISOString();
 await mapLimit(
   Array.from({ length: TREE }, (_, i) => i),
   16,
-  (i) => store.putPartition({ partitionId: `q-${i}`, computerId: `node-${i % 10}`, instanceTreeId: 'tree2', softwareReleaseId: 'sr' }, iso2),
+  (i) => assignPartition({ store, now }, `q-${i}`, { computerId: `node-${i % 10}`, instanceTreeId: 'tree2', softwareReleaseId: 'sr' }, true),
 );
 const f0 = performance.now();
 const fr = await fanOutBang({ store, now }, { bangId: 'direct', partitionId: 'q-0', computerId: 'node-0', instanceTreeId: 'tree2', requestedAt: now().toISOString(), reason: 'bench' });

@@ -1,31 +1,11 @@
-// The bang queue: the app sends one message per accepted bang; the fan-out consumer
-// (Lambda in AWS, a poller in the local master) flags every partition of the tree.
+// The bang queue on SQS: the bang service sends one message per accepted bang; the fan-out
+// consumer (Lambda in AWS, the poller below in the local master) handles it with the same
+// code (services/fanout.ts consumeBangMessage). A message that fails — malformed, or a
+// fan-out error — stays on the queue: it comes back after its visibility timeout, and the
+// queue's redrive policy moves it to the dead-letter queue after BANG_MAX_RECEIVES receives.
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
-import { BANG_REASON_MAX, keepEnd } from '../protocol/limits.ts';
-
-export const BangMessage = z.object({
-  bangId: z.string().min(1),
-  partitionId: z.string().min(1),
-  computerId: z.string().min(1),
-  instanceTreeId: z.string().min(1),
-  requestedAt: z.string().min(1),
-  reason: z.string(),
-});
-export type BangMessage = z.infer<typeof BangMessage>;
-
-/** The reprocess reason a bang gives every partition of its tree (its end, BANG_REASON_MAX characters at most). */
-export function bangReason(b: { partitionId: string; source: string; message: string }): string {
-  return keepEnd(`bang from ${b.partitionId} (${b.source}): ${b.message}`, BANG_REASON_MAX);
-}
-
-export function parseBangMessage(body: string): BangMessage {
-  return BangMessage.parse(JSON.parse(body));
-}
-
-export interface BangQueue {
-  send(message: BangMessage): Promise<void>;
-}
+import { BangMessage } from './services/bang-message.ts';
+import type { BangQueue } from './services/deps.ts';
 
 export function createSqsBangQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): BangQueue {
   return {
@@ -38,7 +18,8 @@ export function createSqsBangQueue({ client, queueUrl }: { client: SQSClient; qu
 export interface PollOptions {
   client: SQSClient;
   queueUrl: string;
-  handle: (message: BangMessage) => Promise<void>;
+  /** Handles one message body; a throw leaves the message on the queue. */
+  handle: (body: string) => Promise<void>;
   signal: AbortSignal;
   waitTimeSeconds?: number;
   onError?: (err: unknown) => void;
@@ -46,8 +27,9 @@ export interface PollOptions {
 
 /**
  * Local consumer: long-polls the queue until `signal` aborts. A message is deleted only
- * after `handle` succeeded; a failing one comes back after its visibility timeout.
- * Malformed messages are dropped (reported through onError).
+ * after `handle` succeeded; a failing one (reported through onError) comes back after its
+ * visibility timeout, until the redrive policy dead-letters it — as the Lambda event
+ * source mapping does with the batch item failures of the fanout handler.
  */
 export async function pollBangQueue(opts: PollOptions): Promise<void> {
   const { client, queueUrl, handle, signal } = opts;
@@ -67,14 +49,8 @@ export async function pollBangQueue(opts: PollOptions): Promise<void> {
     }
     await Promise.all(
       messages.map(async (m) => {
-        let parsed: BangMessage | null = null;
         try {
-          parsed = parseBangMessage(m.Body ?? '');
-        } catch (err) {
-          opts.onError?.(err);
-        }
-        try {
-          if (parsed) await handle(parsed);
+          await handle(m.Body ?? '');
           await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
         } catch (err) {
           opts.onError?.(err);

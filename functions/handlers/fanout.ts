@@ -4,8 +4,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type FanOutDeps, fanOutBang } from '../fanout.ts';
-import { parseBangMessage } from '../queue.ts';
+import { MalformedBangMessage } from '../services/bang-message.ts';
+import { consumeBangMessage, type FanOutDeps } from '../services/fanout.ts';
 import { createDynamoClient, createObservability, type Observability, storeFromEnv } from './runtime.ts';
 
 export type FanoutHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -14,19 +14,19 @@ export function createFanoutHandler(deps: FanOutDeps, obs: Observability = creat
   const { logger, metrics } = obs;
   const processor = new BatchProcessor(EventType.SQS);
   const record = async (r: SQSRecord): Promise<void> => {
-    let message: ReturnType<typeof parseBangMessage>;
     try {
-      message = parseBangMessage(r.body);
+      const { message, result } = await consumeBangMessage(deps, r.body);
+      logger.info('bang fanned out', { messageId: r.messageId, bangId: message.bangId, instanceTreeId: message.instanceTreeId, ...result });
+      metrics.addMetric('PartitionsFlagged', MetricUnit.Count, result.flagged);
     } catch (err) {
       // A malformed message never becomes valid: it fails every receive and ends in the DLQ,
       // where the alarm shows it to an operator.
-      logger.error('malformed bang message', { messageId: r.messageId, error: err as Error });
-      metrics.addMetric('MalformedBangs', MetricUnit.Count, 1);
+      if (err instanceof MalformedBangMessage) {
+        logger.error('malformed bang message', { messageId: r.messageId, error: err });
+        metrics.addMetric('MalformedBangs', MetricUnit.Count, 1);
+      }
       throw err;
     }
-    const result = await fanOutBang(deps, message);
-    logger.info('bang fanned out', { messageId: r.messageId, bangId: message.bangId, instanceTreeId: message.instanceTreeId, ...result });
-    metrics.addMetric('PartitionsFlagged', MetricUnit.Count, result.flagged);
   };
   return async (event, context) => {
     logger.addContext(context);

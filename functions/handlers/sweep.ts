@@ -4,7 +4,7 @@
 // stale colour); the delay is published as a metric.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { runSweep, type SweepDeps, type SweepResult } from '../sweep.ts';
+import { runSweep, type SweepDeps, type SweepResult } from '../services/sweep.ts';
 import { createDynamoClient, createObservability, type Observability, storeFromEnv } from './runtime.ts';
 
 export interface SchedulerEvent {

@@ -2,6 +2,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BANG_MAX_RECEIVES } from '../../functions/services/bang-message.ts';
 
 export interface BangQueueProps {
   /**
@@ -16,7 +17,8 @@ export interface BangQueueProps {
   readonly maxReceiveCount?: number;
 }
 
-export const BANG_QUEUE_MAX_RECEIVE_COUNT = 5;
+/** The receive limit of the bang queue: the one the local master's queue uses too. */
+export const BANG_QUEUE_MAX_RECEIVE_COUNT = BANG_MAX_RECEIVES;
 
 /** SQS queue (SSE-SQS, TLS only) with a dead-letter queue after `maxReceiveCount` receives. */
 export class BangQueue extends Construct {

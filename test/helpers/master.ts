@@ -1,7 +1,8 @@
 // A master app wired to a fresh table + queue on the harness endpoints, with a settable
 // clock and a DynamoDB request counter. For integration tests of any helper.
 import { type AppDeps, createApp } from '../../functions/app.ts';
-import { type BangQueue, createSqsBangQueue } from '../../functions/queue.ts';
+import { createSqsBangQueue } from '../../functions/queue.ts';
+import type { BangQueue } from '../../functions/services/deps.ts';
 import { createDynamoStore } from '../../functions/store/dynamo.ts';
 import type { Store } from '../../functions/store/types.ts';
 import { type AwsFixture, createAwsFixture } from './aws.ts';

@@ -4,7 +4,7 @@
 // The browser scenario is test/e2e/dashboard-browser.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BANG_LOG_ROWS } from '../../functions/dashboard/pages.tsx';
-import { fanOutBang } from '../../functions/fanout.ts';
+import { fanOutBang } from '../../functions/services/fanout.ts';
 import { createApiHandler } from '../../functions/handlers/api.ts';
 import { functionUrlEvent, lambdaContext } from '../helpers/cloud-events.ts';
 import { captureObservability } from '../helpers/cloud-obs.ts';

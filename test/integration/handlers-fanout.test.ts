@@ -18,7 +18,8 @@ import { BANG_QUEUE_MAX_RECEIVE_COUNT } from '../../lib/constructs/bang-queue.ts
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
 import { createFanoutHandler, type FanoutHandler } from '../../functions/handlers/fanout.ts';
 import { storeFromEnv } from '../../functions/handlers/runtime.ts';
-import type { BangMessage } from '../../functions/queue.ts';
+import type { BangMessage } from '../../functions/services/bang-message.ts';
+import { assignPartition, registerComputer } from '../../functions/services/registry.ts';
 import type { Store } from '../../functions/store/types.ts';
 import { type AwsFixture, createAwsFixture, makeDynamoClient, uniqueName } from '../helpers/aws.ts';
 import { type AccessLog, recordDynamoAccess } from '../helpers/cloud-access.ts';
@@ -38,12 +39,13 @@ let handlerDynamo: ReturnType<typeof makeDynamoClient>;
 
 async function seedTree(tree: string, partitions: number): Promise<string[]> {
   const computerId = `${tree}-computer`;
-  await store.createComputer({ computerId, tokenHash: '0'.repeat(64), instantiationFrequencySeconds: 86400 }, NOW);
+  const deps = { store, now: () => new Date(NOW) };
+  await registerComputer(deps, computerId, {});
   const ids: string[] = [];
   for (let i = 0; i < partitions; i++) {
     const partitionId = `${tree}-p${i}`;
-    const r = await store.putPartition({ partitionId, computerId, instanceTreeId: tree, softwareReleaseId: 'sr-fanout' }, NOW);
-    expect('record' in r).toBe(true);
+    const r = await assignPartition(deps, partitionId, { computerId, instanceTreeId: tree, softwareReleaseId: 'sr-fanout' }, false);
+    expect(r.outcome).toBe('created');
     ids.push(partitionId);
   }
   return ids;

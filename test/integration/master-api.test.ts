@@ -3,10 +3,10 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fanOutBang } from '../../functions/fanout.ts';
+import { fanOutBang } from '../../functions/services/fanout.ts';
 import type { z } from 'zod';
 import { nextUtcDay } from '../../functions/domain/quota.ts';
-import { parseBangMessage } from '../../functions/queue.ts';
+import { parseBangMessage } from '../../functions/services/bang-message.ts';
 import { TTL_ATTRIBUTE } from '../../functions/store/table.ts';
 import {
   BangList,

@@ -1,6 +1,7 @@
 // Bang fan-out to a 1,000-partition tree: paged, parallel, idempotent, timed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fanOutBang } from '../../functions/fanout.ts';
+import { fanOutBang } from '../../functions/services/fanout.ts';
+import { assignPartition } from '../../functions/services/registry.ts';
 import { mapLimit } from '../../functions/lib/concurrency.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addSr, ok } from '../helpers/master-fleet.ts';
@@ -12,12 +13,11 @@ beforeAll(async () => {
   m = await createTestMaster({ dashboard: false });
   await addSr(m, 'big-sr', { bangQuotaPerDay: 5 });
   for (let c = 0; c < 10; c++) tokens.push(await addComputer(m, `node-${c}`));
-  const now = m.clock.now().toISOString();
   await mapLimit(
     Array.from({ length: N }, (_, i) => i),
     16,
     async (i) => {
-      const r = await m.store.putPartition({ partitionId: `big-${String(i).padStart(4, '0')}`, computerId: `node-${i % 10}`, instanceTreeId: 'big-tree', softwareReleaseId: 'big-sr' }, now);
+      const r = await assignPartition(m.deps, `big-${String(i).padStart(4, '0')}`, { computerId: `node-${i % 10}`, instanceTreeId: 'big-tree', softwareReleaseId: 'big-sr' }, true);
       if ('missing' in r) throw new Error(`missing ${r.missing}`);
     },
   );

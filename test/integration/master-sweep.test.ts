@@ -1,7 +1,7 @@
 // The minute sweep: transitions recorded with an injected clock; reads grow with colour
 // changes, not with the fleet.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runSweep } from '../../functions/sweep.ts';
+import { runSweep } from '../../functions/services/sweep.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addPartition, addSr, ok, report } from '../helpers/master-fleet.ts';
 
@@ -131,7 +131,7 @@ it('the sweep does not write a verdict computed from a computer read before a la
   m.clock.advance(min);
   await ok(m, 'POST', '/v1/computers/racer/heartbeat', { agentVersion: '1' }, t); // keeps the sweep key
   expect((await m.store.getComputer('racer'))?.sweepAt).toBe(stale.sweepAt);
-  const wrote = await m.store.recordColour({ type: 'computer', record: stale }, { colour: 'orange', colourReason: 'stale', colourSince: m.clock.now().toISOString(), sweepAt: null }, m.clock.now().toISOString());
+  const wrote = await m.store.recordColour({ type: 'computer', record: stale }, { colour: 'orange', colourReason: 'stale', colourSince: m.clock.now().toISOString(), sweepAt: null });
   expect(wrote).toBe(false);
   expect(await m.store.getComputer('racer')).toMatchObject({ colour: 'green', sweepAt: stale.sweepAt });
 });

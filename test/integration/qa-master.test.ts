@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseBangMessage, sqsSafeJson } from '../../functions/queue.ts';
+import { sqsSafeJson } from '../../functions/queue.ts';
+import { parseBangMessage } from '../../functions/services/bang-message.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addPartition, addSr, ok, report, runAdmin } from '../helpers/master-fleet.ts';
 

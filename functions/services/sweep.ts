@@ -1,11 +1,19 @@
 // The minute sweep: records colour transitions (colour, colourReason, colourSince) of the
 // items whose colour is due to change. It reads only the sparse `sweep` index up to now,
 // so its reads grow with the number of colour changes, not with the size of the fleet.
-import type { Store, SweepItem } from './store/types.ts';
-import { computerVerdict, nextColourFields, partitionVerdict } from './views.ts';
+import type { Colour } from '../../protocol/index.ts';
+import { computerVerdict, nextColourFields, partitionVerdict } from '../domain/transitions.ts';
+import type { SweepItem } from '../store/types.ts';
+import type { ServiceDeps } from './deps.ts';
 
-export interface SweepDeps {
-  store: Store;
+export type SweepDeps = Pick<ServiceDeps, 'store'>;
+
+export interface SweepTransition {
+  type: SweepItem['type'];
+  id: string;
+  from: Colour;
+  to: Colour;
+  reason: string;
 }
 
 export interface SweepResult {
@@ -13,7 +21,7 @@ export interface SweepResult {
   examined: number;
   /** Items whose colour changed. */
   changed: number;
-  transitions: { type: SweepItem['type']; id: string; from: string; to: string; reason: string }[];
+  transitions: SweepTransition[];
 }
 
 export async function runSweep(deps: SweepDeps, now: Date): Promise<SweepResult> {
@@ -26,7 +34,7 @@ export async function runSweep(deps: SweepDeps, now: Date): Promise<SweepResult>
       result.examined++;
       const v = item.type === 'computer' ? computerVerdict(item.record, now) : partitionVerdict(item.record, now);
       const fields = nextColourFields(item.record, v, now);
-      const ok = await deps.store.recordColour(item, fields, nowIso);
+      const ok = await deps.store.recordColour(item, fields);
       if (ok && fields.colour !== item.record.colour) {
         result.changed++;
         result.transitions.push({
