@@ -1,0 +1,54 @@
+// A partition's bang (its computer's token, or the admin's: a manual bang) and /v1/bangs (admin).
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { BangList, BangRequest, BangResponse, Id } from '../../protocol/index.ts';
+import { acceptBang } from '../services/bangs.ts';
+import { listBangs } from '../services/queries.ts';
+import { partitionAuth, requireAdmin } from './auth.ts';
+import { ApiError, authErrors, body, err, json, PartitionParams, router, security } from './context.ts';
+
+const bang = createRoute({
+  method: 'post',
+  path: '/v1/partitions/{partitionId}/bang',
+  security,
+  middleware: [partitionAuth(true)] as const,
+  request: { params: PartitionParams, body: body(BangRequest) },
+  responses: {
+    202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
+    400: err('bad input'),
+    404: err('unknown partition (admin)'),
+    429: err('over the daily bang quota of the software release; see Retry-After'),
+    ...authErrors,
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/bangs',
+  security,
+  middleware: [requireAdmin] as const,
+  request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+  responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...authErrors },
+});
+
+export function bangRoutes() {
+  return router()
+    .openapi(bang, async (c) => {
+      const p = c.var.partition;
+      const r = await acceptBang(c.var.deps, p, c.req.valid('json'));
+      if (r.outcome === 'over-quota') {
+        throw new ApiError(
+          429,
+          'too_many_bangs',
+          `partition ${p.partitionId} used its ${r.quotaPerDay} bangs of ${r.day} (software release ${p.softwareReleaseId}); retry after ${r.retryAt}`,
+          { quotaPerDay: r.quotaPerDay, day: r.day, retryAfterSeconds: r.retryAfterSeconds },
+          { 'Retry-After': String(r.retryAfterSeconds) },
+        );
+      }
+      return c.json({ bangId: r.bangId, fannedOutTo: r.fannedOutTo }, 202);
+    })
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      return c.json({ bangs: await listBangs(c.var.deps, q.partitionId ? { partitionId: q.partitionId } : {}, q.limit) }, 200);
+    });
+}

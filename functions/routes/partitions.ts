@@ -1,0 +1,112 @@
+// /v1/partitions (admin) and a partition's reports (its computer's token).
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { Id, Partition, PartitionList, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
+import { getPartition, getPartitionPromises, listPartitions } from '../services/queries.ts';
+import { assignPartition } from '../services/registry.ts';
+import { ingestReport } from '../services/reports.ts';
+import { partitionAuth, requireAdmin } from './auth.ts';
+import { ApiError, authErrors, body, err, json, notFound, PartitionParams, router, security } from './context.ts';
+
+const put = createRoute({
+  method: 'put',
+  path: '/v1/partitions/{partitionId}',
+  security,
+  middleware: [requireAdmin] as const,
+  request: {
+    params: PartitionParams,
+    query: z.object({
+      move: z.enum(['true', 'false', '1', '0']).optional().describe('true: allow moving the partition to another computer'),
+    }),
+    body: body(PartitionPut),
+  },
+  responses: {
+    200: json(Partition, 'updated'),
+    201: json(Partition, 'created'),
+    400: err('bad input'),
+    404: err('unknown computer or software release'),
+    409: err('the partition is on another computer (add ?move=true to move it)'),
+    ...authErrors,
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/partitions',
+  security,
+  middleware: [requireAdmin] as const,
+  request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
+  responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...authErrors },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/partitions/{partitionId}',
+  security,
+  middleware: [requireAdmin] as const,
+  request: { params: PartitionParams },
+  responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...authErrors },
+});
+
+const promises = createRoute({
+  method: 'get',
+  path: '/v1/partitions/{partitionId}/promises',
+  security,
+  middleware: [requireAdmin] as const,
+  request: { params: PartitionParams },
+  responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...authErrors },
+});
+
+const report = createRoute({
+  method: 'post',
+  path: '/v1/partitions/{partitionId}/reports',
+  security,
+  middleware: [partitionAuth(false)] as const,
+  request: { params: PartitionParams, body: body(ReportRequest) },
+  responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
+});
+
+export function partitionRoutes() {
+  return router()
+    .openapi(put, async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const { move } = c.req.valid('query');
+      const b = c.req.valid('json');
+      const r = await assignPartition(c.var.deps, partitionId, b, move === 'true' || move === '1');
+      switch (r.outcome) {
+        case 'elsewhere':
+          throw new ApiError(
+            409,
+            'conflict',
+            `partition ${partitionId} is on computer ${r.computerId}, not ${b.computerId} (body.computerId); PUT with ?move=true to move it`,
+            { computerId: r.computerId },
+          );
+        case 'missing':
+          throw r.missing === 'computer'
+            ? new ApiError(404, 'not_found', `computer ${b.computerId} not found (body.computerId)`)
+            : new ApiError(404, 'not_found', `software release ${b.softwareReleaseId} not found (body.softwareReleaseId)`);
+        case 'created':
+          return c.json(r.partition, 201);
+        default:
+          return c.json(r.partition, 200);
+      }
+    })
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      const filter = { ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) };
+      return c.json({ partitions: await listPartitions(c.var.deps, filter) }, 200);
+    })
+    .openapi(get, async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const p = await getPartition(c.var.deps, partitionId);
+      if (!p) throw notFound(`partition ${partitionId}`);
+      return c.json(p, 200);
+    })
+    .openapi(promises, async (c) => {
+      const { partitionId } = c.req.valid('param');
+      const r = await getPartitionPromises(c.var.deps, partitionId);
+      if (!r) throw notFound(`partition ${partitionId}`);
+      return c.json(r, 200);
+    })
+    .openapi(report, async (c) => c.json(await ingestReport(c.var.deps, c.var.partition, c.req.valid('json')), 202));
+}

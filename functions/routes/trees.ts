@@ -1,0 +1,25 @@
+// /v1/instance-trees (admin).
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { Id, InstanceTree } from '../../protocol/index.ts';
+import { getInstanceTree } from '../services/queries.ts';
+import { requireAdmin } from './auth.ts';
+import { ApiError, authErrors, err, json, router, security } from './context.ts';
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/instance-trees/{treeId}',
+  security,
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ treeId: Id }) },
+  responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...authErrors },
+});
+
+export function treeRoutes() {
+  return router().openapi(get, async (c) => {
+    const { treeId } = c.req.valid('param');
+    const tree = await getInstanceTree(c.var.deps, treeId);
+    if (!tree) throw new ApiError(404, 'not_found', `instance tree ${treeId} not found (no partition)`);
+    return c.json(tree, 200);
+  });
+}
