@@ -1,10 +1,18 @@
 // vigil CLI entry point: dispatches to a command module, loaded lazily so that agent-side
 // commands never load the master's code (and its AWS SDK).
+import type { DemoAgentStarter } from '../functions/local/cli.ts';
+
 type Main = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { load: () => Promise<{ main: Main }>; help: string }> = {
   master: {
-    load: () => import('../functions/local/cli.ts'),
+    // The master command runs no agent code itself: with --demo it starts the demo agent
+    // given here (loaded only then).
+    load: async () => {
+      const cli = await import('../functions/local/cli.ts');
+      const startDemoAgent: DemoAgentStarter = async (opts) => (await import('../agent/demo.ts')).startDemoAgent(opts);
+      return { main: (argv) => cli.main(argv, { startDemoAgent }) };
+    },
     help: 'run the local master (Hono app, embedded store and queue)',
   },
   admin: {

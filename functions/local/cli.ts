@@ -1,6 +1,37 @@
-// `vigil master [--port 8787] [--data-dir .vigil-master] [--demo]`: the local master.
+// `vigil master [--port 8787] [--data-dir .vigil-master] [--demo]`: the local master. With
+// --demo, the demo agent is started by the caller's `startDemoAgent` (bin/vigil.ts passes the
+// agent's): the master's code never imports the agent.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalMaster } from './master.ts';
+import { type DemoFleet, type LocalMaster, type LocalMasterOptions, startLocalMaster } from './master.ts';
+
+/** Runs an agent over the demo fleet (the CLI entry provides agent/demo.ts). */
+export type DemoAgentStarter = (opts: { masterUrl: string; computerId: string; token: string; instanceRoot: string }) => Promise<{
+  instanceRoot: string;
+  stop(): Promise<void>;
+}>;
+
+export interface MasterCommandOptions {
+  startDemoAgent?: DemoAgentStarter;
+}
+
+/** The local master, and the demo agent over its demo fleet when there is one (a failed agent start stops the master). */
+async function start(config: LocalMasterOptions & { log: (line: string) => void }, opts: MasterCommandOptions) {
+  const master = await startLocalMaster(config);
+  let stopDemo = async () => {};
+  const demo: DemoFleet | null = master.demo;
+  if (demo && opts.startDemoAgent) {
+    try {
+      const agent = await opts.startDemoAgent({ masterUrl: master.url, computerId: demo.computerId, token: demo.token, instanceRoot: join(master.dataDir, 'demo-instance') });
+      config.log(`vigil master: demo agent running over ${agent.instanceRoot}`);
+      stopDemo = () => agent.stop();
+    } catch (err) {
+      await master.stop();
+      throw err;
+    }
+  }
+  return { master, stopDemo };
+}
 
 const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo]
 
@@ -18,7 +49,7 @@ VIGIL_ADMIN_TOKEN sets the admin token; otherwise one is generated once, kept in
 DIR/admin-token and printed.
 `;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], opts: MasterCommandOptions = {}): Promise<number> {
   let values: { port?: string; 'data-dir'?: string; demo?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -48,9 +79,10 @@ export async function main(argv: string[]): Promise<number> {
   // The AWS SDK warns about Node 20 on every start; the local master talks to emulators only.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  let master: Awaited<ReturnType<typeof startLocalMaster>>;
+  let master: LocalMaster;
+  let stopDemo: () => Promise<void>;
   try {
-    master = await startLocalMaster({ port, dataDir: values['data-dir'] ?? '.vigil-master', demo: !!values.demo, log });
+    ({ master, stopDemo } = await start({ port, dataDir: values['data-dir'] ?? '.vigil-master', demo: !!values.demo, log }, opts));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
@@ -80,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       process.stderr.write(`vigil master: ${sig}, shutting down\n`);
-      master.stop().then(
+      const stopped = stopDemo().then(() => master.stop());
+      stopped.then(
         () => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -1,21 +1,28 @@
-// The embedded local master: the same Hono app, fan-out and sweep as in AWS, in one
-// process, on dynalite (persisted in the data dir) and fauxqs (in memory).
+// The embedded local master: the same Hono app, services and bang consumer as in AWS, in one
+// process, on dynalite (persisted in the data dir) and fauxqs (in memory, with a dead-letter
+// queue after the same receive limit as the stack's). It does not run an agent: the CLI
+// (bin/vigil.ts) starts the demo agent next to it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { serve } from '@hono/node-server';
 import dynalite from 'dynalite';
 import { createApp } from '../app.ts';
-import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
-import { fanOutBang } from '../fanout.ts';
-import { bangReason, createSqsBangQueue, pollBangQueue } from '../queue.ts';
+import { newAdminToken } from '../auth.ts';
+import { createSqsBangQueue, pollBangQueue } from '../queue.ts';
+import { BANG_MAX_RECEIVES } from '../services/bang-message.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { consumeBangMessage, replayPendingBangs } from '../services/fanout.ts';
+import { runSweep } from '../services/sweep.ts';
 import { createDynamoStore } from '../store/dynamo.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
-import { runSweep } from '../sweep.ts';
+import { type DemoFleet, seedDemo } from './demo-fleet.ts';
+
+export type { DemoFleet };
 
 export interface LocalMasterOptions {
   /** TCP port on 127.0.0.1 (default 8787; 0 = any free port). */
@@ -27,25 +34,15 @@ export interface LocalMasterOptions {
   adminToken?: string;
   /** Seed a demo software release, computer and instance tree of three partitions. */
   demo?: boolean;
-  /** With demo: also run the demo agent (agent/demo.ts) over examples/demo (default true). */
-  demoAgent?: boolean;
   /** Sweep period (default 60 s). */
   sweepIntervalMs?: number;
   /** Local TTL emulation period (default 10 min). */
   expireIntervalMs?: number;
+  /** Visibility timeout of the bang queue: a failed message comes back after it (default 30 s). */
+  bangVisibilityTimeoutSeconds?: number;
   /** The master clock (default the system clock). */
   now?: () => Date;
   log?: (line: string) => void;
-}
-
-export interface DemoFleet {
-  softwareReleaseId: string;
-  computerId: string;
-  instanceTreeId: string;
-  partitionIds: string[];
-  /** File holding the demo computer's token. */
-  tokenFile: string;
-  token: string;
 }
 
 export interface LocalMaster {
@@ -59,13 +56,18 @@ export interface LocalMaster {
   sweep(): Promise<void>;
   /** Run the local TTL emulation now (tests): the number of expired items deleted. */
   expire(): Promise<number>;
+  /** The bang queue (fauxqs, credentials `local`/`local`) and its dead-letter queue. */
+  bangQueue: { endpoint: string; url: string; deadLetterUrl: string };
   stop(): Promise<void>;
 }
+
+type Stops = (() => Promise<void> | void)[];
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
 const TABLE = 'vigil';
 const QUEUE = 'vigil-bangs';
+const DEAD_LETTER_QUEUE = 'vigil-bangs-dlq';
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((res, rej) => {
@@ -106,40 +108,103 @@ async function ensureTable(client: DynamoDBClient, name: string): Promise<void> 
   }
 }
 
-async function seedDemo(store: Store, dataDir: string, now: Date): Promise<DemoFleet> {
-  const iso = now.toISOString();
-  const demo: DemoFleet = {
-    softwareReleaseId: 'demo-sr',
-    computerId: 'demo-computer',
-    instanceTreeId: 'demo-tree',
-    partitionIds: ['demo-web', 'demo-db', 'demo-worker'],
-    tokenFile: join(dataDir, 'demo-computer.token'),
-    token: '',
-  };
-  const existingSr = await store.getSoftwareRelease(demo.softwareReleaseId);
-  if (!existingSr) {
-    await store.putSoftwareRelease(
-      { softwareReleaseId: demo.softwareReleaseId, url: 'https://example.com/software/demo/software.cfg', periodicitySeconds: 3600, bangQuotaPerDay: 24 },
-      iso,
+/** dynalite on disk in the data dir, and the table in it. */
+async function startStore(dataDir: string, stops: Stops): Promise<Store> {
+  const db = dynalite({ path: join(dataDir, 'db'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dbPort = await listen(db, 0, '127.0.0.1');
+  stops.push(() => new Promise<void>((r) => db.close(() => r())));
+  const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dbPort}`, region, credentials, maxAttempts: 3 });
+  stops.push(() => dynamo.destroy());
+  await ensureTable(dynamo, TABLE);
+  return createDynamoStore({ client: dynamo, tableName: TABLE });
+}
+
+/** fauxqs in memory: the bang queue, dead-lettering after BANG_MAX_RECEIVES receives like the stack's. */
+async function startQueue(visibilityTimeoutSeconds: number, stops: Stops): Promise<{ sqs: SQSClient; endpoint: string; queueUrl: string; deadLetterUrl: string }> {
+  const { startFauxqs } = await import('fauxqs');
+  const fauxqs = await startFauxqs({ port: 0, logger: false });
+  stops.push(() => fauxqs.stop());
+  const sqs = new SQSClient({ endpoint: fauxqs.address, region, credentials, maxAttempts: 3 });
+  stops.push(() => sqs.destroy());
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: DEAD_LETTER_QUEUE }));
+  if (!dlq.QueueUrl) throw new Error('fauxqs returned no queue URL');
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const q = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: QUEUE,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: BANG_MAX_RECEIVES }),
+      },
+    }),
+  );
+  if (!q.QueueUrl) throw new Error('fauxqs returned no queue URL');
+  return { sqs, endpoint: fauxqs.address, queueUrl: q.QueueUrl, deadLetterUrl: dlq.QueueUrl };
+}
+
+/** The fan-out consumer: the Lambda handler's code (consumeBangMessage) behind a long-poll loop. */
+function startConsumer(deps: ServiceDeps, sqs: SQSClient, queueUrl: string, log: (line: string) => void, stops: Stops): void {
+  const abort = new AbortController();
+  const poller = pollBangQueue({
+    client: sqs,
+    queueUrl,
+    signal: abort.signal,
+    waitTimeSeconds: 1,
+    handle: async (body) => {
+      const { message: m, result: r } = await consumeBangMessage(deps, body);
+      if (!r.skipped) log(`vigil master: bang ${m.bangId} from ${m.partitionId} fanned out to ${r.total} partition(s) of ${m.instanceTreeId}`);
+    },
+    onError: (e) => log(`vigil master: fan-out error (the message stays queued, dead-lettered after ${BANG_MAX_RECEIVES} receives): ${e instanceof Error ? e.message : String(e)}`),
+  });
+  stops.push(async () => {
+    abort.abort();
+    await poller;
+  });
+}
+
+/** The minute sweep and the local TTL emulation (dynalite has no TTL), on timers. */
+function startTimers(store: Store, opts: LocalMasterOptions, now: () => Date, log: (line: string) => void, stops: Stops) {
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = async () => {
+    await sweeping;
+    sweeping = runSweep({ store }, now()).then(
+      (r) => {
+        for (const t of r.transitions) log(`vigil master: ${t.type} ${t.id} ${t.from} → ${t.to} (${t.reason})`);
+      },
+      (e) => log(`vigil master: sweep failed: ${String(e)}`),
     );
-  }
-  // A fresh token at every start (written to the token file): the demo agent uses it.
-  const computer = await store.getComputer(demo.computerId);
-  const token = newComputerToken(demo.computerId);
-  if (!computer) await store.createComputer({ computerId: demo.computerId, tokenHash: sha256Hex(token), instantiationFrequencySeconds: 86400 }, iso);
-  else await store.setComputerToken(demo.computerId, sha256Hex(token), iso);
-  writeFileSync(demo.tokenFile, `${token}\n`, { mode: 0o600 });
-  demo.token = token;
-  for (const partitionId of demo.partitionIds) {
-    const p = await store.getPartition(partitionId);
-    if (!p) {
-      await store.putPartition(
-        { partitionId, computerId: demo.computerId, instanceTreeId: demo.instanceTreeId, softwareReleaseId: demo.softwareReleaseId },
-        iso,
-      );
+    await sweeping;
+  };
+  const expire = async (): Promise<number> => {
+    try {
+      return await store.expireItems(Math.floor(now().getTime() / 1000));
+    } catch (e) {
+      log(`vigil master: expiry failed: ${String(e)}`);
+      return 0;
     }
-  }
-  return demo;
+  };
+  const sweepTimer = setInterval(() => void sweep(), opts.sweepIntervalMs ?? 60_000);
+  const expireTimer = setInterval(() => void expire(), opts.expireIntervalMs ?? 600_000);
+  stops.push(async () => {
+    clearInterval(sweepTimer);
+    clearInterval(expireTimer);
+    await sweeping;
+  });
+  return { sweep, expire };
+}
+
+function serveHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, host: string, stops: Stops): Promise<number> {
+  return new Promise<number>((res, rej) => {
+    const server = serve({ fetch, port, hostname: host }, (info) => res(info.port));
+    server.once('error', rej);
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }),
+    );
+  });
 }
 
 export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<LocalMaster> {
@@ -148,7 +213,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
   const adminToken = loadAdminToken(dataDir, opts.adminToken);
-  const stops: (() => Promise<void> | void)[] = [];
+  const stops: Stops = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) {
       try {
@@ -159,121 +224,28 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     }
   };
   try {
-    // DynamoDB-compatible store on disk.
-    const db = dynalite({ path: join(dataDir, 'db'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    const dbPort = await listen(db, 0, '127.0.0.1');
-    stops.push(() => new Promise<void>((r) => db.close(() => r())));
-    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dbPort}`, region, credentials, maxAttempts: 3 });
-    stops.push(() => dynamo.destroy());
-    await ensureTable(dynamo, TABLE);
-    const store = createDynamoStore({ client: dynamo, tableName: TABLE });
-
-    // SQS-compatible queue in memory.
-    const { startFauxqs } = await import('fauxqs');
-    const fauxqs = await startFauxqs({ port: 0, logger: false });
-    stops.push(() => fauxqs.stop());
-    const sqs = new SQSClient({ endpoint: fauxqs.address, region, credentials, maxAttempts: 3 });
-    stops.push(() => sqs.destroy());
-    const q = await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '30' } }));
-    const queueUrl = q.QueueUrl;
-    if (!queueUrl) throw new Error('fauxqs returned no queue URL');
-
-    const app = createApp({
+    const store = await startStore(dataDir, stops);
+    const { sqs, endpoint, queueUrl, deadLetterUrl } = await startQueue(opts.bangVisibilityTimeoutSeconds ?? 30, stops);
+    const deps: ServiceDeps = {
       store,
       queue: createSqsBangQueue({ client: sqs, queueUrl }),
       now,
-      adminToken: () => adminToken,
       logError: (m, e) => log(`${m}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
-    });
-
-    // Fan-out consumer.
-    const abort = new AbortController();
-    const fanOutDeps = { store, now };
-    const poller = pollBangQueue({
-      client: sqs,
-      queueUrl,
-      signal: abort.signal,
-      waitTimeSeconds: 1,
-      handle: async (m) => {
-        const r = await fanOutBang(fanOutDeps, m);
-        if (!r.skipped) log(`vigil master: bang ${m.bangId} from ${m.partitionId} fanned out to ${r.total} partition(s) of ${m.instanceTreeId}`);
-      },
-      onError: (e) => log(`vigil master: fan-out error: ${e instanceof Error ? e.message : String(e)}`),
-    });
-    stops.push(async () => {
-      abort.abort();
-      await poller;
-    });
-
-    // The queue lives in memory: bangs accepted before a restart but not fanned out yet
-    // are fanned out again now (idempotent).
-    const pending = (await store.listBangs({}, 1000)).filter((b) => b.accepted && b.fanOut === 'pending');
-    for (const b of pending) {
-      await fanOutBang(fanOutDeps, {
-        bangId: b.bangId,
-        partitionId: b.partitionId,
-        computerId: b.computerId,
-        instanceTreeId: b.instanceTreeId,
-        requestedAt: b.createdAt,
-        reason: bangReason(b),
-      });
-    }
-
-    const demo = opts.demo ? await seedDemo(store, dataDir, now()) : null;
-
-    // Minute sweep and local TTL emulation (dynalite has no TTL).
-    let sweeping: Promise<unknown> = Promise.resolve();
-    const sweep = async () => {
-      await sweeping;
-      sweeping = runSweep({ store }, now()).then(
-        (r) => {
-          for (const t of r.transitions) log(`vigil master: ${t.type} ${t.id} ${t.from} → ${t.to} (${t.reason})`);
-        },
-        (e) => log(`vigil master: sweep failed: ${String(e)}`),
-      );
-      await sweeping;
     };
-    const expire = async (): Promise<number> => {
-      try {
-        return await store.expireItems(Math.floor(now().getTime() / 1000));
-      } catch (e) {
-        log(`vigil master: expiry failed: ${String(e)}`);
-        return 0;
-      }
-    };
-    const sweepTimer = setInterval(() => void sweep(), opts.sweepIntervalMs ?? 60_000);
-    const expireTimer = setInterval(() => void expire(), opts.expireIntervalMs ?? 600_000);
-    stops.push(async () => {
-      clearInterval(sweepTimer);
-      clearInterval(expireTimer);
-      await sweeping;
-    });
+    const app = createApp({ ...deps, adminToken: () => adminToken });
+    startConsumer(deps, sqs, queueUrl, log, stops);
+    // The queue lives in memory: bangs accepted before a restart but not fanned out yet are
+    // fanned out again now (idempotent).
+    await replayPendingBangs(deps);
+    const demo = opts.demo ? await seedDemo(deps, dataDir) : null;
+    const { sweep, expire } = startTimers(store, opts, now, log, stops);
     await expire();
     await sweep();
-
-    // HTTP.
     const host = opts.host ?? '127.0.0.1';
-    const port = await new Promise<number>((res, rej) => {
-      const server = serve({ fetch: app.fetch, port: opts.port ?? 8787, hostname: host }, (info) => res(info.port));
-      server.once('error', rej);
-      stops.push(
-        () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      );
-    });
-    const url = `http://${host}:${port}`;
-    if (demo && opts.demoAgent !== false) {
-      const { startDemoAgent } = await import('../../agent/demo.ts');
-      const agent = await startDemoAgent({ masterUrl: url, computerId: demo.computerId, token: demo.token, instanceRoot: join(dataDir, 'demo-instance') });
-      stops.push(() => agent.stop());
-      log(`vigil master: demo agent running over ${agent.instanceRoot}`);
-    }
+    const port = await serveHttp(app.fetch, opts.port ?? 8787, host, stops);
     let stopped: Promise<void> | null = null;
     return {
-      url,
+      url: `http://${host}:${port}`,
       port,
       adminToken,
       dataDir,
@@ -281,6 +253,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       demo,
       sweep,
       expire,
+      bangQueue: { endpoint, url: queueUrl, deadLetterUrl },
       stop: () => {
         stopped ??= stopAll();
         return stopped;
@@ -291,4 +264,3 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     throw err;
   }
 }
-

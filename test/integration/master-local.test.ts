@@ -30,7 +30,7 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   const envToken = process.env.VIGIL_ADMIN_TOKEN;
   delete process.env.VIGIL_ADMIN_TOKEN;
   try {
-    master = await startLocalMaster({ port: 0, dataDir: dir, demo: true, demoAgent: false });
+    master = await startLocalMaster({ port: 0, dataDir: dir, demo: true });
   } finally {
     if (envToken !== undefined) process.env.VIGIL_ADMIN_TOKEN = envToken;
   }
