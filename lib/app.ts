@@ -1,7 +1,7 @@
 // Builds the vigil CDK app from context flags (cdk.json / `-c key=value`). bin/app.ts is the
 // CLI entry; tests build the same app through this function.
 import { App, type AppProps } from 'aws-cdk-lib';
-import { VigilStack } from './vigil-stack.ts';
+import { type ReservedConcurrency, VigilStack } from './vigil-stack.ts';
 
 export interface VigilAppOptions extends AppProps {}
 
@@ -20,10 +20,15 @@ export function parseBoolean(key: string, v: string | undefined, dflt: boolean):
 export function buildVigilApp(opts: VigilAppOptions = {}): { app: App; stack: VigilStack } {
   const app = new App(opts);
   const stackName = flag(app, 'vigil:stackName') ?? 'Vigil';
-  const concurrency = flag(app, 'vigil:apiReservedConcurrency');
-  const reserved = concurrency === undefined ? undefined : Number(concurrency);
-  if (reserved !== undefined && !(Number.isInteger(reserved) && reserved > 0)) {
-    throw new Error(`context vigil:apiReservedConcurrency must be a positive integer, got '${concurrency}'`);
+  const reserved = parseBoolean('vigil:reservedConcurrency', flag(app, 'vigil:reservedConcurrency'), true);
+  const concurrency: Partial<ReservedConcurrency> = {};
+  for (const fn of ['api', 'admin', 'fanout', 'sweep'] as const) {
+    const key = `vigil:${fn}ReservedConcurrency`;
+    const v = flag(app, key);
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n > 0)) throw new Error(`context ${key} must be a positive integer, got '${v}'`);
+    concurrency[fn] = n;
   }
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
@@ -32,7 +37,7 @@ export function buildVigilApp(opts: VigilAppOptions = {}): { app: App; stack: Vi
     ...(account && region ? { env: { account, region } } : {}),
     deletionProtection: parseBoolean('vigil:deletionProtection', flag(app, 'vigil:deletionProtection'), true),
     alarmEmail: flag(app, 'vigil:alarmEmail'),
-    apiReservedConcurrency: reserved,
+    reservedConcurrency: reserved ? concurrency : false,
   });
   return { app, stack };
 }

@@ -1,5 +1,6 @@
 // The vigil master on AWS: one stack.
-//   Function URL (HTTPS) → api Lambda (Hono app) → DynamoDB single table
+//   Function URL (HTTPS) → api Lambda (Hono app, agent routes only) → DynamoDB single table
+//   Function URL (HTTPS) → admin Lambda (same bundle: admin API + dashboard)
 //   api → SQS bang queue (+ DLQ) → fanout Lambda (partial batch failures)
 //   EventBridge Scheduler (every minute) → sweep Lambda
 //   Secrets Manager admin token (read by api), SNS alarm topic, CloudWatch alarms.
@@ -23,11 +24,28 @@ export interface VigilStackProps extends StackProps {
   readonly deletionProtection?: boolean;
   /** E-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
-  /** Reserved concurrency of the api function: the throttle of the HTTP front. */
-  readonly apiReservedConcurrency?: number;
+  /**
+   * Reserved concurrency per function (docs/decisions.md, "Fleet scale: cloud front"): caps
+   * what a flood can take and guarantees the rest their share. `false` reserves nothing (an
+   * account whose concurrency limit is too low to reserve any).
+   */
+  readonly reservedConcurrency?: false | Partial<ReservedConcurrency>;
   /** Log retention of every function (default one month). */
   readonly logRetention?: logs.RetentionDays;
 }
+
+export interface ReservedConcurrency {
+  /** Agent calls (heartbeats, reports, bangs). */
+  api: number;
+  /** Admin API and dashboard. */
+  admin: number;
+  fanout: number;
+  /** One at a time: a sweep still running when the next minute comes makes that one drop. */
+  sweep: number;
+}
+
+/** 1,000 computers at one call a minute need ~1 concurrent api execution; 50 leaves headroom. */
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { api: 50, admin: 10, fanout: 5, sweep: 1 };
 
 export const API_TIMEOUT = Duration.seconds(10);
 export const FANOUT_TIMEOUT = Duration.seconds(30);
@@ -40,9 +58,11 @@ export class VigilStack extends Stack {
   readonly bangQueue: BangQueue;
   readonly adminToken: secretsmanager.Secret;
   readonly api: VigilFunction;
+  readonly admin: VigilFunction;
   readonly fanout: VigilFunction;
   readonly sweep: VigilFunction;
   readonly functionUrl: lambda.FunctionUrl;
+  readonly adminUrl: lambda.FunctionUrl;
   readonly alarms: VigilAlarms;
 
   constructor(scope: Construct, id: string, props: VigilStackProps = {}) {
@@ -72,21 +92,35 @@ export class VigilStack extends Stack {
     });
 
     const common = { TABLE_NAME: this.table.table.tableName };
+    const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+    const apiEnvironment = {
+      ...common,
+      BANG_QUEUE_URL: this.bangQueue.queue.queueUrl,
+      ADMIN_TOKEN_SECRET_ARN: this.adminToken.secretArn,
+    };
 
     this.api = new VigilFunction(this, 'Api', {
       handler: 'api',
-      description: 'vigil master HTTP API (Hono) behind the function URL',
+      description: 'vigil master HTTP API for the agents (heartbeats, reports, bangs) behind its function URL',
       timeout: API_TIMEOUT,
       memorySize: 512,
       logRetention,
       removalPolicy,
-      reservedConcurrentExecutions: props.apiReservedConcurrency,
+      reservedConcurrentExecutions: reserved?.api,
       systemLogLevel: lambda.SystemLogLevel.WARN,
-      environment: {
-        ...common,
-        BANG_QUEUE_URL: this.bangQueue.queue.queueUrl,
-        ADMIN_TOKEN_SECRET_ARN: this.adminToken.secretArn,
-      },
+      environment: { ...apiEnvironment, VIGIL_ROUTES: 'computer' },
+    });
+    this.admin = new VigilFunction(this, 'Admin', {
+      handler: 'api',
+      service: 'admin',
+      description: 'vigil master admin API and dashboard behind their function URL',
+      timeout: API_TIMEOUT,
+      memorySize: 512,
+      logRetention,
+      removalPolicy,
+      reservedConcurrentExecutions: reserved?.admin,
+      systemLogLevel: lambda.SystemLogLevel.WARN,
+      environment: { ...apiEnvironment, VIGIL_ROUTES: 'all' },
     });
     this.fanout = new VigilFunction(this, 'Fanout', {
       handler: 'fanout',
@@ -95,6 +129,7 @@ export class VigilStack extends Stack {
       memorySize: 256,
       logRetention,
       removalPolicy,
+      reservedConcurrentExecutions: reserved?.fanout,
       environment: common,
     });
     this.sweep = new VigilFunction(this, 'Sweep', {
@@ -104,15 +139,22 @@ export class VigilStack extends Stack {
       memorySize: 256,
       logRetention,
       removalPolicy,
+      reservedConcurrentExecutions: reserved?.sweep,
       environment: common,
     });
+    // The scheduler invokes the sweep asynchronously: Lambda itself would retry a failed
+    // sweep twice and keep a throttled event for up to 6 h. A missed minute is redone by the
+    // next one, so neither.
+    this.sweep.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
 
     // Least privilege: each function gets exactly the DynamoDB actions its code path uses.
-    grantTableActions(this.api.role, this.table, 'api');
+    for (const fn of [this.api, this.admin]) {
+      grantTableActions(fn.role, this.table, 'api');
+      this.adminToken.grantRead(fn.role);
+      this.bangQueue.queue.grantSendMessages(fn.role);
+    }
     grantTableActions(this.fanout.role, this.table, 'fanout');
     grantTableActions(this.sweep.role, this.table, 'sweep');
-    this.adminToken.grantRead(this.api.role);
-    this.bangQueue.queue.grantSendMessages(this.api.role);
 
     this.fanout.fn.addEventSource(
       new SqsEventSource(this.bangQueue.queue, {
@@ -153,23 +195,31 @@ export class VigilStack extends Stack {
 
     // HTTPS front: a Lambda function URL (docs/decisions.md "HTTP front"). Function URLs are
     // HTTPS only; authentication is the bearer tokens checked by the app.
-    this.functionUrl = this.api.fn.addFunctionUrl({
-      authType: lambda.FunctionUrlAuthType.NONE,
-      invokeMode: lambda.InvokeMode.BUFFERED,
-    });
+    const urlOptions = { authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.BUFFERED };
+    this.functionUrl = this.api.fn.addFunctionUrl(urlOptions);
+    this.adminUrl = this.admin.fn.addFunctionUrl(urlOptions);
 
     this.alarms = new VigilAlarms(this, 'Alarms', {
       deadLetterQueue: this.bangQueue.deadLetterQueue,
-      functions: { Api: this.api.fn, Fanout: this.fanout.fn, Sweep: this.sweep.fn },
+      bangQueue: this.bangQueue.queue,
+      table: this.table.table,
+      functions: { Api: this.api.fn, Admin: this.admin.fn, Fanout: this.fanout.fn, Sweep: this.sweep.fn },
+      httpServices: ['vigil-api', 'vigil-admin'],
+      throttled: { Api: this.api.fn, Admin: this.admin.fn },
+      sweep: this.sweep.fn,
       email: props.alarmEmail,
     });
 
-    // The function URL ends with '/'; the output does not, so `$URL/healthz` and
+    // A function URL ends with '/'; the outputs do not, so `$URL/healthz` and
     // `--master $URL` work as they are (`https://<id>.lambda-url.<region>.on.aws`).
-    const urlParts = Fn.split('/', this.functionUrl.url);
-    new CfnOutput(this, 'ApiUrl', {
-      value: Fn.join('//', [Fn.select(0, urlParts), Fn.select(2, urlParts)]),
-      description: 'master URL (agents: --master)',
+    const origin = (url: lambda.FunctionUrl) => {
+      const parts = Fn.split('/', url.url);
+      return Fn.join('//', [Fn.select(0, parts), Fn.select(2, parts)]);
+    };
+    new CfnOutput(this, 'ApiUrl', { value: origin(this.functionUrl), description: 'master URL for the agents (vigil agent/watchdog --master)' });
+    new CfnOutput(this, 'AdminUrl', {
+      value: origin(this.adminUrl),
+      description: 'dashboard and admin API (browser, VIGIL_MASTER_URL for vigil admin)',
     });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'BangQueueUrl', { value: this.bangQueue.queue.queueUrl });

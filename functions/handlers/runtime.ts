@@ -47,8 +47,18 @@ export function createDynamoClient(): DynamoDBClient {
   return new DynamoDBClient({});
 }
 
-export function createApiClients(): ApiClients {
-  return { dynamo: createDynamoClient(), sqs: new SQSClient({}), secrets: new SecretsManagerClient({}) };
+/**
+ * The SQS client. By default the SDK sends each call to the host of its QueueUrl
+ * (`useQueueUrlAsEndpoint`), which would bypass AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL: with
+ * an endpoint set (LocalStack's single edge port, an emulator), the endpoint wins.
+ */
+export function createSqsClient(env: Env = process.env): SQSClient {
+  const endpointSet = !!(env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL);
+  return new SQSClient({ useQueueUrlAsEndpoint: !endpointSet });
+}
+
+export function createApiClients(env: Env = process.env): ApiClients {
+  return { dynamo: createDynamoClient(), sqs: createSqsClient(env), secrets: new SecretsManagerClient({}) };
 }
 
 export function storeFromEnv(env: Env, clients: StoreClients): Store {

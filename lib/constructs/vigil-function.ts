@@ -47,6 +47,8 @@ export function handlerCode(name: HandlerName): lambda.Code {
 
 export interface VigilFunctionProps {
   readonly handler: HandlerName;
+  /** Service name (`vigil-<service>`: logs, metrics dimension), default the handler name. */
+  readonly service?: string;
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
@@ -75,7 +77,7 @@ export class VigilFunction extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `vigil ${props.handler} function: writes its own log group only`,
+      description: `vigil ${props.service ?? props.handler} function: writes its own log group only`,
     });
     this.logGroup.grantWrite(this.role);
 
@@ -94,7 +96,7 @@ export class VigilFunction extends Construct {
       systemLogLevelV2: props.systemLogLevel ?? lambda.SystemLogLevel.INFO,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `vigil-${props.handler}`,
+        POWERTOOLS_SERVICE_NAME: `vigil-${props.service ?? props.handler}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
         // Stack traces in the logs point at the TypeScript sources.
         NODE_OPTIONS: '--enable-source-maps',

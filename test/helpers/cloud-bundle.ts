@@ -1,6 +1,6 @@
 // Runs a Lambda bundle in a fresh `node` process (the same binary as the test run), the way
 // the Lambda runtime does: import index.mjs, call `handler(event, context)`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface FreshRun {
   /** Time to import the bundle (module load + evaluation), in ms. */
@@ -43,4 +43,45 @@ export function runBundleFresh(bundleFile: string, event: unknown, env: Record<s
   });
   if (r.status !== 0) throw new Error(`fresh node failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as FreshRun;
+}
+
+const SEQUENCE_RUNNER = `
+const [bundle, eventsJson] = process.argv.slice(1);
+const mod = await import(bundle);
+const context = { functionName: 'fresh', awsRequestId: 'fresh-1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fresh', getRemainingTimeInMillis: () => 10000 };
+const results = [];
+for (const event of JSON.parse(eventsJson)) results.push(await mod.handler(event, context));
+process.stdout.write(JSON.stringify(results));
+`;
+
+/**
+ * Invokes the bundle's handler with each event in turn, in ONE new node process, without
+ * blocking this one (servers of the test, e.g. an edge proxy, keep answering meanwhile).
+ */
+export function runBundleEvents(bundleFile: string, events: unknown[], env: Record<string, string>): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', SEQUENCE_RUNNER, `file://${bundleFile}`, JSON.stringify(events)], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`bundle run failed (${code}): ${err}`));
+      try {
+        resolve(JSON.parse(out) as unknown[]);
+      } catch {
+        reject(new Error(`bundle run printed no JSON: ${out.slice(0, 500)} ${err.slice(0, 2000)}`));
+      }
+    });
+  });
 }

@@ -5,7 +5,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
-import { createApiHandler, type ApiHandler } from '../../functions/handlers/api.ts';
+import { createApiHandler, type ApiHandler, routeSetFromEnv } from '../../functions/handlers/api.ts';
 import { createFanoutHandler } from '../../functions/handlers/fanout.ts';
 import { apiDepsFromEnv, storeFromEnv } from '../../functions/handlers/runtime.ts';
 import { keys, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
@@ -217,6 +217,49 @@ describe('a computer through the Lambda adapter', () => {
     expect([401, 403]).toContain(r.status);
     const other = await call(apiGatewayV2Event, { method: 'POST', path: '/v1/computers/someone-else/heartbeat', headers: { authorization: `Bearer ${token}` }, body: { agentVersion: 'x' } });
     expect([401, 403, 404]).toContain(other.status);
+  });
+});
+
+describe('the agents\' function (VIGIL_ROUTES=computer)', () => {
+  const id = `cr-${Date.now().toString(36)}`;
+  let computerFn: ApiHandler;
+  const run = async (h: ApiHandler, req: HttpRequest) => {
+    const res = (await h(functionUrlEvent(req) as never, lambdaContext('vigil-api'))) as { statusCode: number; body: string };
+    return { status: res.statusCode, json: JSON.parse(res.body) };
+  };
+  beforeAll(async () => {
+    // (the admin token given directly: the test below counts Secrets Manager calls of the other handler)
+    const env = { TABLE_NAME: aws.tableName, BANG_QUEUE_URL: aws.queueUrl, ADMIN_TOKEN_SECRET_ARN: 'unused' };
+    const deps = apiDepsFromEnv(env, { dynamo: aws.dynamo, sqs: aws.sqs, secrets: secrets.client }, obs.logger);
+    computerFn = createApiHandler({ ...deps, adminToken: () => ADMIN, now: () => clock }, captureObservability('vigil-api'), routeSetFromEnv('computer'));
+  });
+
+  it('serves heartbeats, reports, bangs and /healthz; answers every admin or dashboard path 404 naming the admin URL', async () => {
+    await call(apiGatewayV2Event, { method: 'PUT', path: '/v1/software-releases/sr-cr', headers: admin, body: { url: 'https://example.com/cr.cfg' } });
+    const token = (await call(apiGatewayV2Event, { method: 'PUT', path: `/v1/computers/${id}`, headers: admin, body: {} })).json.token as string;
+    await call(apiGatewayV2Event, { method: 'PUT', path: `/v1/partitions/${id}-p`, headers: admin, body: { computerId: id, instanceTreeId: `t-${id}`, softwareReleaseId: 'sr-cr' } });
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await run(computerFn, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect((await run(computerFn, { method: 'POST', path: `/v1/computers/${id}/heartbeat`, headers: bearer, body: { agentVersion: 't' } })).status).toBe(200);
+    const report = { reportId: `r-${id}`, kind: 'instantiation', startedAt: clock.toISOString(), durationMs: 1, ok: true, promises: [] };
+    expect((await run(computerFn, { method: 'POST', path: `/v1/partitions/${id}-p/reports`, headers: bearer, body: report })).status).toBe(202);
+    const bang = await run(computerFn, { method: 'POST', path: `/v1/partitions/${id}-p/bang`, headers: bearer, body: { bangId: `b-${id}`, message: 'm', source: 'manual' } });
+    expect(bang.status).toBe(202);
+    for (const [method, path] of [
+      ['GET', '/v1/computers'],
+      ['PUT', `/v1/computers/${id}`],
+      ['GET', `/v1/partitions/${id}-p`],
+      ['GET', '/v1/bangs'],
+      ['GET', '/'],
+      ['POST', '/login'],
+      ['GET', '/openapi.json'],
+      ['GET', `/v1/computers/${id}/heartbeat`],
+    ] as const) {
+      const r = await run(computerFn, { method, path, headers: admin });
+      expect(r.status, `${method} ${path}`).toBe(404);
+      expect(r.json.message).toMatch(/admin URL/);
+    }
+    expect(() => routeSetFromEnv('some')).toThrow(/VIGIL_ROUTES must be 'all' or 'computer'/);
   });
 });
 

@@ -5,9 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiGatewayV2Event, functionUrlEvent } from '../helpers/cloud-events.ts';
-import { FRESH_ENV, runBundleFresh } from '../helpers/cloud-bundle.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createAwsFixture } from '../helpers/aws.ts';
+import { apiGatewayV2Event, functionUrlEvent, schedulerEvent, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
+import { FRESH_ENV, runBundleEvents, runBundleFresh } from '../helpers/cloud-bundle.ts';
+import { createSecretsFixture } from '../helpers/cloud-secrets.ts';
+import { startEdge } from '../helpers/edge.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -47,16 +51,19 @@ afterAll(() => {
 
 describe('Lambda bundles from cdk synth', () => {
   it('one distinct bundle per function, with its source map', () => {
-    expect(Object.keys(bundles).sort()).toEqual(['api', 'fanout', 'sweep']);
+    expect(Object.keys(bundles).sort()).toEqual(['admin', 'api', 'fanout', 'sweep']);
     for (const file of Object.values(bundles)) {
       expect(existsSync(file), file).toBe(true);
       expect(existsSync(`${file}.map`), `${file}.map`).toBe(true);
     }
+    // the admin function runs the api bundle (another route set)
+    expect(bundles.admin).toBe(bundles.api);
     expect(new Set(Object.values(bundles)).size).toBe(3);
   });
 
   it('bundles are minified ESM with a source map pointing at the TypeScript sources', () => {
     for (const [name, file] of Object.entries(bundles)) {
+      if (name === 'admin') continue;
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n').length;
       expect(text.length / lines, `${name}: average line length`).toBeGreaterThan(1000);
@@ -100,6 +107,85 @@ describe('Lambda bundles from cdk synth', () => {
     for (const name of ['fanout', 'sweep']) {
       const run = runBundleFresh(bundles[name]!, null);
       expect(run.loadMs).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the bundles against one endpoint (AWS_ENDPOINT_URL only, as LocalStack\'s edge port)', () => {
+  it('api → SQS → fanout → heartbeat → sweep, every AWS call through the one port', async () => {
+    const aws = await createAwsFixture();
+    const secrets = await createSecretsFixture();
+    const ADMIN = 'va1.edge-admin-token';
+    const awsQueueUrl = `https://sqs.us-east-1.amazonaws.com/000000000000/${aws.queueUrl.split('/').pop()}`;
+    const edge = await startEdge({
+      dynamodb: inject('dynamoEndpoint'),
+      sqs: inject('sqsEndpoint'),
+      secretsmanager: secrets.endpoint,
+      queueUrls: { [awsQueueUrl]: aws.queueUrl },
+    });
+    try {
+      const env = {
+        ...FRESH_ENV,
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL: edge.endpoint,
+        TABLE_NAME: aws.tableName,
+        // What a deployed stack passes: an AWS queue URL, whose host must NOT be used.
+        BANG_QUEUE_URL: awsQueueUrl,
+        ADMIN_TOKEN_SECRET_ARN: await secrets.create(ADMIN),
+      };
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      type Res = { statusCode: number; body: string };
+      const json = (r: unknown) => JSON.parse((r as Res).body);
+      const status = (r: unknown) => (r as Res).statusCode;
+      const [sr, computer] = await runBundleEvents(
+        bundles.api!,
+        [
+          functionUrlEvent({ method: 'PUT', path: '/v1/software-releases/edge-sr', headers: admin, body: { url: 'https://example.com/edge.cfg' } }),
+          functionUrlEvent({ method: 'PUT', path: '/v1/computers/edge-c', headers: admin, body: {} }),
+        ],
+        env,
+      );
+      expect(status(sr)).toBe(201);
+      expect(status(computer)).toBe(201);
+      const bearer = { authorization: `Bearer ${json(computer).token}` };
+      const now = new Date().toISOString();
+      const results = await runBundleEvents(
+        bundles.api!,
+        [
+          functionUrlEvent({ method: 'PUT', path: '/v1/partitions/edge-p1', headers: admin, body: { computerId: 'edge-c', instanceTreeId: 'edge-t', softwareReleaseId: 'edge-sr' } }),
+          functionUrlEvent({ method: 'PUT', path: '/v1/partitions/edge-p2', headers: admin, body: { computerId: 'edge-c', instanceTreeId: 'edge-t', softwareReleaseId: 'edge-sr' } }),
+          functionUrlEvent({ method: 'POST', path: '/v1/computers/edge-c/heartbeat', headers: bearer, body: { agentVersion: 'edge' } }),
+          functionUrlEvent({ method: 'POST', path: '/v1/partitions/edge-p1/reports', headers: bearer, body: { reportId: 'edge-r', kind: 'instantiation', startedAt: now, durationMs: 5, ok: true, promises: [] } }),
+          functionUrlEvent({ method: 'POST', path: '/v1/partitions/edge-p1/bang', headers: bearer, body: { bangId: 'edge-b', message: 'edge', source: 'promise' } }),
+        ],
+        env,
+      );
+      expect(results.map(status)).toEqual([201, 201, 200, 202, 202]);
+      // The bang went through the queue (not the inline fallback): the message is there.
+      const got = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+      expect(got.Messages).toHaveLength(1);
+      const [fan] = await runBundleEvents(bundles.fanout!, [sqsEvent(got.Messages!.map((m) => sqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:bangs')))], env);
+      expect(fan).toEqual({ batchItemFailures: [] });
+      const [hb, tree] = await runBundleEvents(
+        bundles.api!,
+        [
+          functionUrlEvent({ method: 'POST', path: '/v1/computers/edge-c/heartbeat', headers: bearer, body: { agentVersion: 'edge' } }),
+          functionUrlEvent({ method: 'GET', path: '/v1/instance-trees/edge-t', headers: admin }),
+        ],
+        env,
+      );
+      expect(json(hb).reprocess.map((r: { partitionId: string }) => r.partitionId).sort()).toEqual(['edge-p1', 'edge-p2']);
+      expect(json(tree).colour).toBe('red');
+      const [sweep] = await runBundleEvents(bundles.sweep!, [schedulerEvent(new Date())], env);
+      expect(sweep).toMatchObject({ examined: expect.any(Number) });
+      const services = new Set(edge.calls.map((c) => c.split(' ')[0]));
+      expect([...services].sort()).toEqual(['dynamodb', 'secretsmanager', 'sqs']);
+      expect(edge.calls).toContain('sqs SendMessage');
+      expect(edge.calls).toContain('secretsmanager GetSecretValue');
+    } finally {
+      await edge.close();
+      await secrets.close();
+      await aws.dispose();
     }
   });
 });

@@ -64,10 +64,11 @@ function resourcesOf(st: any): unknown[] {
   return [st.Resource].flat();
 }
 
+// A synth takes a few seconds, more on a loaded machine.
 beforeAll(() => {
   template = synthVigil().template;
   resources = template.toJSON().Resources;
-});
+}, 60_000);
 
 describe('DynamoDB table', () => {
   it('mirrors functions/store/table.ts: keys, GSIs, TTL', () => {
@@ -166,9 +167,9 @@ describe('bang queue', () => {
 });
 
 describe('Lambda functions', () => {
-  it('are three: api, fanout, sweep — ARM64, Node 22+, ESM bundle with source maps', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(3);
-    for (const name of ['api', 'fanout', 'sweep']) {
+  it('are four: api, admin, fanout, sweep — ARM64, Node 22+, ESM bundle with source maps', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(4);
+    for (const name of ['api', 'admin', 'fanout', 'sweep']) {
       const [, fn] = fnByService(name);
       const p = fn.Properties;
       expect(p.Architectures).toEqual(['arm64']);
@@ -180,26 +181,50 @@ describe('Lambda functions', () => {
       expect(refId(p.Environment.Variables.TABLE_NAME)).toBe(one('AWS::DynamoDB::GlobalTable')[0]);
       expect(p.LoggingConfig.LogFormat).toBe('JSON');
       expect(p.LoggingConfig.ApplicationLogLevel).toBe('INFO');
-      // the api drops Lambda's START/END/REPORT lines (docs/cost.md); the others keep them
-      expect(p.LoggingConfig.SystemLogLevel).toBe(name === 'api' ? 'WARN' : 'INFO');
+      // the HTTP functions drop Lambda's START/END/REPORT lines (docs/cost.md); the others keep them
+      expect(p.LoggingConfig.SystemLogLevel).toBe(name === 'api' || name === 'admin' ? 'WARN' : 'INFO');
     }
   });
 
+  it('api and admin run the same bundle; api serves only the agent routes, admin everything', () => {
+    const [, api] = fnByService('api');
+    const [, admin] = fnByService('admin');
+    expect(api.Properties.Code).toEqual(admin.Properties.Code);
+    expect(api.Properties.Environment.Variables.VIGIL_ROUTES).toBe('computer');
+    expect(admin.Properties.Environment.Variables.VIGIL_ROUTES).toBe('all');
+  });
+
+  it('every function has a reserved concurrency by default (a flood of one cannot starve the others)', () => {
+    const reserved = (n: string) => fnByService(n)[1].Properties.ReservedConcurrentExecutions;
+    expect(['api', 'admin', 'fanout', 'sweep'].map(reserved)).toEqual([50, 10, 5, 1]);
+    const custom = synthVigil({ context: { 'vigil:apiReservedConcurrency': '200', 'vigil:adminReservedConcurrency': '3' }, nag: false }).template;
+    const fns = Object.values(custom.toJSON().Resources as Record<string, Res>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const byService = (n: string) => fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `vigil-${n}`)!;
+    expect(byService('api').Properties.ReservedConcurrentExecutions).toBe(200);
+    expect(byService('admin').Properties.ReservedConcurrentExecutions).toBe(3);
+    const none = synthVigil({ context: { 'vigil:reservedConcurrency': 'false' }, nag: false }).template;
+    for (const f of Object.values(none.toJSON().Resources as Record<string, Res>).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+    expect(() => synthVigil({ context: { 'vigil:apiReservedConcurrency': '0' }, nag: false })).toThrow(/vigil:apiReservedConcurrency must be a positive integer/);
+  }, 60_000);
+
   it('each logs to its own log group with a retention', () => {
     const groups = new Map(ofType('AWS::Logs::LogGroup'));
-    expect(groups.size).toBe(3);
-    for (const name of ['api', 'fanout', 'sweep']) {
+    expect(groups.size).toBe(4);
+    for (const name of ['api', 'admin', 'fanout', 'sweep']) {
       const [, fn] = fnByService(name);
       const group = groups.get(refId(fn.Properties.LoggingConfig.LogGroup)!);
       expect(group?.Properties.RetentionInDays).toBe(30);
     }
   });
 
-  it('api gets the queue URL and the admin-token secret ARN; the others get only the table', () => {
-    const [, api] = fnByService('api');
-    const env = api.Properties.Environment.Variables;
-    expect(refId(env.BANG_QUEUE_URL)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
-    expect(refId(env.ADMIN_TOKEN_SECRET_ARN)).toBe(one('AWS::SecretsManager::Secret')[0]);
+  it('api and admin get the queue URL and the admin-token secret ARN; the others get only the table', () => {
+    for (const name of ['api', 'admin']) {
+      const env = fnByService(name)[1].Properties.Environment.Variables;
+      expect(refId(env.BANG_QUEUE_URL)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
+      expect(refId(env.ADMIN_TOKEN_SECRET_ARN)).toBe(one('AWS::SecretsManager::Secret')[0]);
+    }
     for (const name of ['fanout', 'sweep']) {
       const vars = fnByService(name)[1].Properties.Environment.Variables;
       expect(vars.ADMIN_TOKEN_SECRET_ARN).toBeUndefined();
@@ -223,6 +248,12 @@ describe('Lambda functions', () => {
     expect(p.State).toBe('ENABLED');
     expect(refId(p.Target.Arn)).toBe(fnByService('sweep')[0]);
     expect(JSON.parse(p.Target.Input)).toMatchObject({ source: 'vigil.scheduler', schedule: 'minute' });
+    expect(p.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
+    // ...and Lambda's own asynchronous retries are off too: a failed or throttled sweep is
+    // never retried or kept for hours (the next minute redoes it).
+    const [, invokeConfig] = one('AWS::Lambda::EventInvokeConfig');
+    expect(refId(invokeConfig.Properties.FunctionName)).toBe(fnByService('sweep')[0]);
+    expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
     // The scheduler role may invoke the sweep function and nothing else.
     const roleId = refId(p.Target.RoleArn)!;
     const sts = statementsOfRole(roleId);
@@ -232,20 +263,25 @@ describe('Lambda functions', () => {
 });
 
 describe('HTTPS front', () => {
-  it('is a function URL on the api function (HTTPS only), no other front', () => {
-    const [, url] = one('AWS::Lambda::Url');
-    expect(refId(url.Properties.TargetFunctionArn)).toBe(fnByService('api')[0]);
-    expect(url.Properties.AuthType).toBe('NONE');
+  it('is a function URL on the api function and one on the admin function (HTTPS only), no other front', () => {
+    const urls = ofType('AWS::Lambda::Url');
+    expect(urls.map(([, u]) => refId(u.Properties.TargetFunctionArn)).sort()).toEqual([fnByService('api')[0], fnByService('admin')[0]].sort());
+    for (const [, url] of urls) expect(url.Properties.AuthType).toBe('NONE');
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(0);
     expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(0);
-    // The output is the function URL without its trailing '/', so `$URL/healthz` works.
-    const apiUrl = (template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl!.Value;
-    const [urlId] = one('AWS::Lambda::Url');
-    for (const [deployed, expected] of [
-      ['https://abcdefghij.lambda-url.eu-west-1.on.aws/', 'https://abcdefghij.lambda-url.eu-west-1.on.aws'],
-      ['http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566/', 'http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566'],
-    ]) {
-      expect(evaluate(apiUrl, { [`${urlId}.FunctionUrl`]: deployed! })).toBe(expected);
+    // The outputs are the function URLs without their trailing '/', so `$URL/healthz` works.
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const [output, service] of [
+      ['ApiUrl', 'api'],
+      ['AdminUrl', 'admin'],
+    ] as const) {
+      const [urlId] = urls.find(([, u]) => refId(u.Properties.TargetFunctionArn) === fnByService(service)[0])!;
+      for (const [deployed, expected] of [
+        ['https://abcdefghij.lambda-url.eu-west-1.on.aws/', 'https://abcdefghij.lambda-url.eu-west-1.on.aws'],
+        ['http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566/', 'http://abc.lambda-url.us-east-1.localhost.localstack.cloud:4566'],
+      ]) {
+        expect(evaluate(outputs[output]!.Value, { [`${urlId}.FunctionUrl`]: deployed! })).toBe(expected);
+      }
     }
   });
 
@@ -253,7 +289,7 @@ describe('HTTPS front', () => {
     const perms = ofType('AWS::Lambda::Permission');
     expect(perms.length).toBeGreaterThan(0);
     for (const [, perm] of perms) {
-      expect(refId(perm.Properties.FunctionName)).toBe(fnByService('api')[0]);
+      expect([fnByService('api')[0], fnByService('admin')[0]]).toContain(refId(perm.Properties.FunctionName));
       const p = perm.Properties;
       const viaUrl = p.Action === 'lambda:InvokeFunctionUrl' ? p.FunctionUrlAuthType === 'NONE' : p.InvokedViaFunctionUrl === true;
       expect(viaUrl, JSON.stringify(p)).toBe(true);
@@ -263,7 +299,9 @@ describe('HTTPS front', () => {
 
 describe('least privilege', () => {
   const functionRoles = () =>
-    ['api', 'fanout', 'sweep'].map((name) => [name, refId(fnByService(name)[1].Properties.Role)!] as const);
+    ['api', 'admin', 'fanout', 'sweep'].map((name) => [name, refId(fnByService(name)[1].Properties.Role)!] as const);
+  /** The admin function runs the api's code: same table access. */
+  const accessOf = (name: string) => TABLE_ACCESS[(name === 'admin' ? 'api' : name) as keyof typeof TABLE_ACCESS];
 
   it('function roles have no managed policies and no wildcard actions or resources', () => {
     for (const [name, roleId] of functionRoles()) {
@@ -278,7 +316,7 @@ describe('least privilege', () => {
   it('DynamoDB: exactly the actions of each function, on the table and the indexes it queries, never Scan', () => {
     const [tableId] = one('AWS::DynamoDB::GlobalTable');
     for (const [name, roleId] of functionRoles()) {
-      const access = TABLE_ACCESS[name as keyof typeof TABLE_ACCESS];
+      const access = accessOf(name);
       const sts = statementsOfRole(roleId).filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
       const onTable = sts.filter((st) => resourcesOf(st).some((r) => refId(r) === tableId));
       expect(new Set(onTable.flatMap(actionsOf)), name).toEqual(new Set(access.actions));
@@ -326,13 +364,17 @@ describe('least privilege', () => {
     const [secretId] = one('AWS::SecretsManager::Secret');
     const byFn = Object.fromEntries(functionRoles().map(([n, r]) => [n, statementsOfRole(r)]));
     const secretSts = (n: string) => byFn[n]!.filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
-    expect(secretSts('api').flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    expect(secretSts('api').flatMap(resourcesOf).map(refId)).toEqual([secretId]);
+    for (const http of ['api', 'admin']) {
+      expect(secretSts(http).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(secretSts(http).flatMap(resourcesOf).map(refId)).toEqual([secretId]);
+    }
     expect(secretSts('fanout')).toEqual([]);
     expect(secretSts('sweep')).toEqual([]);
     const sqsActions = (n: string) => byFn[n]!.flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
-    expect(sqsActions('api')).not.toContain('sqs:ReceiveMessage');
-    expect(sqsActions('api')).toContain('sqs:SendMessage');
+    for (const http of ['api', 'admin']) {
+      expect(sqsActions(http)).not.toContain('sqs:ReceiveMessage');
+      expect(sqsActions(http)).toContain('sqs:SendMessage');
+    }
     expect(sqsActions('fanout')).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
     expect(sqsActions('fanout')).not.toContain('sqs:SendMessage');
     expect(sqsActions('sweep')).toEqual([]);
@@ -368,12 +410,37 @@ describe('admin token, alarms, outputs', () => {
     expect(refId(dlq!.Dimensions[0].Value)).toBe(dlqId);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors');
     expect(errorAlarms.map((a) => refId(a.Dimensions[0].Value)).sort()).toEqual(
-      ['api', 'fanout', 'sweep'].map((n) => fnByService(n)[0]).sort(),
+      ['api', 'admin', 'fanout', 'sweep'].map((n) => fnByService(n)[0]).sort(),
     );
     for (const a of [dlq!, ...errorAlarms]) {
       expect(a.Threshold).toBe(0);
       expect(a.AlarmActions.map(refId)).toEqual([topicId]);
     }
+  });
+
+  it('alarms on api 5xx answers, the sweep not running, bang age, throttles of the HTTP functions and of DynamoDB', () => {
+    const [topicId] = one('AWS::SNS::Topic');
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const metricsOf = (a: Record<string, any>) => (a.Metrics ?? []).filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+    // 5xx: the app's own metric (the handler returns 500, Lambda's Errors never sees it), both HTTP functions.
+    const server = alarms.find((a) => metricsOf(a).some((m: any) => m.MetricName === 'ApiServerErrors'))!;
+    expect(metricsOf(server).map((m: any) => [m.Namespace, m.Dimensions[0].Value]).sort()).toEqual([
+      ['Vigil', 'vigil-admin'],
+      ['Vigil', 'vigil-api'],
+    ]);
+    expect(server).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    // The sweep: fewer than one invocation in 10 minutes, no data counts as breaching.
+    const sweep = alarms.find((a) => a.MetricName === 'Invocations')!;
+    expect(refId(sweep.Dimensions[0].Value)).toBe(fnByService('sweep')[0]);
+    expect(sweep).toMatchObject({ Period: 600, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+    const age = alarms.find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage')!;
+    expect(refId(age.Dimensions[0].Value)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
+    expect(age.Threshold).toBe(300);
+    const throttles = alarms.filter((a) => a.MetricName === 'Throttles').map((a) => refId(a.Dimensions[0].Value));
+    expect(throttles.sort()).toEqual([fnByService('api')[0], fnByService('admin')[0]].sort());
+    const table = alarms.find((a) => metricsOf(a).some((m: any) => m.MetricName === 'WriteThrottleEvents'))!;
+    expect(metricsOf(table).map((m: any) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    for (const a of [server, sweep, age, table]) expect(a.AlarmActions.map(refId)).toEqual([topicId]);
   });
 
   it('subscribes -c vigil:alarmEmail to the topic', () => {
@@ -388,5 +455,6 @@ describe('admin token, alarms, outputs', () => {
     expect(refId(outputs.BangQueueUrl?.Value)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
     expect(refId(outputs.AdminTokenSecretArn?.Value)).toBe(one('AWS::SecretsManager::Secret')[0]);
     expect(outputs.ApiUrl).toBeDefined();
+    expect(outputs.AdminUrl).toBeDefined();
   });
 });
