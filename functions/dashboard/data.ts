@@ -1,29 +1,19 @@
-// The dashboard's only data source: the master's own JSON API (GET /v1/...), called with
-// the admin token through an injected `api` function (in-process `app.request`). This keeps
-// the dashboard decoupled from the store; the adapters below turn the API's JSON into the
-// small view types the pages render, and tolerate missing optional fields (shown as "–").
+// The dashboard's only data source: the master's own JSON API (GET /v1/...), read with the
+// admin token through the typed client (protocol/client.ts; in process, `fetch` is
+// `app.request`). This keeps the dashboard decoupled from the store; the adapters below turn
+// the API's (validated) answers into the small view types the pages render, optional fields
+// shown as "–".
+import type { VigilClient } from '../../protocol/client.ts';
 import type {
   Bang,
   Computer,
   LastReportSummary,
   Partition,
+  PartitionPromises,
   PromiseHistory,
   SoftwareRelease,
 } from '../../protocol/index.ts';
 import { type Colour, type HistoryEntry, quotaUseToday, toColour } from './view-model.ts';
-
-export type ApiFn = (path: string, init: RequestInit) => Response | Promise<Response>;
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 export interface ComputerView {
   computerId: string;
@@ -101,73 +91,53 @@ export interface BangView {
   status?: string;
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(o: Obj, ...keys: string[]): string | undefined {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return undefined;
-}
-
-/** A list response `{ <key>: [...] }` (protocol/ …List shapes); anything else → []. */
-export function asList<T>(json: unknown, key: string): T[] {
-  const arr = isObj(json) ? json[key] : undefined;
-  return Array.isArray(arr) ? (arr.filter(isObj) as T[]) : [];
-}
-
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
-export function toComputer(c: Computer): ComputerView {
+export function computerView(c: Computer): ComputerView {
   return {
     computerId: c.computerId,
     colour: toColour(c.colour),
-    colourReason: c.colourReason ?? '',
+    colourReason: c.colourReason,
     colourSince: opt(c.colourSince),
     lastContactAt: opt(c.lastContactAt),
     agentVersion: opt(c.agentVersion),
-    instantiationFrequencySeconds: opt(c.instantiationFrequencySeconds),
+    instantiationFrequencySeconds: c.instantiationFrequencySeconds,
   };
 }
 
 /** Fields the dashboard shows when the master sends them (not in every version). */
 type PartitionExtras = { bangsToday?: number; bangQuotaPerDay?: number };
 
-export function toPartition(p: Partition & PartitionExtras): PartitionView {
+export function partitionView(p: Partition & PartitionExtras): PartitionView {
   return {
     partitionId: p.partitionId,
     computerId: p.computerId,
     instanceTreeId: p.instanceTreeId,
     softwareReleaseId: p.softwareReleaseId,
     colour: toColour(p.colour),
-    colourReason: p.colourReason ?? '',
+    colourReason: p.colourReason,
     colourSince: opt(p.colourSince),
     lastReportAt: opt(p.lastReport?.receivedAt),
     lastReportOk: opt(p.lastReport?.ok),
     lastBangAt: opt(p.lastBangAt),
     reprocess: p.reprocess ? { requestedAt: p.reprocess.requestedAt, reason: p.reprocess.reason } : undefined,
-    crimes: (p.crimes ?? []).map((c) => ({ rule: c.code, message: c.message })),
+    crimes: p.crimes.map((c) => ({ rule: c.code, message: c.message })),
     bangsToday: typeof p.bangsToday === 'number' ? p.bangsToday : undefined,
     bangQuotaPerDay: typeof p.bangQuotaPerDay === 'number' ? p.bangQuotaPerDay : undefined,
   };
 }
 
-export function toPromise(h: PromiseHistory): PromiseView {
+export function promiseView(h: PromiseHistory): PromiseView {
   const latest = h.latest;
   return {
     name: h.name,
     title: h.title || h.name,
-    kind: latest?.kind ?? '',
-    failed: latest?.failed ?? false,
-    message: latest?.message ?? '',
-    date: latest?.date,
-    executionTimeMs: latest?.executionTimeMs,
-    history: (h.history ?? []).map((r) => ({
+    kind: latest.kind,
+    failed: latest.failed,
+    message: latest.message,
+    date: latest.date,
+    executionTimeMs: latest.executionTimeMs,
+    history: h.history.map((r) => ({
       date: r.date,
       failed: r.failed,
       executionTimeMs: r.executionTimeMs,
@@ -176,7 +146,7 @@ export function toPromise(h: PromiseHistory): PromiseView {
   };
 }
 
-export function toInstantiation(r: LastReportSummary): InstantiationView {
+export function instantiationView(r: LastReportSummary): InstantiationView {
   return {
     reportId: r.reportId,
     kind: r.kind,
@@ -191,24 +161,24 @@ export function toInstantiation(r: LastReportSummary): InstantiationView {
  * The promises of a partition. The instantiation reports come from `reports` when the
  * master sends recent report summaries there, else from the partition's last report.
  */
-export function toPromises(json: unknown, partition?: Partition): PromisesView {
-  const reports = asList<LastReportSummary>(json, 'reports');
+export function promisesView(answer: Pick<PartitionPromises, 'partitionId' | 'promises'> & Partial<Pick<PartitionPromises, 'reports'>>, partition?: Partition): PromisesView {
+  const reports = answer.reports ?? [];
   const fallback = partition?.lastReport ? [partition.lastReport] : [];
   return {
-    promises: asList<PromiseHistory>(json, 'promises').map(toPromise),
-    instantiations: (reports.length ? reports : fallback).map(toInstantiation),
+    promises: answer.promises.map(promiseView),
+    instantiations: (reports.length ? reports : fallback).map(instantiationView),
   };
 }
 
-export function toBang(b: Bang): BangView {
-  // `accepted: false` = rejected by the daily quota (429); older masters did not list those.
-  const accepted = b.accepted !== false && b.fanOut !== 'rejected';
+export function bangView(b: Bang): BangView {
+  // `accepted: false` = rejected by the daily quota (429).
+  const accepted = b.accepted && b.fanOut !== 'rejected';
   return {
     bangId: b.bangId,
     partitionId: b.partitionId,
     instanceTreeId: b.instanceTreeId,
     source: b.source,
-    message: b.message ?? '',
+    message: b.message,
     at: b.createdAt,
     accepted,
     fannedOutTo: accepted ? b.fannedOutTo : 0,
@@ -235,75 +205,41 @@ export function withQuota(
   }));
 }
 
-/** Reads the master API with the admin token. Non-2xx → ApiError (404 shows a 404 page). */
+/** Reads the master API with the admin token. Non-2xx → VigilApiError (404 shows a 404 page). */
 export class DashboardData {
-  constructor(
-    private readonly api: ApiFn,
-    private readonly token: string,
-  ) {}
-
-  private async get(path: string): Promise<unknown> {
-    const res = await this.api(path, {
-      method: 'GET',
-      headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-    });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const message = isObj(body) ? (str(body, 'message', 'error') ?? text) : text;
-      throw new ApiError(res.status, path, `${path}: ${res.status} ${message.slice(0, 300)}`);
-    }
-    return body;
-  }
+  constructor(private readonly client: VigilClient) {}
 
   async computers(): Promise<ComputerView[]> {
-    return asList<Computer>(await this.get('/v1/computers'), 'computers').map(toComputer);
+    return (await this.client.listComputers()).computers.map(computerView);
   }
 
   async computer(id: string): Promise<ComputerView> {
-    return toComputer((await this.get(`/v1/computers/${encodeURIComponent(id)}`)) as Computer);
+    return computerView(await this.client.getComputer(id));
   }
 
   async partitions(instanceTreeId?: string): Promise<PartitionView[]> {
-    const q = instanceTreeId ? `?instanceTreeId=${encodeURIComponent(instanceTreeId)}` : '';
-    return asList<Partition>(await this.get(`/v1/partitions${q}`), 'partitions').map(toPartition);
+    return (await this.client.listPartitions(instanceTreeId ? { instanceTreeId } : {})).partitions.map(partitionView);
   }
 
-  async rawPartition(id: string): Promise<Partition> {
-    return (await this.get(`/v1/partitions/${encodeURIComponent(id)}`)) as Partition;
+  rawPartition(id: string): Promise<Partition> {
+    return this.client.getPartition(id);
   }
 
   async tree(id: string): Promise<PartitionView[]> {
-    return asList<Partition>(await this.get(`/v1/instance-trees/${encodeURIComponent(id)}`), 'partitions').map(
-      toPartition,
-    );
+    return (await this.client.getInstanceTree(id)).partitions.map(partitionView);
   }
 
   async promises(partitionId: string): Promise<PromisesView> {
-    return toPromises(await this.get(`/v1/partitions/${encodeURIComponent(partitionId)}/promises`));
+    return promisesView(await this.client.partitionPromises(partitionId));
   }
 
   /** The bang log, newest first: the API's default 200, or up to `limit` (max 1000). */
   async bangs(partitionId?: string, limit?: number): Promise<BangView[]> {
-    const q = new URLSearchParams();
-    if (partitionId) q.set('partitionId', partitionId);
-    if (limit) q.set('limit', String(limit));
-    const qs = q.toString() ? `?${q.toString()}` : '';
-    return asList<Bang>(await this.get(`/v1/bangs${qs}`), 'bangs').map(toBang);
+    return (await this.client.listBangs({ ...(partitionId ? { partitionId } : {}), ...(limit ? { limit } : {}) })).bangs.map(bangView);
   }
 
-  /** Software releases (for the bang quota); [] when the master has no such list. */
+  /** Software releases (for the bang quota). */
   async softwareReleases(): Promise<SoftwareRelease[]> {
-    try {
-      return asList<SoftwareRelease>(await this.get('/v1/software-releases'), 'softwareReleases');
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return [];
-      throw err;
-    }
+    return (await this.client.listSoftwareReleases()).softwareReleases;
   }
 }

@@ -11,7 +11,8 @@ import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { CLIENT_JS } from './client.ts';
-import { ApiError, type ApiFn, DashboardData, toInstantiation, toPartition, withQuota } from './data.ts';
+import { createVigilClient, type FetchLike, VigilApiError } from '../../protocol/client.ts';
+import { DashboardData, instantiationView, partitionView, withQuota } from './data.ts';
 import { ErrorPage, LoginPage } from './layout.tsx';
 import {
   BangsPage,
@@ -30,8 +31,8 @@ export interface DashboardOptions {
   adminToken: () => string | Promise<string>;
   /** The master's clock. */
   now: () => Date;
-  /** Calls the master's JSON API, e.g. `(path, init) => app.request(path, init)`. */
-  api: ApiFn;
+  /** Calls the master's JSON API, e.g. `(path, init) => app.request(path, init)` (the typed client's fetch). */
+  api: FetchLike;
   /** Session lifetime, default 12 h. */
   sessionTtlSeconds?: number;
 }
@@ -95,9 +96,9 @@ export function createDashboard(opts: DashboardOptions): Hono {
         return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
       }
       try {
-        return await html(c, await render(new DashboardData(opts.api, adminToken), now, c));
+        return await html(c, await render(new DashboardData(createVigilClient({ fetch: opts.api, token: adminToken })), now, c));
       } catch (err) {
-        if (err instanceof ApiError) {
+        if (err instanceof VigilApiError) {
           // the API's own 4xx (bad id, unknown id) is the user's; anything else is a bad gateway
           const status = err.status === 404 || err.status === 400 ? err.status : 502;
           return html(c, <ErrorPage now={now} status={status} message={err.message} />, status);
@@ -210,9 +211,9 @@ export function createDashboard(opts: DashboardOptions): Hono {
       ]);
       const promises =
         promisesJson.instantiations.length === 0 && raw.lastReport
-          ? { ...promisesJson, instantiations: [toInstantiation(raw.lastReport)] }
+          ? { ...promisesJson, instantiations: [instantiationView(raw.lastReport)] }
           : promisesJson;
-      const [partition] = withQuota([toPartition(raw)], bangs, releases, now);
+      const [partition] = withQuota([partitionView(raw)], bangs, releases, now);
       return <PartitionPage now={now} partition={partition!} promises={promises} bangs={bangs} />;
     }),
   );

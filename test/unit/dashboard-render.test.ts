@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { HistoryChart } from '../../functions/dashboard/chart.tsx';
 import { CLIENT_JS } from '../../functions/dashboard/client.ts';
-import { toBang, toPartition, toPromises, withQuota } from '../../functions/dashboard/data.ts';
+import { bangView, partitionView, promisesView, withQuota } from '../../functions/dashboard/data.ts';
 import { safeNext } from '../../functions/dashboard/index.tsx';
 import { LoginPage } from '../../functions/dashboard/layout.tsx';
 import { FleetPage, PartitionPage } from '../../functions/dashboard/pages.tsx';
@@ -105,7 +105,7 @@ function result(date: string, failed: boolean, ms: number) {
 }
 
 test('adapters map the protocol shapes', () => {
-  const p = toPartition(partition());
+  const p = partitionView(partition());
   expect(p).toMatchObject({
     partitionId: 'p1',
     colour: 'red',
@@ -114,7 +114,7 @@ test('adapters map the protocol shapes', () => {
     reprocess: { requestedAt: '2025-11-25T11:58:00.000Z', reason: 'bang b1 from p2' },
     crimes: [{ rule: 'promise-never-passes', message: 'check-http never passed' }],
   });
-  expect(toPartition(partition({ reprocess: null, lastReport: null, lastBangAt: null }))).toMatchObject({
+  expect(partitionView(partition({ reprocess: null, lastReport: null, lastBangAt: null }))).toMatchObject({
     reprocess: undefined,
     lastReportAt: undefined,
     lastBangAt: undefined,
@@ -132,9 +132,9 @@ test('adapters map the protocol shapes', () => {
     fanOutCompletedAt: null,
     accepted: true,
   };
-  expect(toBang(bang)).toMatchObject({ accepted: true, fannedOutTo: 3, at: bang.createdAt });
-  expect(toBang({ ...bang, accepted: false, fanOut: 'rejected' })).toMatchObject({ accepted: false, fannedOutTo: 0 });
-  const withQ = withQuota([p], [toBang(bang), toBang({ ...bang, partitionId: 'p1' })], [
+  expect(bangView(bang)).toMatchObject({ accepted: true, fannedOutTo: 3, at: bang.createdAt });
+  expect(bangView({ ...bang, accepted: false, fanOut: 'rejected' })).toMatchObject({ accepted: false, fannedOutTo: 0 });
+  const withQ = withQuota([p], [bangView(bang), bangView({ ...bang, partitionId: 'p1' })], [
     { softwareReleaseId: 'sr1', url: 'u', periodicitySeconds: null, bangQuotaPerDay: 24, createdAt: '', updatedAt: '' },
   ], NOW);
   expect(withQ[0]).toMatchObject({ bangsToday: 1, bangQuotaPerDay: 24 });
@@ -160,9 +160,9 @@ test('partition page: one chart point per history entry, colour always with a la
       history: [{ ...result('2025-11-25T11:57:00.000Z', false, 5), name: 'check-disk.json', title: 'check-disk' }],
     },
   ];
-  const promises = toPromises({ partitionId: 'p1', promises: history });
+  const promises = promisesView({ partitionId: 'p1', promises: history });
   const html = String(
-    await PartitionPage({ now: NOW, partition: toPartition(partition()), promises, bangs: [] }),
+    await PartitionPage({ now: NOW, partition: partitionView(partition()), promises, bangs: [] }),
   );
   const http = html.slice(html.indexOf('data-promise="check-http"'), html.indexOf('data-promise="check-disk"'));
   expect(http.match(/<circle data-point/g)).toHaveLength(4);
@@ -187,7 +187,7 @@ test('fleet page escapes API text and counts per computer', async () => {
       lastContactAt: '2025-11-25T11:57:00.000Z',
     },
   ].map((c) => ({ ...c, crimes: [] }));
-  const partitions = [toPartition(partition()), toPartition(partition({ partitionId: 'p2', colour: 'green' }))];
+  const partitions = [partitionView(partition()), partitionView(partition({ partitionId: 'p2', colour: 'green' }))];
   const html = String(await FleetPage({ now: NOW, computers, partitions }));
   expect(html).not.toContain('<script>alert(1)');
   expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
