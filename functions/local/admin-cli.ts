@@ -1,5 +1,7 @@
-// `vigil admin …`: an HTTP client of the master's admin API (no AWS SDK).
+// `vigil admin …`: the master's admin API through the typed client (protocol/client.ts; no
+// AWS SDK).
 import { parseArgs } from 'node:util';
+import { createVigilClient, type VigilClient, VigilApiError } from '../../protocol/client.ts';
 
 const HELP = `usage: vigil admin [--master URL] [--token TOKEN] [--json] <command>
 
@@ -49,51 +51,40 @@ function table(rows: Record<string, unknown>[], cols: string[]): string {
   return `${[line(cols), ...cells.map(line)].join('\n')}\n`;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        master: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        frequency: { type: 'string' },
-        url: { type: 'string' },
-        periodicity: { type: 'string' },
-        quota: { type: 'string' },
-        computer: { type: 'string' },
-        tree: { type: 'string' },
-        sr: { type: 'string' },
-        move: { type: 'boolean' },
-        // Aliases spelled like the API fields.
-        'instantiation-frequency': { type: 'string' },
-        'instantiation-frequency-seconds': { type: 'string' },
-        'periodicity-seconds': { type: 'string' },
-        'bang-quota': { type: 'string' },
-        'bang-quota-per-day': { type: 'string' },
-        'computer-id': { type: 'string' },
-        'instance-tree': { type: 'string' },
-        'instance-tree-id': { type: 'string' },
-        'software-release': { type: 'string' },
-        'software-release-id': { type: 'string' },
-        partition: { type: 'string' },
-        limit: { type: 'string' },
-        message: { type: 'string' },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (err) {
-    process.stderr.write(`vigil admin: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const { values: v, positionals } = parsed;
-  const o = {
+const OPTIONS = {
+  master: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  frequency: { type: 'string' },
+  url: { type: 'string' },
+  periodicity: { type: 'string' },
+  quota: { type: 'string' },
+  computer: { type: 'string' },
+  tree: { type: 'string' },
+  sr: { type: 'string' },
+  move: { type: 'boolean' },
+  // Aliases spelled like the API fields.
+  'instantiation-frequency': { type: 'string' },
+  'instantiation-frequency-seconds': { type: 'string' },
+  'periodicity-seconds': { type: 'string' },
+  'bang-quota': { type: 'string' },
+  'bang-quota-per-day': { type: 'string' },
+  'computer-id': { type: 'string' },
+  'instance-tree': { type: 'string' },
+  'instance-tree-id': { type: 'string' },
+  'software-release': { type: 'string' },
+  'software-release-id': { type: 'string' },
+  partition: { type: 'string' },
+  limit: { type: 'string' },
+  message: { type: 'string' },
+} as const;
+
+type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;
+
+/** The flags, aliases folded into their short names. */
+function flags(v: Parsed['values']) {
+  return {
     ...v,
     frequency: v.frequency ?? v['instantiation-frequency'] ?? v['instantiation-frequency-seconds'],
     periodicity: v.periodicity ?? v['periodicity-seconds'],
@@ -102,159 +93,166 @@ export async function main(argv: string[]): Promise<number> {
     tree: v.tree ?? v['instance-tree'] ?? v['instance-tree-id'],
     sr: v.sr ?? v['software-release'] ?? v['software-release-id'],
   };
+}
+
+/** What a command gets: the client, its flags and arguments, and how to print. */
+interface Command {
+  api: VigilClient;
+  o: ReturnType<typeof flags>;
+  noun: string;
+  verb: string;
+  id: string | undefined;
+  extra: string[];
+  out: (s: string) => void;
+  note: (s: string) => void;
+  /** Prints `body` as JSON with --json, else the human text. */
+  show: (body: unknown, human: () => string) => void;
+  /** The command's one id argument (no other argument allowed). */
+  requireId: (what: string) => string;
+}
+
+const pretty = (body: unknown) => JSON.stringify(body, null, 2);
+
+const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
+  'computer add': (c) => putComputer(c, false),
+  'computer set': (c) => putComputer(c, true),
+  async 'computer token'(c) {
+    const r = await c.api.rotateComputerToken(c.requireId('computer ID'));
+    if (!c.o.json) c.note(`new token for ${r.computerId} (shown once, the old one stops working) is on stdout`);
+    c.show(r, () => r.token);
+  },
+  async 'computer list'(c) {
+    const r = await c.api.listComputers();
+    c.show(r, () => table(r.computers, ['computerId', 'colour', 'lastContactAt', 'instantiationFrequencySeconds', 'colourReason']));
+  },
+  async 'computer show'(c) {
+    const r = await c.api.getComputer(c.requireId('computer ID'));
+    c.show(r, () => pretty(r));
+  },
+  async 'sr set'(c) {
+    // `sr set ID URL` works as well as `sr set ID --url URL`.
+    const positionalUrl = c.o.url === undefined && c.extra.length === 1 ? c.extra.pop() : undefined;
+    const sid = c.requireId('software release ID');
+    const url = need('url', c.o.url ?? positionalUrl);
+    const p = positiveInt('periodicity', c.o.periodicity);
+    const q = positiveInt('quota', c.o.quota, 0);
+    const r = await c.api.putSoftwareRelease(sid, { url, ...(p === undefined ? {} : { periodicitySeconds: p }), ...(q === undefined ? {} : { bangQuotaPerDay: q }) });
+    const sr = r.softwareRelease;
+    c.show(sr, () => `software release ${sr.softwareReleaseId} ${r.created ? 'created' : 'updated'}: quota ${sr.bangQuotaPerDay}/day, periodicity ${sr.periodicitySeconds ?? '-'} s`);
+  },
+  async 'sr list'(c) {
+    const r = await c.api.listSoftwareReleases();
+    c.show(r, () => table(r.softwareReleases, ['softwareReleaseId', 'url', 'periodicitySeconds', 'bangQuotaPerDay']));
+  },
+  async 'sr show'(c) {
+    const r = await c.api.getSoftwareRelease(c.requireId('software release ID'));
+    c.show(r, () => pretty(r));
+  },
+  async 'partition set'(c) {
+    const pid = c.requireId('partition ID');
+    const body = { computerId: need('computer', c.o.computer), instanceTreeId: need('tree', c.o.tree), softwareReleaseId: need('sr', c.o.sr) };
+    const r = await c.api.putPartition(pid, body, { move: !!c.o.move });
+    const p = r.partition;
+    c.show(p, () => `partition ${p.partitionId} ${r.created ? 'created' : 'updated'} on ${p.computerId}, tree ${p.instanceTreeId}, SR ${p.softwareReleaseId}`);
+  },
+  async 'partition list'(c) {
+    const r = await c.api.listPartitions(c.o.tree ? { instanceTreeId: c.o.tree } : {});
+    c.show(r, () => table(r.partitions, ['partitionId', 'computerId', 'instanceTreeId', 'colour', 'colourReason']));
+  },
+  async 'partition show'(c) {
+    const r = await c.api.getPartition(c.requireId('partition ID'));
+    c.show(r, () => pretty(r));
+  },
+  async 'partition promises'(c) {
+    const r = await c.api.partitionPromises(c.requireId('partition ID'));
+    const rows = r.promises.map((p) => ({ name: p.name, failed: p.latest.failed, date: p.latest.date, message: p.latest.message.slice(0, 80) }));
+    c.show(r, () => table(rows, ['name', 'failed', 'date', 'message']));
+  },
+  async 'tree show'(c) {
+    const r = await c.api.getInstanceTree(c.requireId('instance tree ID'));
+    c.show(r, () => `tree ${r.instanceTreeId}: ${r.colour} (${r.colourReason})\n${table(r.partitions, ['partitionId', 'computerId', 'colour', 'colourReason'])}`);
+  },
+  async 'bang list'(c) {
+    const limit = positiveInt('limit', c.o.limit);
+    const r = await c.api.listBangs({ ...(c.o.partition ? { partitionId: c.o.partition } : {}), ...(limit === undefined ? {} : { limit }) });
+    c.show(r, () => table(r.bangs, ['createdAt', 'partitionId', 'bangId', 'source', 'accepted', 'fanOut', 'fannedOutTo', 'message']));
+  },
+  async 'bang send'(c) {
+    const pid = c.requireId('partition ID');
+    const bangId = `manual-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const r = await c.api.bang(pid, { bangId, message: c.o.message ?? 'manual bang', source: 'manual' });
+    c.show(r, () => `bang ${r.bangId} accepted: ${r.fannedOutTo} partition(s) will be reprocessed`);
+  },
+};
+
+async function putComputer(c: Command, set: boolean): Promise<void> {
+  const cid = c.requireId('computer ID');
+  const frequency = positiveInt('frequency', c.o.frequency);
+  if (set && frequency === undefined) throw new UsageError('computer set: --frequency is required');
+  const r = await c.api.putComputer(cid, frequency === undefined ? {} : { instantiationFrequencySeconds: frequency });
+  if (r.created) {
+    if (!c.o.json) c.note(`computer ${r.token.computerId} registered; its token (shown once, keep it) is on stdout`);
+    c.show(r.token, () => r.token.token);
+    return;
+  }
+  if (!set) c.note(`vigil admin: computer ${c.id} already exists (updated; its token is unchanged — use 'computer token ${c.id}' for a new one)`);
+  c.show(r.computer, () => `computer ${r.computer.computerId}: frequency ${r.computer.instantiationFrequencySeconds} s, ${r.computer.colour}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`vigil admin: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const o = flags(parsed.values);
+  const { positionals } = parsed;
   if (o.help || positionals.length === 0) {
     (o.help ? process.stdout : process.stderr).write(HELP);
     return o.help ? 0 : 2;
   }
   const master = (o.master ?? process.env.VIGIL_MASTER_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
   const token = o.token ?? process.env.VIGIL_ADMIN_TOKEN;
-  const [noun, verb, id, ...extra] = positionals;
-
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    if (!token) throw new UsageError('an admin token is needed: --token or VIGIL_ADMIN_TOKEN');
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`${master}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
-      throw new Error(`cannot reach the master at ${master}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let parsedBody: any = text;
-    try {
-      parsedBody = text ? JSON.parse(text) : null;
-    } catch {
-      // keep text
-    }
-    if (res.status >= 400) {
-      const msg = parsedBody && typeof parsedBody === 'object' && 'message' in parsedBody ? parsedBody.message : text;
-      throw new Error(`HTTP ${res.status}: ${msg}`);
-    }
-    return { status: res.status, body: parsedBody };
-  }
+  const [noun = '', verb = '', id, ...extra] = positionals;
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-  const show = (body: unknown, human: () => string) => out(o.json ? JSON.stringify(body, null, 2) : human());
-  const requireId = (what: string) => {
-    if (!id) throw new UsageError(`${noun} ${verb}: missing ${what}`);
-    if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    return encodeURIComponent(id);
+  const command: Command = {
+    api: createVigilClient({
+      baseUrl: master,
+      // Asked for at the first request, so that usage errors are reported first.
+      token: () => {
+        if (!token) throw new UsageError('an admin token is needed: --token or VIGIL_ADMIN_TOKEN');
+        return token;
+      },
+      timeoutMs: 30_000,
+    }),
+    o,
+    noun,
+    verb,
+    id,
+    extra,
+    out,
+    note: (s) => process.stderr.write(`${s}\n`),
+    show: (body, human) => out(o.json ? pretty(body) : human()),
+    requireId: (what) => {
+      if (!id) throw new UsageError(`${noun} ${verb}: missing ${what}`);
+      if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+      return id;
+    },
   };
-
   try {
-    const cmd = `${noun} ${verb ?? ''}`.trim();
-    switch (cmd) {
-      case 'computer add':
-      case 'computer set': {
-        const cid = requireId('computer ID');
-        const frequency = positiveInt('frequency', o.frequency);
-        if (cmd === 'computer set' && frequency === undefined) throw new UsageError('computer set: --frequency is required');
-        const r = await call('PUT', `/v1/computers/${cid}`, frequency === undefined ? {} : { instantiationFrequencySeconds: frequency });
-        if (r.status === 201) {
-          if (!o.json) process.stderr.write(`computer ${r.body.computerId} registered; its token (shown once, keep it) is on stdout\n`);
-          show(r.body, () => r.body.token);
-        } else {
-          if (cmd === 'computer add') process.stderr.write(`vigil admin: computer ${id} already exists (updated; its token is unchanged — use 'computer token ${id}' for a new one)\n`);
-          show(r.body, () => `computer ${r.body.computerId}: frequency ${r.body.instantiationFrequencySeconds} s, ${r.body.colour}`);
-        }
-        return 0;
-      }
-      case 'computer token': {
-        const r = await call('POST', `/v1/computers/${requireId('computer ID')}/token`);
-        if (!o.json) process.stderr.write(`new token for ${r.body.computerId} (shown once, the old one stops working) is on stdout\n`);
-        show(r.body, () => r.body.token);
-        return 0;
-      }
-      case 'computer list': {
-        const r = await call('GET', '/v1/computers');
-        show(r.body, () => table(r.body.computers, ['computerId', 'colour', 'lastContactAt', 'instantiationFrequencySeconds', 'colourReason']));
-        return 0;
-      }
-      case 'computer show': {
-        const r = await call('GET', `/v1/computers/${requireId('computer ID')}`);
-        show(r.body, () => JSON.stringify(r.body, null, 2));
-        return 0;
-      }
-      case 'sr set': {
-        // `sr set ID URL` works as well as `sr set ID --url URL`.
-        const positionalUrl = o.url === undefined && extra.length === 1 ? extra.pop() : undefined;
-        const sid = requireId('software release ID');
-        const body: Record<string, unknown> = { url: need('url', o.url ?? positionalUrl) };
-        const p = positiveInt('periodicity', o.periodicity);
-        const q = positiveInt('quota', o.quota, 0);
-        if (p !== undefined) body.periodicitySeconds = p;
-        if (q !== undefined) body.bangQuotaPerDay = q;
-        const r = await call('PUT', `/v1/software-releases/${sid}`, body);
-        show(r.body, () => `software release ${r.body.softwareReleaseId} ${r.status === 201 ? 'created' : 'updated'}: quota ${r.body.bangQuotaPerDay}/day, periodicity ${r.body.periodicitySeconds ?? '-'} s`);
-        return 0;
-      }
-      case 'sr list': {
-        const r = await call('GET', '/v1/software-releases');
-        show(r.body, () => table(r.body.softwareReleases, ['softwareReleaseId', 'url', 'periodicitySeconds', 'bangQuotaPerDay']));
-        return 0;
-      }
-      case 'sr show': {
-        const r = await call('GET', `/v1/software-releases/${requireId('software release ID')}`);
-        show(r.body, () => JSON.stringify(r.body, null, 2));
-        return 0;
-      }
-      case 'partition set': {
-        const pid = requireId('partition ID');
-        const body = { computerId: need('computer', o.computer), instanceTreeId: need('tree', o.tree), softwareReleaseId: need('sr', o.sr) };
-        const r = await call('PUT', `/v1/partitions/${pid}${o.move ? '?move=true' : ''}`, body);
-        show(r.body, () => `partition ${r.body.partitionId} ${r.status === 201 ? 'created' : 'updated'} on ${r.body.computerId}, tree ${r.body.instanceTreeId}, SR ${r.body.softwareReleaseId}`);
-        return 0;
-      }
-      case 'partition list': {
-        const r = await call('GET', `/v1/partitions${o.tree ? `?instanceTreeId=${encodeURIComponent(o.tree)}` : ''}`);
-        show(r.body, () => table(r.body.partitions, ['partitionId', 'computerId', 'instanceTreeId', 'colour', 'colourReason']));
-        return 0;
-      }
-      case 'partition show': {
-        const r = await call('GET', `/v1/partitions/${requireId('partition ID')}`);
-        show(r.body, () => JSON.stringify(r.body, null, 2));
-        return 0;
-      }
-      case 'partition promises': {
-        const r = await call('GET', `/v1/partitions/${requireId('partition ID')}/promises`);
-        show(r.body, () =>
-          table(
-            r.body.promises.map((p: any) => ({ name: p.name, failed: p.latest.failed, date: p.latest.date, message: String(p.latest.message).slice(0, 80) })),
-            ['name', 'failed', 'date', 'message'],
-          ),
-        );
-        return 0;
-      }
-      case 'tree show': {
-        const r = await call('GET', `/v1/instance-trees/${requireId('instance tree ID')}`);
-        show(r.body, () => `tree ${r.body.instanceTreeId}: ${r.body.colour} (${r.body.colourReason})\n${table(r.body.partitions, ['partitionId', 'computerId', 'colour', 'colourReason'])}`);
-        return 0;
-      }
-      case 'bang list': {
-        const qs = new URLSearchParams();
-        if (o.partition) qs.set('partitionId', o.partition);
-        const limit = positiveInt('limit', o.limit);
-        if (limit !== undefined) qs.set('limit', String(limit));
-        const r = await call('GET', `/v1/bangs${qs.size ? `?${qs}` : ''}`);
-        show(r.body, () => table(r.body.bangs, ['createdAt', 'partitionId', 'bangId', 'source', 'accepted', 'fanOut', 'fannedOutTo', 'message']));
-        return 0;
-      }
-      case 'bang send': {
-        const pid = requireId('partition ID');
-        const bangId = `manual-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-        const r = await call('POST', `/v1/partitions/${pid}/bang`, { bangId, message: o.message ?? 'manual bang', source: 'manual' });
-        show(r.body, () => `bang ${r.body.bangId} accepted: ${r.body.fannedOutTo} partition(s) will be reprocessed`);
-        return 0;
-      }
-      default:
-        throw new UsageError(`unknown command '${positionals.join(' ')}'`);
-    }
+    const run = COMMANDS[`${noun} ${verb}`.trim()];
+    if (!run) throw new UsageError(`unknown command '${positionals.join(' ')}'`);
+    await run(command);
+    return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`vigil admin: ${err.message}\n\n${HELP}`);
       return 2;
     }
-    process.stderr.write(`vigil admin: ${(err as Error).message}\n`);
+    const message = err instanceof VigilApiError && err.status > 0 ? `HTTP ${err.status}: ${err.message}` : (err as Error).message;
+    process.stderr.write(`vigil admin: ${message}\n`);
     return 1;
   }
 }
