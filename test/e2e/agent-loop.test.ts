@@ -70,12 +70,25 @@ async function bangs(url: string, partitionId?: string): Promise<BangRow[]> {
   );
   return r.body.bangs;
 }
-function jsonLines(p: Proc): Record<string, any>[] {
+/** A `--json` log line of the agent (the fields the tests read). */
+type LogLine = {
+  time: string;
+  level: string;
+  msg: string;
+  event?: string;
+  partitionId?: string;
+  ok?: boolean;
+  failures?: number;
+  retryInMs?: number;
+  durationMs: number;
+  [key: string]: unknown;
+};
+function jsonLines(p: Proc): LogLine[] {
   return p
     .output()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 describe('vigil agent against vigil master', () => {
@@ -168,7 +181,7 @@ describe('vigil agent against vigil master', () => {
       return existsSync(sdir)
         ? readdirSync(sdir)
             .filter((f) => f.endsWith('.json'))
-            .map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')) as { kind: string; body: { reportId?: string; bangId?: string } })
+            .map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')) as { kind: string; partitionId: string; body: { reportId?: string; bangId?: string } })
         : [];
     };
     const allIds = new Set<string>();
@@ -205,7 +218,7 @@ describe('vigil agent against vigil master', () => {
       ] as const) {
         const prom = await api<{ reports: { reportId: string }[] }>(master.url, 'GET', `/v1/partitions/${pid}/promises`);
         const seen = prom.body.reports.map((r) => r.reportId);
-        for (const i of items.filter((x) => x.kind === 'report' && (x as any).partitionId === pid)) {
+        for (const i of items.filter((x) => x.kind === 'report' && x.partitionId === pid)) {
           expect(seen.filter((id) => id === i.body.reportId)).toHaveLength(1);
         }
         expect(new Set(seen).size).toBe(seen.length);

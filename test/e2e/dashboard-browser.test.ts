@@ -5,7 +5,11 @@
 // the cookie.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ComputerToken } from '../../protocol/index.ts';
 import { launchChromium, type RunningMaster, startDemoMaster, until } from '../helpers/dashboard.ts';
+
+/** What the tests read of the page's window (evaluated in the browser). */
+type InPage = { document: { documentElement: { scrollWidth: number } }; scrollTo(x: number, y: number): void; scrollY: number };
 
 let master: RunningMaster;
 let browser: Browser;
@@ -24,7 +28,7 @@ async function computerCall(method: string, path: string, body: unknown) {
     headers: { authorization: `Bearer ${computerToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as any };
+  return { status: res.status, json: (await res.json()) as unknown };
 }
 
 function report(i: number, failing: boolean) {
@@ -79,7 +83,7 @@ beforeAll(async () => {
   expect((await master.admin('PUT', `/v1/software-releases/${SR}`, { url: 'https://example.invalid/e2e' })).status).toBeLessThan(300);
   const created = await master.admin('PUT', `/v1/computers/${COMPUTER}`, {});
   expect(created.status).toBe(201);
-  computerToken = created.json.token;
+  computerToken = ComputerToken.parse(created.json).token;
   for (const id of [RED, GREEN]) {
     const put = await master.admin('PUT', `/v1/partitions/${id}`, { computerId: COMPUTER, instanceTreeId: TREE, softwareReleaseId: SR });
     expect(put.status).toBeLessThan(300);
@@ -162,7 +166,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.request.get(`${master.url}/v1/computers`).then((r) => r.status())).toBe(401);
 
     // fleet: every computer of the API (demo fleet + ours) with a colour and its text label
-    const computers = (await master.admin('GET', '/v1/computers')).json.computers as { computerId: string; colour: string }[];
+    const { computers } = await master.client.listComputers();
     expect(computers.map((c) => c.computerId).sort()).toEqual(['demo-computer', COMPUTER].sort());
     for (const c of computers) {
       const row = page.locator(`tr[data-computer="${c.computerId}"]`);
@@ -179,7 +183,7 @@ describe('dashboard in Chromium', () => {
     // instance trees: every partition of the fleet (the demo tree's too) with a labelled colour
     await page.click('nav a[href="/trees"]');
     await page.waitForURL(`${master.url}/trees`);
-    const all = (await master.admin('GET', '/v1/partitions')).json.partitions as { partitionId: string; instanceTreeId: string }[];
+    const all = (await master.client.listPartitions()).partitions;
     expect(all.length).toBeGreaterThan(2);
     for (const p of all) {
       const row = page.locator(`section[data-tree="${p.instanceTreeId}"] tr[data-partition="${p.partitionId}"]`);
@@ -191,14 +195,13 @@ describe('dashboard in Chromium', () => {
     await page.click(`#failing a[href="/partitions/${RED}"]`);
     await page.waitForURL(`${master.url}/partitions/${RED}`);
     await expect(page.locator('h1 .badge').textContent()).resolves.toBe('FAIL');
-    const api = (await master.admin('GET', `/v1/partitions/${RED}/promises`)).json;
-    const port = api.promises.find((p: { title: string }) => p.title === 'check-e2e-port');
-    expect(port.history.length).toBeGreaterThan(1);
+    const api = await master.client.partitionPromises(RED);
+    const port = api.promises.find((p) => p.title === 'check-e2e-port');
+    const history = port?.history ?? [];
+    expect(history.length).toBeGreaterThan(1);
     const chart = page.locator('[data-promise="check-e2e-port"] svg.chart');
-    await expect(chart.locator('circle[data-point]').count()).resolves.toBe(port.history.length);
-    await expect(chart.locator('circle[data-status="failed"]').count()).resolves.toBe(
-      port.history.filter((h: { failed: boolean }) => h.failed).length,
-    );
+    await expect(chart.locator('circle[data-point]').count()).resolves.toBe(history.length);
+    await expect(chart.locator('circle[data-status="failed"]').count()).resolves.toBe(history.filter((h) => h.failed).length);
     expect(await chart.boundingBox()).toMatchObject({ width: expect.any(Number) });
     expect((await chart.boundingBox())!.width).toBeGreaterThan(100);
     await expect(page.locator('[data-promise="check-e2e-port"] .msg').textContent()).resolves.toContain('connection refused');
@@ -209,7 +212,7 @@ describe('dashboard in Chromium', () => {
     await phone.setViewportSize({ width: 390, height: 800 });
     for (const path of ['/', '/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes']) {
       await phone.goto(`${master.url}${path}`);
-      expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number), path).toBeLessThanOrEqual(390);
+      expect(await phone.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
       if (path.startsWith('/partitions/')) {
         await expect(phone.locator('#colour-reason').textContent()).resolves.toContain('https://e2e.example.com/');
         // the charts use the phone's width
@@ -226,8 +229,8 @@ describe('dashboard in Chromium', () => {
     for (const id of [RED, GREEN]) {
       await expect(treePage.locator(`tr[data-partition="${id}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('none');
     }
-    await treePage.evaluate(() => (globalThis as any).scrollTo(0, 120));
-    const scrolled = await treePage.evaluate(() => (globalThis as any).scrollY as number);
+    await treePage.evaluate(() => (globalThis as unknown as InPage).scrollTo(0, 120));
+    const scrolled = await treePage.evaluate(() => (globalThis as unknown as InPage).scrollY);
     expect(scrolled).toBeGreaterThan(0);
     // the bang log, open before the bang too
     const bangsPage = await context.newPage(); // the clock (installed above) is the context's
@@ -238,10 +241,10 @@ describe('dashboard in Chromium', () => {
     // a bang from the API (as the computer would send it)
     const bang = await computerCall('POST', `/v1/partitions/${RED}/bang`, { bangId: 'e2e-bang-1', message: 'e2e: db down', source: 'manual' });
     expect(bang.status).toBe(202);
-    expect(bang.json.fannedOutTo).toBe(2);
+    expect(bang.json).toMatchObject({ fannedOutTo: 2 });
     await until(
       async () => {
-        const tree = (await master.admin('GET', `/v1/partitions?instanceTreeId=${TREE}`)).json.partitions as { reprocess: unknown }[];
+        const tree = (await master.client.listPartitions({ instanceTreeId: TREE })).partitions;
         return tree.every((p) => p.reprocess);
       },
       15_000,
@@ -258,7 +261,7 @@ describe('dashboard in Chromium', () => {
     for (const id of [RED, GREEN]) {
       await expect(treePage.locator(`tr[data-partition="${id}"] [data-reprocess]`).getAttribute('data-reprocess')).resolves.toBe('pending');
     }
-    expect(await treePage.evaluate(() => (globalThis as any).scrollY as number)).toBe(scrolled);
+    expect(await treePage.evaluate(() => (globalThis as unknown as InPage).scrollY)).toBe(scrolled);
     await expect(treePage.locator('#main').textContent()).resolves.toContain('e2e: db down');
 
     // the bang log after its refresh: time, partition, source, message, fanned-out count,
@@ -276,7 +279,7 @@ describe('dashboard in Chromium', () => {
     // phone-sized, with the bang in the log: no horizontal scrolling
     await phone.goto(`${master.url}/bangs`);
     await expect(phone.locator('tr[data-bang="e2e-bang-1"]').count()).resolves.toBe(1);
-    expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
     expect(problems).toEqual([]);
 

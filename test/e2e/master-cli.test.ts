@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ComputerToken, HeartbeatResponse } from '../../protocol/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/vigil.mjs');
@@ -60,7 +61,7 @@ async function call(url: string, method: string, path: string, token: string, bo
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const r = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, body: (await r.json()) as any };
+  return { status: r.status, body: (await r.json()) as unknown };
 }
 
 it('runs, serves the API, stops cleanly, and restarts with its data', async () => {
@@ -72,16 +73,17 @@ it('runs, serves the API, stops cleanly, and restarts with its data', async () =
   const comp = await call(m1.url, 'PUT', '/v1/computers/e2e-c', m1.token, {});
   expect(comp.status).toBe(201);
   expect((await call(m1.url, 'PUT', '/v1/partitions/e2e-p', m1.token, { computerId: 'e2e-c', instanceTreeId: 'e2e-t', softwareReleaseId: 'e2e-sr' })).status).toBe(201);
-  const hb = await call(m1.url, 'POST', '/v1/computers/e2e-c/heartbeat', comp.body.token, { agentVersion: 'e2e' });
+  const computerToken = ComputerToken.parse(comp.body).token;
+  const hb = await call(m1.url, 'POST', '/v1/computers/e2e-c/heartbeat', computerToken, { agentVersion: 'e2e' });
   expect(hb.status).toBe(200);
-  expect(hb.body.partitions.map((p: any) => p.partitionId)).toEqual(['e2e-p']);
+  expect(HeartbeatResponse.parse(hb.body).partitions.map((p) => p.partitionId)).toEqual(['e2e-p']);
   expect(await stop(m1.child)).toBe(0);
 
   const m2 = await startMaster([]);
   expect(m2.token).toBe(m1.token);
   const c = await call(m2.url, 'GET', '/v1/computers/e2e-c', m2.token);
   expect(c.body).toMatchObject({ computerId: 'e2e-c', agentVersion: 'e2e', colour: 'green' });
-  expect((await call(m2.url, 'POST', '/v1/computers/e2e-c/heartbeat', comp.body.token, { agentVersion: 'e2e' })).status).toBe(200);
+  expect((await call(m2.url, 'POST', '/v1/computers/e2e-c/heartbeat', computerToken, { agentVersion: 'e2e' })).status).toBe(200);
   // The admin CLI, as a separate process.
   const out = execFileSync('node', [cli, 'admin', '--master', m2.url, 'partition', 'list'], { cwd: root, env: { ...process.env, VIGIL_ADMIN_TOKEN: m2.token } }).toString();
   expect(out).toContain('e2e-p');

@@ -103,7 +103,7 @@ export async function startMaster(opts: { dataDir: string; port?: number }): Pro
   return { ...p, url, port, dataDir: opts.dataDir };
 }
 
-export async function api<T = any>(url: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(url: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; body: T }> {
   const r = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

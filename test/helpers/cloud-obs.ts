@@ -4,17 +4,22 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Observability } from '../../functions/handlers/runtime.ts';
 
+/** A structured log line (Powertools JSON). */
+export type LogLine = { level?: string; message?: string; [key: string]: unknown };
+/** An EMF document: metric values by name, and the `_aws` metadata. */
+export type EmfDocument = { _aws?: { CloudWatchMetrics?: { Namespace?: string }[] }; [key: string]: unknown };
+
 export interface CapturedObservability extends Observability {
-  logs: Record<string, any>[];
-  emf: Record<string, any>[];
+  logs: LogLine[];
+  emf: EmfDocument[];
   /** Sum of a metric's values over every published EMF document. */
   metric(name: string): number;
 }
 
 export function captureObservability(service: string): CapturedObservability {
-  const logs: Record<string, any>[] = [];
-  const emf: Record<string, any>[] = [];
-  const sink = (arr: Record<string, any>[]) => ({
+  const logs: LogLine[] = [];
+  const emf: EmfDocument[] = [];
+  const sink = (arr: Record<string, unknown>[]) => ({
     log: (s: string) => arr.push(JSON.parse(s)),
     info: (s: string) => arr.push(JSON.parse(s)),
     warn: (s: unknown) => arr.push(typeof s === 'string' && s.startsWith('{') ? JSON.parse(s) : { level: 'WARN', message: String(s) }),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
+import { createVigilClient, type VigilClient } from '../../protocol/client.ts';
 import { freePort } from './global-setup.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,8 +49,10 @@ export interface RunningMaster {
   adminToken: string;
   dataDir: string;
   output: () => string;
-  /** Admin API call (JSON). */
-  admin: (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
+  /** Admin API call (JSON), for exact statuses. */
+  admin: (method: string, path: string, body?: unknown) => Promise<{ status: number; json: unknown }>;
+  /** The typed client with the admin token. */
+  client: VigilClient;
   stop: () => Promise<void>;
 }
 
@@ -90,14 +93,10 @@ export async function startDemoMaster(opts: { demo?: boolean; env?: Record<strin
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const client = createVigilClient({ baseUrl: url, token: adminToken });
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+    const r = await client.raw(method, path, { body });
+    return { status: r.status, json: r.body };
   };
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -119,7 +118,7 @@ export async function startDemoMaster(opts: { demo?: boolean; env?: Record<strin
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { url, adminToken, dataDir, output: () => out, admin, stop };
+  return { url, adminToken, dataDir, output: () => out, admin, client, stop };
 }
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */

@@ -1,35 +1,30 @@
-// Small fleet builders over a TestMaster (admin API through app.request()).
+// Small fleet builders over a TestMaster (admin API through the typed client, in process).
 import { vi } from 'vitest';
 import { main as adminMain } from '../../functions/local/admin-cli.ts';
+import type { ReportRequest } from '../../protocol/index.ts';
 import type { TestMaster } from './master.ts';
 
-export async function ok(m: TestMaster, method: string, path: string, body?: unknown, token?: string | null): Promise<any> {
-  const r = await m.call(method, path, body, token);
-  if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
 export async function addSr(m: TestMaster, id: string, extra: { periodicitySeconds?: number; bangQuotaPerDay?: number } = {}): Promise<void> {
-  await ok(m, 'PUT', `/v1/software-releases/${id}`, { url: `https://example.com/${id}/software.cfg`, ...extra });
+  await m.api.putSoftwareRelease(id, { url: `https://example.com/${id}/software.cfg`, ...extra });
 }
 
 /** Registers a computer and returns its token. */
 export async function addComputer(m: TestMaster, id: string, instantiationFrequencySeconds?: number): Promise<string> {
-  const r = await m.call('PUT', `/v1/computers/${id}`, instantiationFrequencySeconds ? { instantiationFrequencySeconds } : {});
-  if (r.status !== 201) throw new Error(`PUT computer ${id} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.token;
+  const r = await m.api.putComputer(id, instantiationFrequencySeconds ? { instantiationFrequencySeconds } : {});
+  if (!r.created) throw new Error(`PUT computer ${id}: it existed already`);
+  return r.token.token;
 }
 
 export async function addPartition(m: TestMaster, id: string, computerId: string, instanceTreeId: string, softwareReleaseId: string): Promise<void> {
-  await ok(m, 'PUT', `/v1/partitions/${id}`, { computerId, instanceTreeId, softwareReleaseId });
+  await m.api.putPartition(id, { computerId, instanceTreeId, softwareReleaseId });
 }
 
 export function report(
   reportId: string,
   startedAt: Date | string,
   promises: { name: string; failed?: boolean; message?: string; periodicityMinutes?: number }[] = [{ name: 'a.json' }],
-  extra: Record<string, unknown> = {},
-) {
+  extra: Partial<ReportRequest> = {},
+): ReportRequest {
   const at = new Date(startedAt).toISOString();
   return {
     reportId,
@@ -55,11 +50,11 @@ export function report(
 export async function runAdmin(url: string, token: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => {
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
     out += String(s);
     return true;
   });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => {
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
     err += String(s);
     return true;
   });

@@ -1,6 +1,8 @@
 // A master app wired to a fresh table + queue on the harness endpoints, with a settable
 // clock and a DynamoDB request counter. For integration tests of any helper.
 import { type AppDeps, createApp } from '../../functions/app.ts';
+import { createVigilClient, type RawResponse, type VigilClient } from '../../protocol/client.ts';
+import { ErrorBody } from '../../protocol/index.ts';
 import { createSqsBangQueue } from '../../functions/queue.ts';
 import type { BangQueue } from '../../functions/services/deps.ts';
 import { createDynamoStore } from '../../functions/store/dynamo.ts';
@@ -33,9 +35,18 @@ export interface TestMaster {
   aws: AwsFixture;
   clock: TestClock;
   adminToken: string;
-  /** JSON request through app.request(); token defaults to the admin token (null = none). */
-  call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The typed client through app.request(), with the admin token. */
+  api: VigilClient;
+  /** The typed client with another token (a computer's; null = none). */
+  as(token: string | null): VigilClient;
+  /** Raw JSON request through app.request() (exact statuses, bad input); token defaults to the admin token (null = none). */
+  call(method: string, path: string, body?: unknown, token?: string | null): Promise<RawResponse>;
   dispose(): Promise<void>;
+}
+
+/** The `{error, message, details?}` of an error answer (throws when it is not one). */
+export function errorBody(r: { body: unknown }): ErrorBody {
+  return ErrorBody.parse(r.body);
 }
 
 export async function createTestMaster(
@@ -55,6 +66,7 @@ export async function createTestMaster(
     ...(opts.logError === undefined ? {} : { logError: opts.logError }),
   };
   const app = createApp(deps);
+  const api = createVigilClient({ fetch: (path, init) => app.request(path, init), token: adminToken });
   return {
     app,
     deps,
@@ -62,24 +74,9 @@ export async function createTestMaster(
     aws,
     clock,
     adminToken,
-    async call(method, path, body, token = adminToken) {
-      const headers: Record<string, string> = {};
-      if (token !== null) headers.authorization = `Bearer ${token}`;
-      let payload: string | undefined;
-      if (body !== undefined) {
-        headers['content-type'] = 'application/json';
-        payload = typeof body === 'string' ? body : JSON.stringify(body);
-      }
-      const res = await app.request(path, { method, headers, body: payload });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    api,
+    as: (token) => api.withToken(token),
+    call: (method, path, body, token = adminToken) => api.raw(method, path, { body, token }),
     dispose: () => aws.dispose(),
   };
 }

@@ -45,8 +45,9 @@ function report(id: string, minutesAgo: number, opts: { failed: boolean; duratio
 beforeAll(async () => {
   m = await createTestMaster({ clock, dashboard: true });
   expect((await m.call('PUT', '/v1/software-releases/sr', { url: 'https://example.invalid/sr', bangQuotaPerDay: 1 })).status).toBeLessThan(300);
-  const created = await m.call('PUT', '/v1/computers/comp', {});
-  token = created.body.token;
+  const created = await m.api.putComputer('comp');
+  if (!created.created) throw new Error('computer comp existed');
+  token = created.token.token;
   for (const id of ['alpha', 'beta']) {
     expect((await m.call('PUT', `/v1/partitions/${id}`, { computerId: 'comp', instanceTreeId: 'tree', softwareReleaseId: 'sr' })).status).toBeLessThan(300);
   }
@@ -168,10 +169,10 @@ describe('dashboard on the real app', () => {
   });
 
   test('partition: chart points = history entries, reports with durations, crimes', async () => {
-    const api = (await m.call('GET', '/v1/partitions/alpha/promises')).body;
+    const api = await m.api.partitionPromises('alpha');
     const { html } = await page('/partitions/alpha');
-    expect(html.match(/<circle data-point/g)).toHaveLength(api.promises[0].history.length);
-    expect(api.promises[0].history).toHaveLength(3);
+    expect(html.match(/<circle data-point/g)).toHaveLength(api.promises[0]?.history.length ?? -1);
+    expect(api.promises[0]?.history).toHaveLength(3);
     expect(html.match(/data-status="failed"/g)).toHaveLength(3);
     expect(html).toContain('1 min 15 s'); // the 75 s instantiation
     expect(html).toContain('promise-never-passes');

@@ -9,6 +9,7 @@ import { createApiHandler, type ApiHandler, routeSetFromEnv } from '../../functi
 import { createFanoutHandler } from '../../functions/handlers/fanout.ts';
 import { apiDepsFromEnv, storeFromEnv } from '../../functions/handlers/runtime.ts';
 import { keys, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
+import { ComputerToken, HeartbeatResponse } from '../../protocol/index.ts';
 import { type AwsFixture, createAwsFixture } from '../helpers/aws.ts';
 import { type AccessLog, recordDynamoAccess } from '../helpers/cloud-access.ts';
 import { apiGatewayV2Event, functionUrlEvent, type HttpRequest, lambdaContext, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
@@ -33,9 +34,9 @@ async function call(shape: Shape, req: HttpRequest) {
   const res = await handler(shape(req) as never, lambdaContext('vigil-api'));
   const r = res as { statusCode: number; body: string; headers?: Record<string, string>; isBase64Encoded?: boolean; cookies?: string[] };
   const text = r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body;
-  let json: any;
+  let json: Record<string, unknown> | undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as Record<string, unknown>;
   } catch {
     json = undefined;
   }
@@ -70,16 +71,16 @@ describe.each(shapes)('api handler with %s events', (label, shape) => {
     expect((await call(shape, { method: 'GET', path: '/v1/computers' })).status).toBe(401);
     const wrong = await call(shape, { method: 'GET', path: '/v1/computers', headers: { authorization: 'Bearer nope' } });
     expect([401, 403]).toContain(wrong.status);
-    expect(wrong.json.error).toBeTypeOf('string');
+    expect(wrong.json?.error).toBeTypeOf('string');
     const ok = await call(shape, { method: 'GET', path: '/v1/computers', headers: admin });
     expect(ok.status).toBe(200);
-    expect(Array.isArray(ok.json.computers)).toBe(true);
+    expect(Array.isArray(ok.json?.computers)).toBe(true);
   });
 
   it('bad input → 400 naming the field; unknown route → 404; body over 256 KiB → 413', async () => {
     const bad = await call(shape, { method: 'PUT', path: `/v1/software-releases/sr-${label.length}`, headers: admin, body: { url: 42 } });
     expect(bad.status).toBe(400);
-    expect(bad.json.message).toMatch(/url/);
+    expect(bad.json?.message).toMatch(/url/);
     const missing = await call(shape, { method: 'GET', path: '/v1/nope', headers: admin });
     expect(missing.status).toBe(404);
     const big = await call(shape, {
@@ -101,8 +102,8 @@ describe('a computer through the Lambda adapter', () => {
     expect([200, 201]).toContain(sr.status);
     const c = await call(functionUrlEvent, { method: 'PUT', path: `/v1/computers/${id}`, headers: admin, body: {} });
     expect(c.status).toBe(201);
-    expect(c.json.computerId).toBe(id);
-    token = c.json.token;
+    expect(c.json?.computerId).toBe(id);
+    token = ComputerToken.parse(c.json).token;
     expect(token).toBeTypeOf('string');
     for (const p of ['p-a', 'p-b']) {
       const r = await call(apiGatewayV2Event, {
@@ -124,9 +125,10 @@ describe('a computer through the Lambda adapter', () => {
       base64: true,
     });
     expect(r.status).toBe(200);
-    expect(r.json.serverTime).toBe(clock.toISOString());
-    expect(r.json.partitions.map((p: { partitionId: string }) => p.partitionId).sort()).toEqual([`${id}-p-a`, `${id}-p-b`]);
-    expect(r.json.reprocess).toEqual([]);
+    const hb = HeartbeatResponse.parse(r.json);
+    expect(hb.serverTime).toBe(clock.toISOString());
+    expect(hb.partitions.map((p) => p.partitionId).sort()).toEqual([`${id}-p-a`, `${id}-p-b`]);
+    expect(hb.reprocess).toEqual([]);
   });
 
   it('a report is accepted (202) and turns the partition green', async () => {
@@ -142,9 +144,9 @@ describe('a computer through the Lambda adapter', () => {
     expect(r.status).toBe(202);
     const again = await call(apiGatewayV2Event, { method: 'POST', path: `/v1/partitions/${id}-p-a/reports`, headers: { authorization: `Bearer ${token}` }, body: report });
     expect(again.status).toBe(202);
-    expect(again.json.status).toBe('duplicate');
+    expect(again.json?.status).toBe('duplicate');
     const p = await call(functionUrlEvent, { method: 'GET', path: `/v1/partitions/${id}-p-a`, headers: admin });
-    expect(p.json.colour).toBe('green');
+    expect(p.json?.colour).toBe('green');
   });
 
   it('a bang (202) goes through SQS to the fanout handler, which flags the whole tree', async () => {
@@ -155,7 +157,7 @@ describe('a computer through the Lambda adapter', () => {
       body: { bangId: `b-${id}`, message: 'disk full', source: 'promise' },
     });
     expect(bang.status).toBe(202);
-    expect(bang.json.fannedOutTo).toBe(2);
+    expect(bang.json?.fannedOutTo).toBe(2);
 
     // The message the api sent, as the event source mapping would deliver it.
     const got = await aws.sqs.send(
@@ -167,7 +169,7 @@ describe('a computer through the Lambda adapter', () => {
     expect(res.batchItemFailures).toEqual([]);
 
     const hb = await call(apiGatewayV2Event, { method: 'POST', path: `/v1/computers/${id}/heartbeat`, headers: { authorization: `Bearer ${token}` }, body: { agentVersion: 'test 1' } });
-    expect(hb.json.reprocess.map((r: { partitionId: string }) => r.partitionId).sort()).toEqual([`${id}-p-a`, `${id}-p-b`]);
+    expect(HeartbeatResponse.parse(hb.json).reprocess.map((r) => r.partitionId).sort()).toEqual([`${id}-p-a`, `${id}-p-b`]);
   });
 
   it('report history carries the TTL attribute the deployed table expires on (epoch seconds, in the future)', async () => {
@@ -236,7 +238,7 @@ describe('the agents\' function (VIGIL_ROUTES=computer)', () => {
 
   it('serves heartbeats, reports, bangs and /healthz; answers every admin or dashboard path 404 naming the admin URL', async () => {
     await call(apiGatewayV2Event, { method: 'PUT', path: '/v1/software-releases/sr-cr', headers: admin, body: { url: 'https://example.com/cr.cfg' } });
-    const token = (await call(apiGatewayV2Event, { method: 'PUT', path: `/v1/computers/${id}`, headers: admin, body: {} })).json.token as string;
+    const { token } = ComputerToken.parse((await call(apiGatewayV2Event, { method: 'PUT', path: `/v1/computers/${id}`, headers: admin, body: {} })).json);
     await call(apiGatewayV2Event, { method: 'PUT', path: `/v1/partitions/${id}-p`, headers: admin, body: { computerId: id, instanceTreeId: `t-${id}`, softwareReleaseId: 'sr-cr' } });
     const bearer = { authorization: `Bearer ${token}` };
     expect((await run(computerFn, { method: 'GET', path: '/healthz' })).status).toBe(200);
@@ -257,7 +259,7 @@ describe('the agents\' function (VIGIL_ROUTES=computer)', () => {
     ] as const) {
       const r = await run(computerFn, { method, path, headers: admin });
       expect(r.status, `${method} ${path}`).toBe(404);
-      expect(r.json.message).toMatch(/admin URL/);
+      expect(r.json?.message).toMatch(/admin URL/);
     }
     expect(() => routeSetFromEnv('some')).toThrow(/VIGIL_ROUTES must be 'all' or 'computer'/);
   });

@@ -37,7 +37,7 @@ beforeAll(() => {
   });
   if (r.status !== 0) throw new Error(`cdk synth failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const template = JSON.parse(readFileSync(join(outdir, 'Vigil.template.json'), 'utf8'));
-  for (const res of Object.values(template.Resources) as { Type: string; Properties: any }[]) {
+  for (const res of Object.values(template.Resources) as { Type: string; Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: string } }; Code: { S3Key: string } } }[]) {
     if (res.Type !== 'AWS::Lambda::Function') continue;
     const service = res.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME.replace(/^vigil-/, '');
     const hash = String(res.Properties.Code.S3Key).replace(/\.zip$/, '');

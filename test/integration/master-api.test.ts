@@ -4,10 +4,10 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanOutBang } from '../../functions/services/fanout.ts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { nextUtcDay } from '../../functions/domain/quota.ts';
 import { parseBangMessage } from '../../functions/services/bang-message.ts';
-import { TTL_ATTRIBUTE } from '../../functions/store/table.ts';
+import { keys, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
 import {
   BangList,
   Computer,
@@ -19,8 +19,16 @@ import {
   PartitionPromises,
   SoftwareReleaseList,
 } from '../../protocol/index.ts';
-import { createTestMaster, type TestMaster } from '../helpers/master.ts';
-import { addComputer, addPartition, addSr, ok, report } from '../helpers/master-fleet.ts';
+import { createTestMaster, errorBody, type TestMaster } from '../helpers/master.ts';
+import { addComputer, addPartition, addSr, report } from '../helpers/master-fleet.ts';
+
+/** What the tests read of the OpenAPI document. */
+const OpenApiPaths = z.object({
+  paths: z.record(
+    z.string(),
+    z.object({ post: z.object({ requestBody: z.object({ content: z.record(z.string(), z.object({ schema: z.unknown() })) }).optional() }).optional() }).passthrough(),
+  ),
+});
 
 const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'SendMessageCommand'];
 const writesIn = (counts: Record<string, number>) => WRITES.filter((w) => (counts[w] ?? 0) > 0);
@@ -45,29 +53,30 @@ describe('master API', () => {
     const again = await m.call('PUT', '/v1/computers/c1', { instantiationFrequencySeconds: 7200 });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ computerId: 'c1', instantiationFrequencySeconds: 7200 });
-    expect(again.body.token).toBeUndefined();
-    expect((await m.call('GET', '/v1/computers')).body.computers.map((c: any) => c.computerId).sort()).toEqual(['c1', 'c2']);
-    const c = await ok(m, 'GET', '/v1/computers/c2');
+    expect(again.body).not.toHaveProperty('token');
+    expect((await m.api.listComputers()).computers.map((c) => c.computerId).sort()).toEqual(['c1', 'c2']);
+    const c = await m.api.getComputer('c2');
     expect(c).toMatchObject({ colour: 'red', colourReason: 'never contacted the master' });
-    const p = await ok(m, 'GET', '/v1/partitions/p1');
+    const p = await m.api.getPartition('p1');
     expect(p).toMatchObject({ partitionId: 'p1', computerId: 'c1', instanceTreeId: 'tree1', softwareReleaseId: 'sr1', periodicitySeconds: 3600, colour: 'red', colourReason: 'no report yet' });
-    const tree = await ok(m, 'GET', '/v1/partitions?instanceTreeId=tree1');
-    expect(tree.partitions.map((x: any) => x.partitionId)).toEqual(['p1', 'p2', 'p3']);
+    const tree = await m.api.listPartitions({ instanceTreeId: 'tree1' });
+    expect(tree.partitions.map((x) => x.partitionId)).toEqual(['p1', 'p2', 'p3']);
     expect((await m.call('GET', '/v1/partitions/nope')).status).toBe(404);
     expect((await m.call('GET', '/v1/instance-trees/nope')).status).toBe(404);
     const missing = await m.call('PUT', '/v1/partitions/px', { computerId: 'ghost', instanceTreeId: 't', softwareReleaseId: 'sr1' });
     expect(missing.status).toBe(404);
-    expect(missing.body.message).toContain('computer ghost');
+    expect(errorBody(missing).message).toContain('computer ghost');
   });
 
   it('heartbeat: green computer, partitions of this computer only', async () => {
-    const hb = await m.call('POST', '/v1/computers/c1/heartbeat', { agentVersion: 'test-1' }, t1);
-    expect(hb.status).toBe(200);
-    expect(hb.body.serverTime).toBe(m.clock.now().toISOString());
-    expect(hb.body.partitions.map((p: any) => p.partitionId).sort()).toEqual(['p1', 'p2']);
-    expect(hb.body.partitions[0]).toMatchObject({ instanceTreeId: 'tree1', softwareReleaseId: 'sr1', periodicitySeconds: 3600 });
-    expect(hb.body.reprocess).toEqual([]);
-    const c = await ok(m, 'GET', '/v1/computers/c1');
+    const raw = await m.call('POST', '/v1/computers/c1/heartbeat', { agentVersion: 'test-1' }, t1);
+    expect(raw.status).toBe(200);
+    const hb = HeartbeatResponse.parse(raw.body);
+    expect(hb.serverTime).toBe(m.clock.now().toISOString());
+    expect(hb.partitions.map((p) => p.partitionId).sort()).toEqual(['p1', 'p2']);
+    expect(hb.partitions[0]).toMatchObject({ instanceTreeId: 'tree1', softwareReleaseId: 'sr1', periodicitySeconds: 3600 });
+    expect(hb.reprocess).toEqual([]);
+    const c = await m.api.getComputer('c1');
     expect(c).toMatchObject({ colour: 'green', agentVersion: 'test-1', lastContactAt: m.clock.now().toISOString() });
   });
 
@@ -79,30 +88,30 @@ describe('master API', () => {
     m.aws.counter.reset();
     const dup = await m.call('POST', '/v1/partitions/p1/reports', r2, t1);
     expect(dup.status).toBe(202);
-    expect(dup.body.status).toBe('duplicate');
+    expect(dup.body).toMatchObject({ status: 'duplicate' });
     expect(writesIn(m.aws.counter.byCommand())).toEqual([]);
     const old = await m.call('POST', '/v1/partitions/p1/reports', r1, t1);
     expect(old.status).toBe(202);
-    expect(old.body.status).toBe('stale');
-    const p = await ok(m, 'GET', '/v1/partitions/p1');
+    expect(old.body).toMatchObject({ status: 'stale' });
+    const p = await m.api.getPartition('p1');
     expect(p.lastReport).toMatchObject({ reportId: 'r2', ok: true, promiseCount: 2 });
     expect(p).toMatchObject({ colour: 'green', colourReason: 'all promises kept' });
-    const promises = await ok(m, 'GET', '/v1/partitions/p1/promises');
-    const a = promises.promises.find((x: any) => x.name === 'a.json');
-    expect(a.latest).toMatchObject({ reportId: 'r2', failed: false });
-    expect(a.history.map((h: any) => h.reportId)).toEqual(['r2', 'r1']);
-    expect(promises.reports.map((r: any) => r.reportId)).toEqual(['r2', 'r1']);
+    const promises = await m.api.partitionPromises('p1');
+    const a = promises.promises.find((x) => x.name === 'a.json');
+    expect(a?.latest).toMatchObject({ reportId: 'r2', failed: false });
+    expect(a?.history.map((h) => h.reportId)).toEqual(['r2', 'r1']);
+    expect(promises.reports.map((r) => r.reportId)).toEqual(['r2', 'r1']);
   });
 
   it('report with a failed promise turns the partition red with the reason; messages are capped', async () => {
     const long = `${'x'.repeat(6000)}END`;
     const r = report('r3', m.clock.now(), [{ name: 'a.json' }, { name: 'check-url.json', failed: true, message: long }]);
     expect((await m.call('POST', '/v1/partitions/p2/reports', r, t1)).status).toBe(202);
-    const p = await ok(m, 'GET', '/v1/partitions/p2');
+    const p = await m.api.getPartition('p2');
     expect(p.colour).toBe('red');
     expect(p.colourReason).toMatch(/^promise check-url\.json failed: x+…$|^promise check-url\.json failed: .*END$/);
-    const pr = await ok(m, 'GET', '/v1/partitions/p2/promises');
-    const msg = pr.promises.find((x: any) => x.name === 'check-url.json').latest.message as string;
+    const pr = await m.api.partitionPromises('p2');
+    const msg = pr.promises.find((x) => x.name === 'check-url.json')?.latest.message ?? '';
     expect(msg.length).toBe(5000);
     expect(msg.endsWith('END')).toBe(true);
   });
@@ -120,26 +129,26 @@ describe('master API', () => {
     expect(await fanOutBang({ store: m.store, now: m.clock.now }, msg)).toEqual({ total: 3, flagged: 3, skipped: false });
     expect((await fanOutBang({ store: m.store, now: m.clock.now }, msg)).skipped).toBe(true);
 
-    const hb1 = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
-    expect(hb1.reprocess.map((x: any) => x.partitionId).sort()).toEqual(['p1', 'p2']);
-    expect(hb1.reprocess[0].requestedAt).toBe(msg.requestedAt);
-    expect(hb1.reprocess[0].reason).toContain('service died');
-    const hb2 = await ok(m, 'POST', '/v1/computers/c2/heartbeat', { agentVersion: '1' }, t2);
-    expect(hb2.reprocess.map((x: any) => x.partitionId)).toEqual(['p3']);
-    const tree = await ok(m, 'GET', '/v1/instance-trees/tree1');
+    const hb1 = await m.as(t1).heartbeat('c1', { agentVersion: '1' });
+    expect(hb1.reprocess.map((x) => x.partitionId).sort()).toEqual(['p1', 'p2']);
+    expect(hb1.reprocess[0]?.requestedAt).toBe(msg.requestedAt);
+    expect(hb1.reprocess[0]?.reason).toContain('service died');
+    const hb2 = await m.as(t2).heartbeat('c2', { agentVersion: '1' });
+    expect(hb2.reprocess.map((x) => x.partitionId)).toEqual(['p3']);
+    const tree = await m.api.getInstanceTree('tree1');
     expect(tree.colour).toBe('red');
-    const p1 = tree.partitions.find((p: any) => p.partitionId === 'p1');
-    expect(p1.colourReason).toBe(`bang at ${msg.requestedAt} after the last report`);
-    const bangs = await ok(m, 'GET', '/v1/bangs?partitionId=p1');
+    const p1 = tree.partitions.find((p) => p.partitionId === 'p1');
+    expect(p1?.colourReason).toBe(`bang at ${msg.requestedAt} after the last report`);
+    const bangs = await m.api.listBangs({ partitionId: 'p1' });
     expect(bangs.bangs).toHaveLength(1);
     expect(bangs.bangs[0]).toMatchObject({ bangId: 'bang-1', accepted: true, fanOut: 'done', fannedOutTo: 3, source: 'watchdog' });
 
     m.clock.advance(5000);
-    const rep = report('r-after-bang', m.clock.now(), [{ name: 'a.json' }], { reprocessedUpTo: hb1.reprocess[0].requestedAt });
-    expect((await m.call('POST', '/v1/partitions/p1/reports', rep, t1)).body.status).toBe('accepted');
-    const hb3 = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
-    expect(hb3.reprocess.map((x: any) => x.partitionId)).toEqual(['p2']);
-    expect((await ok(m, 'GET', '/v1/partitions/p1')).colour).toBe('green');
+    const rep = report('r-after-bang', m.clock.now(), [{ name: 'a.json' }], { reprocessedUpTo: hb1.reprocess[0]?.requestedAt });
+    expect((await m.as(t1).report('p1', rep)).status).toBe('accepted');
+    const hb3 = await m.as(t1).heartbeat('c1', { agentVersion: '1' });
+    expect(hb3.reprocess.map((x) => x.partitionId)).toEqual(['p2']);
+    expect((await m.api.getPartition('p1')).colour).toBe('green');
     // A redelivered fan-out message does not flag the handled partition again.
     await m.store.completeBang('p1', 'bang-1', 3, m.clock.now().toISOString());
     expect((await fanOutBang({ store: m.store, now: m.clock.now }, { ...msg })).skipped).toBe(true);
@@ -148,7 +157,7 @@ describe('master API', () => {
   it('admin manual bang', async () => {
     const r = await m.call('POST', '/v1/partitions/q1/bang', { bangId: 'manual-1', message: 'by hand', source: 'manual' });
     expect(r.status).toBe(202);
-    expect(r.body.fannedOutTo).toBe(1);
+    expect(r.body).toMatchObject({ fannedOutTo: 1 });
   });
 
   it('auth matrix: 401/403 and nothing written', async () => {
@@ -196,7 +205,7 @@ describe('master API', () => {
 
   it('a rotated token replaces the old one', async () => {
     const t3 = await addComputer(m, 'c3');
-    const rot = await ok(m, 'POST', '/v1/computers/c3/token');
+    const rot = await m.api.rotateComputerToken('c3');
     expect(rot.token).not.toBe(t3);
     expect((await m.call('POST', '/v1/computers/c3/heartbeat', { agentVersion: '1' }, t3)).status).toBe(401);
     expect((await m.call('POST', '/v1/computers/c3/heartbeat', { agentVersion: '1' }, rot.token)).status).toBe(200);
@@ -206,23 +215,23 @@ describe('master API', () => {
   it('bad input: 400 naming the field, malformed JSON, any content type, 413', async () => {
     const r1 = await m.call('PUT', '/v1/software-releases/x', { url: 42 });
     expect(r1.status).toBe(400);
-    expect(r1.body.error).toBe('bad_request');
-    expect(r1.body.message).toContain('body.url');
+    expect(errorBody(r1).error).toBe('bad_request');
+    expect(errorBody(r1).message).toContain('body.url');
     const r2 = await m.call('POST', '/v1/partitions/p1/reports', { ...report('bad', m.clock.now()), promises: [{ name: 'a', kind: 'test' }] }, t1);
     expect(r2.status).toBe(400);
-    expect(r2.body.message).toContain('body.promises.0.');
+    expect(errorBody(r2).message).toContain('body.promises.0.');
     const r3 = await m.call('POST', '/v1/partitions/p1/bang', { bangId: 'b', message: 'm', source: 'cron' }, t1);
     expect(r3.status).toBe(400);
-    expect(r3.body.message).toContain('body.source');
+    expect(errorBody(r3).message).toContain('body.source');
     const r4 = await m.call('POST', '/v1/computers/c1/heartbeat', '{"agentVersion": ', t1);
     expect(r4.status).toBe(400);
-    expect(r4.body.message).toMatch(/JSON/i);
+    expect(errorBody(r4).message).toMatch(/JSON/i);
     const r5 = await m.call('PUT', '/v1/partitions/bad%23id', { computerId: 'c1', instanceTreeId: 't', softwareReleaseId: 'sr1' });
     expect(r5.status).toBe(400);
-    expect(r5.body.message).toContain('partitionId');
+    expect(errorBody(r5).message).toContain('partitionId');
     const r6 = await m.call('GET', '/v1/bangs?limit=abc');
     expect(r6.status).toBe(400);
-    expect(r6.body.message).toContain('query.limit');
+    expect(errorBody(r6).message).toContain('query.limit');
     const r7 = await m.app.request('/v1/computers/c1/heartbeat', { method: 'POST', headers: { authorization: `Bearer ${t1}`, 'content-type': 'text/plain' }, body: 'hi' });
     expect(r7.status).toBe(400);
     expect(((await r7.json()) as { message: string }).message).toMatch(/JSON/i);
@@ -233,7 +242,7 @@ describe('master API', () => {
     const big = { agentVersion: 'x'.repeat(300 * 1024) };
     const r8 = await m.call('POST', '/v1/computers/c1/heartbeat', big, t1);
     expect(r8.status).toBe(413);
-    expect(r8.body.error).toBe('payload_too_large');
+    expect(errorBody(r8).error).toBe('payload_too_large');
     const r9 = await m.call('PUT', '/v1/software-releases/big', { url: 'u'.repeat(257 * 1024) });
     expect(r9.status).toBe(413);
     expect((await m.call('GET', '/v1/software-releases/big')).status).toBe(404);
@@ -258,7 +267,7 @@ describe('master API', () => {
   });
 
   it('OpenAPI document lists every route of SPEC §3', async () => {
-    const doc = await ok(m, 'GET', '/openapi.json', undefined, null);
+    const doc = OpenApiPaths.parse((await m.call('GET', '/openapi.json', undefined, null)).body);
     for (const p of [
       '/v1/software-releases/{srId}',
       '/v1/computers/{computerId}',
@@ -276,7 +285,7 @@ describe('master API', () => {
     ]) {
       expect(doc.paths[p], p).toBeTruthy();
     }
-    const reportSchema = doc.paths['/v1/partitions/{partitionId}/reports'].post.requestBody.content['application/json'].schema;
+    const reportSchema = doc.paths['/v1/partitions/{partitionId}/reports']?.post?.requestBody?.content['application/json']?.schema;
     expect(JSON.stringify(reportSchema)).toContain('reprocessedUpTo');
   });
 
@@ -284,33 +293,33 @@ describe('master API', () => {
     const base = m.clock.now().getTime();
     for (let i = 0; i < 3; i++) {
       const r = report(`crime-${i}`, new Date(base + i * 3_600_000), [{ name: 'never.json', failed: true, periodicityMinutes: 1 }], { durationMs: 61_000 });
-      expect((await m.call('POST', '/v1/partitions/q1/reports', r, t2)).body.status).toBe('accepted');
+      expect((await m.as(t2).report('q1', r)).status).toBe('accepted');
     }
-    const p = await ok(m, 'GET', '/v1/partitions/q1');
-    expect(p.crimes.map((c: any) => c.code).sort()).toEqual(['all-promises-every-minute', 'promise-never-passes', 'slow-instantiation']);
+    const p = await m.api.getPartition('q1');
+    expect(p.crimes.map((c) => c.code).sort()).toEqual(['all-promises-every-minute', 'promise-never-passes', 'slow-instantiation']);
     // The fourth crime: instantiations back to back (each starts 1 s after the previous ended).
     await addPartition(m, 'busy', 'c2', 'tree-busy', 'sr1');
     let at = base;
     for (let i = 0; i < 4; i++) {
       const r = report(`busy-${i}`, new Date(at), [{ name: 'ok.json', periodicityMinutes: 10 }], { durationMs: 5000 });
-      expect((await m.call('POST', '/v1/partitions/busy/reports', r, t2)).body.status).toBe('accepted');
-      if (i === 2) expect((await ok(m, 'GET', '/v1/partitions/busy')).crimes).toEqual([]);
+      expect((await m.as(t2).report('busy', r)).status).toBe('accepted');
+      if (i === 2) expect((await m.api.getPartition('busy')).crimes).toEqual([]);
       at += 6000;
     }
-    const busy = await ok(m, 'GET', '/v1/partitions/busy');
-    expect(busy.crimes.map((c: any) => c.code)).toEqual(['instantiation-never-sleeps']);
+    const busy = await m.api.getPartition('busy');
+    expect(busy.crimes.map((c) => c.code)).toEqual(['instantiation-never-sleeps']);
     expect(busy.colour).toBe('green');
   });
 
   it('reprocessedUpTo is capped at the master clock: a far-future value does not swallow later flags', async () => {
     await addPartition(m, 'clamp', 'c1', 'tree-clamp', 'sr1');
     const r = report('clamp-1', m.clock.now(), [{ name: 'a.json' }], { reprocessedUpTo: '2100-01-01T00:00:00.000Z' });
-    expect((await m.call('POST', '/v1/partitions/clamp/reports', r, t1)).body.status).toBe('accepted');
+    expect((await m.as(t1).report('clamp', r)).status).toBe('accepted');
     m.clock.advance(1000);
     const requestedAt = m.clock.now().toISOString();
     expect(await m.store.flagReprocess({ computerId: 'c1', partitionId: 'clamp' }, { requestedAt, reason: 'later bang', bangId: 'later' })).toBe(true);
-    const hb = await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1);
-    expect(hb.reprocess.find((x: any) => x.partitionId === 'clamp')).toEqual({ partitionId: 'clamp', requestedAt, reason: 'later bang' });
+    const hb = await m.as(t1).heartbeat('c1', { agentVersion: '1' });
+    expect(hb.reprocess.find((x) => x.partitionId === 'clamp')).toEqual({ partitionId: 'clamp', requestedAt, reason: 'later bang' });
   });
 
   it('responses match the schemas the OpenAPI document publishes', async () => {
@@ -325,10 +334,12 @@ describe('master API', () => {
       ['/v1/software-releases', SoftwareReleaseList],
     ];
     for (const [path, schema] of cases) {
-      const r = schema.safeParse(await ok(m, 'GET', path));
+      const got = await m.call('GET', path);
+      expect(got.status, path).toBe(200);
+      const r = schema.safeParse(got.body);
       expect(r.success, `${path}: ${r.error?.message}`).toBe(true);
     }
-    const hb = HeartbeatResponse.safeParse(await ok(m, 'POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1));
+    const hb = HeartbeatResponse.safeParse((await m.call('POST', '/v1/computers/c1/heartbeat', { agentVersion: '1' }, t1)).body);
     expect(hb.success, hb.error?.message).toBe(true);
   });
 
@@ -359,9 +370,9 @@ describe('bang while the queue is down', () => {
     const r = await m.call('POST', '/v1/partitions/d1/bang', { bangId: 'down-1', message: 'dead', source: 'watchdog' }, token);
     expect(r).toMatchObject({ status: 202, body: { bangId: 'down-1', fannedOutTo: 2 } });
     expect(logged.some((l) => l.includes('queue send failed'))).toBe(true);
-    const hb = await ok(m, 'POST', '/v1/computers/cd/heartbeat', { agentVersion: '1' }, token);
-    expect(hb.reprocess.map((x: any) => x.partitionId).sort()).toEqual(['d1', 'd2']);
-    expect((await ok(m, 'GET', '/v1/bangs?partitionId=d1')).bangs[0]).toMatchObject({ bangId: 'down-1', fanOut: 'done', fannedOutTo: 2 });
+    const hb = await m.as(token).heartbeat('cd', { agentVersion: '1' });
+    expect(hb.reprocess.map((x) => x.partitionId).sort()).toEqual(['d1', 'd2']);
+    expect((await m.api.listBangs({ partitionId: 'd1' })).bangs[0]).toMatchObject({ bangId: 'down-1', fanOut: 'done', fannedOutTo: 2 });
   });
 });
 
@@ -374,30 +385,30 @@ describe('promise history TTL', () => {
     const token = await addComputer(m, 'ch');
     await addPartition(m, 'ph', 'ch', 'th', 'srh');
     const t0 = m.clock.now();
-    await ok(m, 'POST', '/v1/partitions/ph/reports', report('old', t0, [{ name: 'a.json' }, { name: 'b.json', failed: true }]), token);
-    await ok(m, 'POST', '/v1/partitions/ph/bang', { bangId: 'hb', message: 'x', source: 'manual' }, token);
+    await m.as(token).report('ph', report('old', t0, [{ name: 'a.json' }, { name: 'b.json', failed: true }]));
+    await m.as(token).bang('ph', { bangId: 'hb', message: 'x', source: 'manual' });
     const raw = async (pk: string) =>
       (await m.aws.dynamo.send(new QueryCommand({ TableName: m.aws.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } }))).Items ?? [];
-    const history = await raw('H#ph');
+    const history = await raw(keys.historyPk('ph'));
     expect(history).toHaveLength(3); // report summary + 2 promise results
     const ttl = Math.floor(t0.getTime() / 1000) + 7 * 86400;
     for (const i of history) expect(i[TTL_ATTRIBUTE]).toEqual({ N: String(ttl) });
-    const quota = await raw('Q#ph');
+    const quota = await raw(keys.quota('ph', '').pk);
     expect(quota.map((i) => i[TTL_ATTRIBUTE])).toEqual([{ N: String(Math.floor(nextUtcDay(t0).getTime() / 1000) + 86400) }]);
 
     // One second after the TTL: hidden from the API even before anything deletes it.
     m.clock.set(new Date((ttl + 1) * 1000));
-    await ok(m, 'POST', '/v1/partitions/ph/reports', report('new', m.clock.now(), [{ name: 'a.json' }]), token);
-    const pr = await ok(m, 'GET', '/v1/partitions/ph/promises');
-    expect(pr.promises.map((p: any) => [p.name, p.history.map((h: any) => h.reportId)])).toEqual([['a.json', ['new']]]);
-    expect(pr.reports.map((r: any) => r.reportId)).toEqual(['new']);
+    await m.as(token).report('ph', report('new', m.clock.now(), [{ name: 'a.json' }]));
+    const pr = await m.api.partitionPromises('ph');
+    expect(pr.promises.map((p) => [p.name, p.history.map((h) => h.reportId)])).toEqual([['a.json', ['new']]]);
+    expect(pr.reports.map((r) => r.reportId)).toEqual(['new']);
 
     // The local TTL emulation deletes exactly the expired items.
     expect(await m.store.expireItems(ttl + 1)).toBe(4);
-    expect((await raw('H#ph')).map((i) => i.reportId?.S).sort()).toEqual(['new', 'new']);
-    expect(await raw('Q#ph')).toEqual([]);
-    expect(await ok(m, 'GET', '/v1/partitions/ph')).toMatchObject({ partitionId: 'ph', lastReport: { reportId: 'new' } });
-    expect((await ok(m, 'GET', '/v1/bangs?partitionId=ph')).bangs).toHaveLength(1);
+    expect((await raw(keys.historyPk('ph'))).map((i) => i.reportId?.S).sort()).toEqual(['new', 'new']);
+    expect(await raw(keys.quota('ph', '').pk)).toEqual([]);
+    expect(await m.api.getPartition('ph')).toMatchObject({ partitionId: 'ph', lastReport: { reportId: 'new' } });
+    expect((await m.api.listBangs({ partitionId: 'ph' })).bangs).toHaveLength(1);
     expect(await m.store.expireItems(ttl + 1)).toBe(0);
   });
 });
@@ -419,12 +430,12 @@ describe('bang quota', () => {
     expect(accepted).toHaveLength(10);
     expect(rejected).toHaveLength(40);
     expect(rejected[0]?.headers.get('retry-after')).toBe('60');
-    expect(rejected[0]?.body.error).toBe('too_many_bangs');
+    expect(rejected[0] && errorBody(rejected[0]).error).toBe('too_many_bangs');
     const attrs = await m.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: m.aws.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(10);
-    const log = await ok(m, 'GET', '/v1/bangs?partitionId=pq&limit=100');
-    expect(log.bangs.filter((b: any) => b.accepted)).toHaveLength(10);
-    expect(log.bangs.filter((b: any) => !b.accepted)).toHaveLength(40);
+    const log = await m.api.listBangs({ partitionId: 'pq', limit: 100 });
+    expect(log.bangs.filter((b) => b.accepted)).toHaveLength(10);
+    expect(log.bangs.filter((b) => !b.accepted)).toHaveLength(40);
     // A new UTC day gives a new quota.
     m.clock.set('2025-06-02T00:00:01.000Z');
     expect((await m.call('POST', '/v1/partitions/pq/bang', { bangId: 'next-day', message: 'x', source: 'promise' }, token)).status).toBe(202);

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { type LocalMaster, startLocalMaster } from '../../functions/local/master.ts';
+import { createVigilClient, type VigilClient } from '../../protocol/client.ts';
+import { ComputerList } from '../../protocol/index.ts';
 import { runAdmin } from '../helpers/master-fleet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-local-'));
@@ -14,12 +16,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** The typed client of the running master with `token`. */
+function api(token: string): VigilClient {
   if (!master) throw new Error('no master');
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${master.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, body: await r.json() };
+  return createVigilClient({ baseUrl: master.url, token });
 }
 
 function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -37,19 +37,19 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   const adminToken = master.adminToken;
   expect(readFileSync(join(dir, 'admin-token'), 'utf8').trim()).toBe(adminToken);
   expect((await fetch(`${master.url}/healthz`)).status).toBe(200);
-  const parts = await api('GET', '/v1/partitions', adminToken);
-  expect(parts.body.partitions.map((p: any) => p.partitionId).sort()).toEqual(['demo-db', 'demo-web', 'demo-worker']);
+  const parts = await api(adminToken).listPartitions();
+  expect(parts.partitions.map((p) => p.partitionId).sort()).toEqual(['demo-db', 'demo-web', 'demo-worker']);
   const demo = master.demo;
   if (!demo) throw new Error('no demo');
   const token = readFileSync(demo.tokenFile, 'utf8').trim();
 
-  const bang = await api('POST', '/v1/partitions/demo-web/bang', token, { bangId: 'local-bang', message: 'down', source: 'watchdog' });
-  expect(bang).toEqual({ status: 202, body: { bangId: 'local-bang', fannedOutTo: 3 } });
+  const bang = await api(token).raw('POST', '/v1/partitions/demo-web/bang', { body: { bangId: 'local-bang', message: 'down', source: 'watchdog' } });
+  expect({ status: bang.status, body: bang.body }).toEqual({ status: 202, body: { bangId: 'local-bang', fannedOutTo: 3 } });
   const t0 = Date.now();
   let flagged: string[] = [];
   while (Date.now() - t0 < 10_000) {
-    const hb = await api('POST', '/v1/computers/demo-computer/heartbeat', token, { agentVersion: 'test' });
-    flagged = hb.body.reprocess.map((r: any) => r.partitionId).sort();
+    const hb = await api(token).heartbeat('demo-computer', { agentVersion: 'test' });
+    flagged = hb.reprocess.map((r) => r.partitionId).sort();
     if (flagged.length === 3) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -66,7 +66,7 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   const list = await admin('partition', 'list', '--tree', 'cli-tree');
   expect(list.out).toContain('cli-part');
   const json = await admin('--json', 'computer', 'list');
-  expect(JSON.parse(json.out).computers.map((c: any) => c.computerId).sort()).toEqual(['cli-computer', 'demo-computer']);
+  expect(ComputerList.parse(JSON.parse(json.out)).computers.map((c) => c.computerId).sort()).toEqual(['cli-computer', 'demo-computer']);
   const bangs = await admin('bang', 'list');
   expect(bangs.out).toContain('local-bang');
   const usage = await admin('partition', 'set', 'x');
@@ -78,8 +78,8 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   // Promise history, kept 7 days.
   const at = new Date().toISOString();
   const rep = { reportId: 'local-r', kind: 'anomaly', startedAt: at, durationMs: 5, ok: true, promises: [{ name: 'a.json', title: 'a', kind: 'anomaly', failed: false, message: 'ok', date: at, executionTimeMs: 1 }] };
-  expect((await api('POST', '/v1/partitions/demo-web/reports', token, rep)).status).toBe(202);
-  expect((await api('GET', '/v1/partitions/demo-web/promises', adminToken)).body.promises).toHaveLength(1);
+  expect((await api(token).raw('POST', '/v1/partitions/demo-web/reports', { body: rep })).status).toBe(202);
+  expect((await api(adminToken).partitionPromises('demo-web')).promises).toHaveLength(1);
 
   // Restart on the same data dir, 8 days later: same admin token, same data, and the local
   // TTL emulation (run at start, then every 10 min) has deleted the expired history.
@@ -87,11 +87,11 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   const later = Date.now() + 8 * 86_400_000;
   master = await startLocalMaster({ port: 0, dataDir: dir, now: () => new Date(later) });
   expect(await master.store.listHistory('demo-web', 0)).toEqual({ results: [], reports: [] });
-  expect((await api('GET', '/v1/partitions/demo-web', adminToken)).body.lastReport).toMatchObject({ reportId: 'local-r' });
+  expect((await api(adminToken).getPartition('demo-web')).lastReport).toMatchObject({ reportId: 'local-r' });
   expect(await master.expire()).toBe(0);
   expect(master.adminToken).toBe(adminToken);
-  const c = await api('GET', '/v1/computers/cli-computer', adminToken);
-  expect(c.body).toMatchObject({ computerId: 'cli-computer', instantiationFrequencySeconds: 3600 });
-  const b = await api('GET', '/v1/bangs', adminToken);
-  expect(b.body.bangs[0]).toMatchObject({ bangId: 'local-bang', fanOut: 'done', fannedOutTo: 3 });
+  const c = await api(adminToken).getComputer('cli-computer');
+  expect(c).toMatchObject({ computerId: 'cli-computer', instantiationFrequencySeconds: 3600 });
+  const b = await api(adminToken).listBangs();
+  expect(b.bangs[0]).toMatchObject({ bangId: 'local-bang', fanOut: 'done', fannedOutTo: 3 });
 });

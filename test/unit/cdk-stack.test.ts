@@ -8,7 +8,12 @@ import { FANOUT_TIMEOUT } from '../../lib/vigil-stack.ts';
 import { GSIS, PK, SK, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
 import { refId, synthVigil } from '../helpers/cloud-synth.ts';
 
+/** A resource of the synthesized template: its Properties are CloudFormation JSON, read as the test needs. */
 type Res = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+/** An IAM policy statement. */
+type Statement = { Action: string | string[]; Resource: unknown };
+/** A CloudWatch alarm's metric query (alarms on several metrics). */
+type MetricQuery = { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: { Value: string }[] } } };
 
 let template: Template;
 let resources: Record<string, Res>;
@@ -28,7 +33,7 @@ function fnByService(service: string): [string, Res] {
   expect(found, service).toHaveLength(1);
   return found[0]!;
 }
-function statementsOfRole(roleId: string): any[] {
+function statementsOfRole(roleId: string): Statement[] {
   return ofType('AWS::IAM::Policy')
     .filter(([, p]) => p.Properties.Roles.some((r: unknown) => refId(r) === roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
@@ -37,30 +42,30 @@ function statementsOfRole(roleId: string): any[] {
 function evaluate(v: unknown, attrs: Record<string, string>): unknown {
   if (typeof v === 'string' || typeof v === 'number') return v;
   if (Array.isArray(v)) return v.map((x) => evaluate(x, attrs));
-  const o = v as Record<string, any>;
+  const o = v as Record<string, unknown>;
   if (o['Fn::GetAtt']) {
     const key = (o['Fn::GetAtt'] as string[]).join('.');
     if (!(key in attrs)) throw new Error(`no value for GetAtt ${key}`);
     return attrs[key];
   }
   if (o['Fn::Split']) {
-    const [sep, src] = o['Fn::Split'];
+    const [sep, src] = o['Fn::Split'] as [string, unknown];
     return String(evaluate(src, attrs)).split(sep);
   }
   if (o['Fn::Select']) {
-    const [i, list] = o['Fn::Select'];
+    const [i, list] = o['Fn::Select'] as [string | number, unknown];
     return (evaluate(list, attrs) as unknown[])[Number(i)];
   }
   if (o['Fn::Join']) {
-    const [sep, list] = o['Fn::Join'];
+    const [sep, list] = o['Fn::Join'] as [string, unknown];
     return (evaluate(list, attrs) as unknown[]).join(sep);
   }
   throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
 }
-function actionsOf(st: any): string[] {
+function actionsOf(st: Statement): string[] {
   return [st.Action].flat();
 }
-function resourcesOf(st: any): unknown[] {
+function resourcesOf(st: Statement): unknown[] {
   return [st.Resource].flat();
 }
 
@@ -421,10 +426,10 @@ describe('admin token, alarms, outputs', () => {
   it('alarms on api 5xx answers, the sweep not running, bang age, throttles of the HTTP functions and of DynamoDB', () => {
     const [topicId] = one('AWS::SNS::Topic');
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const metricsOf = (a: Record<string, any>) => (a.Metrics ?? []).filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+    const metricsOf = (a: Res['Properties']) => ((a.Metrics ?? []) as MetricQuery[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
     // 5xx: the app's own metric (the handler returns 500, Lambda's Errors never sees it), both HTTP functions.
-    const server = alarms.find((a) => metricsOf(a).some((m: any) => m.MetricName === 'ApiServerErrors'))!;
-    expect(metricsOf(server).map((m: any) => [m.Namespace, m.Dimensions[0].Value]).sort()).toEqual([
+    const server = alarms.find((a) => metricsOf(a).some((m) => m.MetricName === 'ApiServerErrors'))!;
+    expect(metricsOf(server).map((m) => [m.Namespace, m.Dimensions[0]?.Value]).sort()).toEqual([
       ['Vigil', 'vigil-admin'],
       ['Vigil', 'vigil-api'],
     ]);
@@ -438,8 +443,8 @@ describe('admin token, alarms, outputs', () => {
     expect(age.Threshold).toBe(300);
     const throttles = alarms.filter((a) => a.MetricName === 'Throttles').map((a) => refId(a.Dimensions[0].Value));
     expect(throttles.sort()).toEqual([fnByService('api')[0], fnByService('admin')[0]].sort());
-    const table = alarms.find((a) => metricsOf(a).some((m: any) => m.MetricName === 'WriteThrottleEvents'))!;
-    expect(metricsOf(table).map((m: any) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    const table = alarms.find((a) => metricsOf(a).some((m) => m.MetricName === 'WriteThrottleEvents'))!;
+    expect(metricsOf(table).map((m) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
     for (const a of [server, sweep, age, table]) expect(a.AlarmActions.map(refId)).toEqual([topicId]);
   });
 
