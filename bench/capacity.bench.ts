@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../functions/app.ts';
+import { createVigilClient } from '../protocol/client.ts';
 import type { BangMessage } from '../functions/services/bang-message.ts';
 import type { BangQueue } from '../functions/services/deps.ts';
 import { fanOutBang } from '../functions/services/fanout.ts';
@@ -96,18 +97,12 @@ const queue: BangQueue = {
 };
 const app = createApp({ store, queue, now, adminToken: () => ADMIN });
 
-async function call(method: string, path: string, body?: unknown, token: string | null = ADMIN, headers: Record<string, string> = {}) {
-  const h: Record<string, string> = { ...headers };
-  if (token) h.authorization = `Bearer ${token}`;
-  if (body !== undefined) h['content-type'] ??= 'application/json';
-  const res = await app.request(path, { method, headers: h, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, text, headers: res.headers };
-}
-async function ok(method: string, path: string, body?: unknown, token: string | null = ADMIN) {
-  const r = await call(method, path, body, token);
-  if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${r.text.slice(0, 300)}`);
-  return r.text ? JSON.parse(r.text) : null;
+const admin = createVigilClient({ fetch: (path, init) => app.request(path, init), token: ADMIN });
+/** The typed client with a computer's token. */
+const as = (token: string | undefined) => admin.withToken(token ?? null);
+/** A raw request (bad tokens, HTML pages). */
+function call(method: string, path: string, body?: unknown, token: string | null = ADMIN, headers: Record<string, string> = {}) {
+  return admin.raw(method, path, { body, token, headers });
 }
 
 const cid = (c: number) => `comp-${String(c).padStart(4, '0')}`;
@@ -138,15 +133,17 @@ function report(id: string, at: Date, failing = false) {
 // ------------------------------------------------------------------ seed
 const t0 = performance.now();
 log(`capacity bench: seeding ${COMPUTERS} computers × ${PER_COMPUTER} partitions on ${db.endpoint}`);
-await ok('PUT', '/v1/software-releases/sr-web', { url: 'https://example.com/software/web/software.cfg', periodicitySeconds: 86400 });
+await admin.putSoftwareRelease('sr-web', { url: 'https://example.com/software/web/software.cfg', periodicitySeconds: 86400 });
 const tokens: string[] = new Array(COMPUTERS);
 await pool(
   Array.from({ length: COMPUTERS }, (_, c) => c),
   16,
   async (c) => {
-    tokens[c] = (await ok('PUT', `/v1/computers/${cid(c)}`, {})).token;
+    const r = await admin.putComputer(cid(c));
+    if (!r.created) throw new Error(`${cid(c)} existed`);
+    tokens[c] = r.token.token;
     for (let j = 0; j < PER_COMPUTER; j++) {
-      await ok('PUT', `/v1/partitions/${pid(c, j)}`, { computerId: cid(c), instanceTreeId: tree(c, j), softwareReleaseId: 'sr-web' });
+      await admin.putPartition(pid(c, j), { computerId: cid(c), instanceTreeId: tree(c, j), softwareReleaseId: 'sr-web' });
     }
   },
 );
@@ -155,8 +152,8 @@ await pool(
   Array.from({ length: COMPUTERS }, (_, c) => c),
   16,
   async (c) => {
-    await ok('POST', `/v1/computers/${cid(c)}/heartbeat`, { agentVersion: '0.1.0' }, tokens[c]);
-    for (let j = 0; j < PER_COMPUTER; j++) await ok('POST', `/v1/partitions/${pid(c, j)}/reports`, report(`seed-${c}-${j}`, now()), tokens[c]);
+    await as(tokens[c]).heartbeat(cid(c), { agentVersion: '0.1.0' });
+    for (let j = 0; j < PER_COMPUTER; j++) await as(tokens[c]).report(pid(c, j), report(`seed-${c}-${j}`, now()));
   },
 );
 log(`  quiet green fleet after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -173,21 +170,21 @@ async function measure(name: string, n: number, fn: (i: number) => Promise<unkno
 }
 
 clock += 60_000;
-await measure('heartbeat (steady, 60 s after the previous one)', SAMPLE, (i) => ok('POST', `/v1/computers/${cid(i)}/heartbeat`, { agentVersion: '0.1.0' }, tokens[i]));
+await measure('heartbeat (steady, 60 s after the previous one)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
 clock += 60_000;
-await measure('heartbeat (second in a row)', SAMPLE, (i) => ok('POST', `/v1/computers/${cid(i)}/heartbeat`, { agentVersion: '0.1.0' }, tokens[i]));
+await measure('heartbeat (second in a row)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
 clock += 1000;
-await measure('report, 10 promises, kept (green → green)', SAMPLE, (i) => ok('POST', `/v1/partitions/${pid(i, 1)}/reports`, report(`ok-${i}`, now()), tokens[i]));
+await measure('report, 10 promises, kept (green → green)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 1), report(`ok-${i}`, now())));
 clock += 1000;
-await measure('report, 10 promises, one failed (green → red)', SAMPLE, (i) => ok('POST', `/v1/partitions/${pid(i, 2)}/reports`, report(`bad-${i}`, now(), true), tokens[i]));
+await measure('report, 10 promises, one failed (green → red)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, now(), true)));
 clock += 1000;
-await measure('report, same reportId again (duplicate)', SAMPLE, (i) => ok('POST', `/v1/partitions/${pid(i, 2)}/reports`, report(`bad-${i}`, new Date(clock - 1000), true), tokens[i]));
+await measure('report, same reportId again (duplicate)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, new Date(clock - 1000), true)));
 clock += 1000;
 const bangs = Math.min(5, Math.floor(COMPUTERS / 10));
-await measure('bang accepted (API call)', bangs, (i) => ok('POST', `/v1/partitions/${pid(i * 10, 3)}/bang`, { bangId: `bang-${i}`, message: 'promise check-url-available detected an anomaly', source: 'promise' }, tokens[i * 10]));
+await measure('bang accepted (API call)', bangs, (i) => as(tokens[i * 10]).bang(pid(i * 10, 3), { bangId: `bang-${i}`, message: 'promise check-url-available detected an anomaly', source: 'promise' }));
 await measure(`bang fan-out (tree of ${Math.min(10, COMPUTERS)} partitions)`, sent.length, (i) => fanOutBang({ store, now }, sent[i] as BangMessage));
 clock += 60_000;
-await measure('heartbeat with a reprocess pending', bangs, (i) => ok('POST', `/v1/computers/${cid(i * 10)}/heartbeat`, { agentVersion: '0.1.0' }, tokens[i * 10]));
+await measure('heartbeat with a reprocess pending', bangs, (i) => as(tokens[i * 10]).heartbeat(cid(i * 10), { agentVersion: '0.1.0' }));
 // Everything settles, then the sweep of a quiet fleet.
 await runSweep({ store }, now());
 clock += 60_000;

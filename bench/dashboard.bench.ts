@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDashboard } from '../functions/dashboard/index.tsx';
 import { startLocalMaster } from '../functions/local/master.ts';
+import { createVigilClient } from '../protocol/client.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,47 +45,35 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-dashboard-'));
 const master = await startLocalMaster({ port: 0, dataDir, adminToken: TOKEN, log: () => {} });
 try {
-  const call = async (method: string, path: string, body: unknown, token = TOKEN) => {
-    const res = await fetch(`${master.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  };
+  const admin = createVigilClient({ baseUrl: master.url, token: TOKEN });
   const t0 = performance.now();
-  await call('PUT', '/v1/software-releases/bench-sr', { url: 'https://example.invalid/bench' });
+  await admin.putSoftwareRelease('bench-sr', { url: 'https://example.invalid/bench' });
   const tokens: string[] = [];
-  for (let c = 0; c < COMPUTERS; c++) tokens.push((await call('PUT', `/v1/computers/bench-c${c}`, {})).token);
+  for (let c = 0; c < COMPUTERS; c++) {
+    const r = await admin.putComputer(`bench-c${c}`);
+    if (!r.created) throw new Error(`bench-c${c} existed`);
+    tokens.push(r.token.token);
+  }
   const ids = Array.from({ length: N }, (_, i) => i);
   await pool(ids, 16, async (i) => {
     const c = i % COMPUTERS;
-    await call('PUT', `/v1/partitions/bench-p${i}`, {
+    await admin.putPartition(`bench-p${i}`, {
       computerId: `bench-c${c}`,
       instanceTreeId: `bench-t${i % TREES}`,
       softwareReleaseId: 'bench-sr',
     });
     const failing = i % 10 === 0;
     const now = new Date().toISOString();
-    await call(
-      'POST',
-      `/v1/partitions/bench-p${i}/reports`,
-      {
-        reportId: `bench-r${i}`,
-        kind: 'instantiation',
-        startedAt: now,
-        durationMs: 1200,
-        ok: !failing,
-        promises: [
-          { name: 'check-port.json', title: 'check-port', kind: 'test', failed: failing, message: failing ? 'refused' : 'ok', date: now, executionTimeMs: 12 },
-        ],
-      },
-      tokens[c]!,
-    );
+    await admin.withToken(tokens[c]!).report(`bench-p${i}`, {
+      reportId: `bench-r${i}`,
+      kind: 'instantiation',
+      startedAt: now,
+      durationMs: 1200,
+      ok: !failing,
+      promises: [{ name: 'check-port.json', title: 'check-port', kind: 'test', failed: failing, message: failing ? 'refused' : 'ok', date: now, executionTimeMs: 12 }],
+    });
   });
-  for (let c = 0; c < COMPUTERS; c++) await call('POST', `/v1/computers/bench-c${c}/heartbeat`, { agentVersion: 'bench' }, tokens[c]!);
+  for (let c = 0; c < COMPUTERS; c++) await admin.withToken(tokens[c]!).heartbeat(`bench-c${c}`, { agentVersion: 'bench' });
   const seedMs = performance.now() - t0;
 
   // log in
@@ -125,7 +114,7 @@ try {
   // render only: API answers captured once, served from memory
   const cache = new Map<string, string>();
   for (const path of ['/v1/computers', '/v1/partitions']) {
-    cache.set(path, await (await fetch(`${master.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
+    cache.set(path, (await admin.raw('GET', path)).text);
   }
   const dash = createDashboard({
     adminToken: () => TOKEN,

@@ -8,6 +8,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { createApp } from '../functions/app.ts';
+import { createVigilClient } from '../protocol/client.ts';
 import { consumeBangMessage, fanOutBang } from '../functions/services/fanout.ts';
 import { assignPartition } from '../functions/services/registry.ts';
 import { createSqsBangQueue, pollBangQueue } from '../functions/queue.ts';
@@ -46,15 +47,16 @@ let skew = 0;
 const now = () => new Date(Date.now() + skew);
 const app = createApp({ store, queue: createSqsBangQueue({ client: sqs, queueUrl }), now, adminToken: () => 'bench', dashboard: false });
 
-async function call(method: string, path: string, body: unknown, token = 'bench'): Promise<any> {
-  const r = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${await r.text()}`);
-  return r.json();
-}
+const admin = createVigilClient({ fetch: (path, init) => app.request(path, init), token: 'bench' });
+const as = (i: number) => admin.withToken(tokens[i] ?? null);
 
-await call('PUT', '/v1/software-releases/sr', { url: 'https://example.com/sr', bangQuotaPerDay: 100 });
+await admin.putSoftwareRelease('sr', { url: 'https://example.com/sr', bangQuotaPerDay: 100 });
 const tokens: string[] = [];
-for (let c = 0; c < 10; c++) tokens.push((await call('PUT', `/v1/computers/node-${c}`, {})).token);
+for (let c = 0; c < 10; c++) {
+  const r = await admin.putComputer(`node-${c}`);
+  if (!r.created) throw new Error(`node-${c} existed`);
+  tokens.push(r.token.token);
+}
 await mapLimit(
   Array.from({ length: TREE }, (_, i) => i),
   16,
@@ -65,14 +67,14 @@ const rows: [string, string][] = [];
 // Heartbeat of a computer with 100 partitions.
 reset();
 const hbT0 = performance.now();
-await call('POST', '/v1/computers/node-0/heartbeat', { agentVersion: 'bench' }, tokens[0]);
+await as(0).heartbeat('node-0', { agentVersion: 'bench' });
 rows.push(['DynamoDB requests per heartbeat (100 partitions)', `${total()} ${JSON.stringify(counts)} in ${(performance.now() - hbT0).toFixed(1)} ms`]);
 
 for (const [i, n] of [10, 24, 100].entries()) {
   const at = new Date().toISOString();
-  const promises = Array.from({ length: n }, (_, k) => ({ name: `p${k}.json`, title: `p${k}`, kind: 'test', failed: false, message: 'ok', date: at, executionTimeMs: 1 }));
+  const promises = Array.from({ length: n }, (_, k) => ({ name: `p${k}.json`, title: `p${k}`, kind: 'test' as const, failed: false, message: 'ok', date: at, executionTimeMs: 1 }));
   reset();
-  await call('POST', `/v1/partitions/p-${(i + 1) * 10}/reports`, { reportId: `r${n}`, kind: 'instantiation', startedAt: at, durationMs: 10, ok: true, promises }, tokens[0]);
+  await as(0).report(`p-${(i + 1) * 10}`, { reportId: `r${n}`, kind: 'instantiation', startedAt: at, durationMs: 10, ok: true, promises });
   rows.push([`DynamoDB requests per report (${n} promises)`, `${total()} ${JSON.stringify(counts)} (history batches: ${Math.ceil((n + 1) / 25)})`]);
 }
 
@@ -97,7 +99,7 @@ const poller = pollBangQueue({
 });
 reset();
 t0 = performance.now();
-await call('POST', '/v1/partitions/p-0/bang', { bangId: 'bench-bang', message: 'bench', source: 'manual' }, tokens[0]);
+await as(0).bang('p-0', { bangId: 'bench-bang', message: 'bench', source: 'manual' });
 const bangRequests = total();
 const fanMs = await done;
 rows.push(['DynamoDB requests per bang (API call)', `${bangRequests}`]);
@@ -133,7 +135,7 @@ let sweepReads = 0;
 const sweepChanges: string[] = [];
 for (let i = 0; i < HB; i++) {
   skew += 60_000;
-  await call('POST', '/v1/computers/node-1/heartbeat', { agentVersion: 'bench' }, tokens[1]);
+  await as(1).heartbeat('node-1', { agentVersion: 'bench' });
   const key = (await store.getComputer('node-1'))?.sweepAt ?? null;
   if (key && key !== keysSeen.at(-1)) keysSeen.push(key);
   const sr = await runSweep({ store }, now());

@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 // Screenshots of every dashboard view from the demo fleet, into docs/img/.
-//   npm run build && node scripts/screenshots.mjs [--wait SECONDS] [--out DIR]
+//   npm run build && npm run screenshots [-- --wait SECONDS --out DIR]   (node --import tsx scripts/screenshots.ts)
 // Starts `node dist/vigil.mjs master --demo` on a free port and a temp data dir and, next to
 // the demo fleet, seeds through the API (as an agent would report) a second computer
 // `shop-computer` with the instance tree `shop`: `shop-api` (two hours of promise history,
@@ -16,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
+import { createVigilClient, VigilApiError } from '../protocol/client.ts';
+import type { Partition, PromiseReport, ReportKind } from '../protocol/index.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { wait: { type: 'string', default: '120' }, out: { type: 'string', default: 'docs/img' } } });
@@ -31,12 +32,12 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
-const port = await new Promise((res, rej) => {
+const port = await new Promise<number>((res, rej) => {
   const s = createServer();
   s.on('error', rej);
   s.listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => res(p));
+    const a = s.address();
+    s.close(() => res(typeof a === 'object' && a ? a.port : 0));
   });
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-screenshots-'));
@@ -51,56 +52,45 @@ let log = '';
 child.stdout.on('data', (d) => (log += d));
 child.stderr.on('data', (d) => (log += d));
 const base = `http://127.0.0.1:${port}`;
-const api = async (path) => {
-  const r = await fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
-  return r.ok ? r.json() : undefined;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const admin = createVigilClient({ baseUrl: base, token });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** JSON call; `expect` = accepted statuses (else it throws with the answer). */
-async function call(method, path, body, bearer = token, expect = [200, 201, 202]) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!expect.includes(r.status)) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+/** A promise result of the seeded reports (kind and date default). */
+type SeedPromise = Omit<PromiseReport, 'kind' | 'date'> & { kind?: PromiseReport['kind'] };
 
 /** The `shop` tree, reported through the API with dates in the past (see the header). */
 async function seedShop() {
   const MIN = 60_000;
   const now = Date.now();
-  await call('PUT', '/v1/software-releases/shop-sr', { url: 'https://example.com/software/shop/software.cfg', periodicitySeconds: 86400, bangQuotaPerDay: 2 });
-  const { token: computerToken } = await call('PUT', '/v1/computers/shop-computer', { instantiationFrequencySeconds: 86400 });
-  for (const [id, tree] of [['shop-api', 'shop'], ['shop-web', 'shop'], ['shop-cron', 'shop-batch']]) {
-    await call('PUT', `/v1/partitions/${id}`, { computerId: 'shop-computer', instanceTreeId: tree, softwareReleaseId: 'shop-sr' });
+  await admin.putSoftwareRelease('shop-sr', { url: 'https://example.com/software/shop/software.cfg', periodicitySeconds: 86400, bangQuotaPerDay: 2 });
+  const registered = await admin.putComputer('shop-computer', { instantiationFrequencySeconds: 86400 });
+  const computer = admin.withToken(registered.created ? registered.token.token : (await admin.rotateComputerToken('shop-computer')).token);
+  for (const [id, tree] of [['shop-api', 'shop'], ['shop-web', 'shop'], ['shop-cron', 'shop-batch']] as const) {
+    await admin.putPartition(id, { computerId: 'shop-computer', instanceTreeId: tree, softwareReleaseId: 'shop-sr' });
   }
-  await call('POST', '/v1/computers/shop-computer/heartbeat', { agentVersion: '0.1.0' }, computerToken);
-  const report = (id, i, startedAt, durationMs, promises, kind = 'instantiation') =>
-    call('POST', `/v1/partitions/${id}/reports`, {
+  await computer.heartbeat('shop-computer', { agentVersion: '0.1.0' });
+  const report = (id: string, i: number, startedAt: number, durationMs: number, promises: SeedPromise[], kind: ReportKind = 'instantiation') =>
+    computer.report(id, {
       reportId: `${id}-${i}`,
       kind,
       startedAt: new Date(startedAt).toISOString(),
       durationMs,
       ok: promises.every((p) => !p.failed),
-      promises: promises.map((p) => ({ kind: 'anomaly', date: new Date(startedAt + durationMs).toISOString(), ...p })),
-    }, computerToken);
+      promises: promises.map((p) => ({ kind: 'anomaly' as const, date: new Date(startedAt + durationMs).toISOString(), ...p })),
+    });
   // shop-api: every 10 min for 2 h; the HTTP check slows down, fails twice, recovers, then
   // fails again now (red); the disk check stays kept.
   const httpMs = [120, 135, 128, 140, 190, 260, 2400, 5000, 310, 180, 150, 160, 4800];
   const httpFails = new Set([6, 7, 12]);
-  for (let i = 0; i < httpMs.length; i++) {
+  for (const [i, ms] of httpMs.entries()) {
     const at = now - (httpMs.length - 1 - i) * 10 * MIN - 5000;
-    await report('shop-api', i, at, 900 + httpMs[i], [
+    await report('shop-api', i, at, 900 + ms, [
       {
         name: 'check-http.json',
         title: 'check-http',
         failed: httpFails.has(i),
-        message: httpFails.has(i) ? `GET https://shop.example.com/health: HTTP 502 after ${httpMs[i]} ms` : `GET https://shop.example.com/health: 200 in ${httpMs[i]} ms`,
-        executionTimeMs: httpMs[i],
+        message: httpFails.has(i) ? `GET https://shop.example.com/health: HTTP 502 after ${ms} ms` : `GET https://shop.example.com/health: 200 in ${ms} ms`,
+        executionTimeMs: ms,
       },
       { name: 'check-free-disk.json', title: 'check-free-disk', failed: false, message: `free disk ${62 - i}% (min 10%)`, executionTimeMs: 8 + (i % 3) },
     ], i === 0 ? 'instantiation' : 'anomaly');
@@ -119,13 +109,16 @@ async function seedShop() {
       { name: 'check-url-available.json', title: 'check-url-available', kind: 'test', failed: false, message: 'https://shop.example.com/: 200', executionTimeMs: 95 },
     ]);
   }
-  // shop-cron bangs until its daily quota (2) rejects the third
+  // shop-cron bangs until its daily quota (2) rejects the third (429)
   for (let i = 0; i < 3; i++) {
-    await call('POST', '/v1/partitions/shop-cron/bang', { bangId: `shop-cron-bang-${i}`, message: 'Promise check-backup is failing: /srv/backup/latest.tar: no such file', source: i === 2 ? 'manual' : 'promise' }, computerToken, [202, 429]);
+    const bang = { bangId: `shop-cron-bang-${i}`, message: 'Promise check-backup is failing: /srv/backup/latest.tar: no such file', source: i === 2 ? 'manual' : 'promise' } as const;
+    await computer.bang('shop-cron', bang).catch((err: unknown) => {
+      if (!(err instanceof VigilApiError && err.status === 429)) throw err;
+    });
   }
 }
 
-let browser;
+let browser: Browser | undefined;
 try {
   const deadline = Date.now() + Number(values.wait) * 1000;
   mkdirSync(join(root, values.out), { recursive: true });
@@ -144,7 +137,7 @@ try {
   await page.fill('#token', token);
   await page.click('button[type=submit]');
   await page.waitForURL(`${base}/`);
-  const shoot = async (name, path) => {
+  const shoot = async (name: string, path: string) => {
     await page.goto(base + path);
     const file = join(root, values.out, `${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
@@ -153,12 +146,12 @@ try {
 
   // 1. Right after the demo agent's first bang, while the tree is red and waiting for its
   //    reprocess: the fleet, the tree and the bang log.
-  let banged;
+  let banged: Partition | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`vigil master exited:\n${log}`);
-    const parts = (await api('/v1/partitions').catch(() => undefined))?.partitions ?? [];
-    const bangs = (await api('/v1/bangs').catch(() => undefined))?.bangs ?? [];
-    const demoBang = bangs.some((b) => b.instanceTreeId === 'demo-tree' && b.accepted !== false);
+    const parts = (await admin.listPartitions().catch(() => undefined))?.partitions ?? [];
+    const bangs = (await admin.listBangs().catch(() => undefined))?.bangs ?? [];
+    const demoBang = bangs.some((b) => b.instanceTreeId === 'demo-tree' && b.accepted);
     banged = demoBang ? parts.find((p) => p.instanceTreeId === 'demo-tree' && p.colour === 'red' && p.reprocess) : undefined;
     if (banged) break;
     if (Date.now() > deadline) {
@@ -183,10 +176,10 @@ try {
 } finally {
   await browser?.close();
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-(child.pid ?? 0), 'SIGTERM');
   } catch {
     child.kill('SIGTERM');
   }
-  await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
   rmSync(dataDir, { recursive: true, force: true });
 }
