@@ -18,6 +18,7 @@ import {
   HeartbeatResponse,
   InstanceTree,
   Partition,
+  PartitionDetail,
   PartitionList,
   PartitionPromises,
   type PartitionPut,
@@ -178,7 +179,7 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
       const r = await call(Partition, 'PUT', `/v1/partitions/${enc(id)}${o.move ? '?move=true' : ''}`, body);
       return { created: r.status === 201, partition: r.body };
     },
-    getPartition: (id: string) => get(Partition, `/v1/partitions/${enc(id)}`),
+    getPartition: (id: string) => get(PartitionDetail, `/v1/partitions/${enc(id)}`),
     listPartitions: (filter: { instanceTreeId?: string; computerId?: string } = {}) => get(PartitionList, `/v1/partitions${query(filter)}`),
     partitionPromises: (id: string) => get(PartitionPromises, `/v1/partitions/${enc(id)}/promises`),
     getInstanceTree: (id: string) => get(InstanceTree, `/v1/instance-trees/${enc(id)}`),

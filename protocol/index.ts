@@ -130,6 +130,13 @@ export const Partition = z.object({
 });
 export type Partition = z.infer<typeof Partition>;
 export const PartitionList = z.object({ partitions: z.array(Partition) });
+
+/** One partition (GET /v1/partitions/{id}): with its bang quota use of today (UTC). */
+export const PartitionDetail = Partition.extend({
+  bangsToday: z.number().int().describe('bangs taken from the daily quota today (UTC day): the counter the master enforces'),
+  bangQuotaPerDay: z.number().int().describe('the daily bang quota of its software release'),
+});
+export type PartitionDetail = z.infer<typeof PartitionDetail>;
 export type PartitionList = z.infer<typeof PartitionList>;
 
 export const InstanceTree = z.object({

@@ -6,14 +6,16 @@
 import type { VigilClient } from '../../protocol/client.ts';
 import type {
   Bang,
+  Colour,
   Computer,
   LastReportSummary,
   Partition,
+  PartitionDetail,
   PartitionPromises,
   PromiseHistory,
-  SoftwareRelease,
 } from '../../protocol/index.ts';
-import { type Colour, type HistoryEntry, quotaUseToday, toColour } from './view-model.ts';
+import { mapLimit } from '../lib/concurrency.ts';
+import type { HistoryEntry } from './view-model.ts';
 
 export interface ComputerView {
   computerId: string;
@@ -79,6 +81,16 @@ export interface PromisesView {
   instantiations: InstantiationView[];
 }
 
+/** A partition's bang quota use today (UTC). */
+export interface QuotaUseView {
+  partitionId: string;
+  used: number;
+  quotaPerDay: number;
+}
+
+/** Partition reads in flight for the bang page's quota table. */
+const QUOTA_READS_IN_FLIGHT = 8;
+
 export interface BangView {
   bangId: string;
   partitionId: string;
@@ -96,7 +108,7 @@ const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefin
 export function computerView(c: Computer): ComputerView {
   return {
     computerId: c.computerId,
-    colour: toColour(c.colour),
+    colour: c.colour,
     colourReason: c.colourReason,
     colourSince: opt(c.colourSince),
     lastContactAt: opt(c.lastContactAt),
@@ -105,16 +117,14 @@ export function computerView(c: Computer): ComputerView {
   };
 }
 
-/** Fields the dashboard shows when the master sends them (not in every version). */
-type PartitionExtras = { bangsToday?: number; bangQuotaPerDay?: number };
-
-export function partitionView(p: Partition & PartitionExtras): PartitionView {
+/** A listed partition, or one partition with its quota use today (GET /v1/partitions/{id}). */
+export function partitionView(p: Partition & Partial<Pick<PartitionDetail, 'bangsToday' | 'bangQuotaPerDay'>>): PartitionView {
   return {
     partitionId: p.partitionId,
     computerId: p.computerId,
     instanceTreeId: p.instanceTreeId,
     softwareReleaseId: p.softwareReleaseId,
-    colour: toColour(p.colour),
+    colour: p.colour,
     colourReason: p.colourReason,
     colourSince: opt(p.colourSince),
     lastReportAt: opt(p.lastReport?.receivedAt),
@@ -122,8 +132,8 @@ export function partitionView(p: Partition & PartitionExtras): PartitionView {
     lastBangAt: opt(p.lastBangAt),
     reprocess: p.reprocess ? { requestedAt: p.reprocess.requestedAt, reason: p.reprocess.reason } : undefined,
     crimes: p.crimes.map((c) => ({ rule: c.code, message: c.message })),
-    bangsToday: typeof p.bangsToday === 'number' ? p.bangsToday : undefined,
-    bangQuotaPerDay: typeof p.bangQuotaPerDay === 'number' ? p.bangQuotaPerDay : undefined,
+    bangsToday: p.bangsToday,
+    bangQuotaPerDay: p.bangQuotaPerDay,
   };
 }
 
@@ -186,25 +196,6 @@ export function bangView(b: Bang): BangView {
   };
 }
 
-/**
- * Fills each partition's bang quota use today (accepted bangs since 00:00 UTC in the log)
- * and daily quota (from its software release), unless the master already sent them.
- */
-export function withQuota(
-  partitions: PartitionView[],
-  bangs: BangView[],
-  releases: SoftwareRelease[],
-  now: Date,
-): PartitionView[] {
-  const used = quotaUseToday(bangs, now);
-  const quota = new Map(releases.map((r) => [r.softwareReleaseId, r.bangQuotaPerDay]));
-  return partitions.map((p) => ({
-    ...p,
-    bangsToday: p.bangsToday ?? used.get(p.partitionId) ?? 0,
-    bangQuotaPerDay: p.bangQuotaPerDay ?? quota.get(p.softwareReleaseId),
-  }));
-}
-
 /** Reads the master API with the admin token. Non-2xx → VigilApiError (404 shows a 404 page). */
 export class DashboardData {
   constructor(private readonly client: VigilClient) {}
@@ -221,8 +212,17 @@ export class DashboardData {
     return (await this.client.listPartitions(instanceTreeId ? { instanceTreeId } : {})).partitions.map(partitionView);
   }
 
-  rawPartition(id: string): Promise<Partition> {
+  /** One partition as the API answers it (with its quota use today). */
+  rawPartition(id: string): Promise<PartitionDetail> {
     return this.client.getPartition(id);
+  }
+
+  /** The quota use today of these partitions: the master's counters (those it enforces). */
+  async quotaUse(partitionIds: string[]): Promise<QuotaUseView[]> {
+    return mapLimit(partitionIds, QUOTA_READS_IN_FLIGHT, async (id) => {
+      const p = await this.client.getPartition(id);
+      return { partitionId: id, used: p.bangsToday, quotaPerDay: p.bangQuotaPerDay };
+    });
   }
 
   async tree(id: string): Promise<PartitionView[]> {
@@ -238,8 +238,4 @@ export class DashboardData {
     return (await this.client.listBangs({ ...(partitionId ? { partitionId } : {}), ...(limit ? { limit } : {}) })).bangs.map(bangView);
   }
 
-  /** Software releases (for the bang quota). */
-  async softwareReleases(): Promise<SoftwareRelease[]> {
-    return (await this.client.listSoftwareReleases()).softwareReleases;
-  }
 }

@@ -12,7 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { CLIENT_JS } from './client.ts';
 import { createVigilClient, type FetchLike, VigilApiError } from '../../protocol/client.ts';
-import { DashboardData, instantiationView, partitionView, withQuota } from './data.ts';
+import { DashboardData, instantiationView, partitionView } from './data.ts';
 import { ErrorPage, LoginPage } from './layout.tsx';
 import {
   BangsPage,
@@ -25,6 +25,7 @@ import {
 } from './pages.tsx';
 import { constantTimeEqual, SESSION_COOKIE, SESSION_TTL_SECONDS, signSession, verifySession } from './session.ts';
 import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
+import { partitionsBangedToday } from './view-model.ts';
 
 export interface DashboardOptions {
   /** The admin token (a getter: on Lambda it comes from Secrets Manager and may rotate). */
@@ -203,30 +204,21 @@ export function createDashboard(opts: DashboardOptions): Hono {
     '/partitions/:id',
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
-      const [raw, promisesJson, bangs, releases] = await Promise.all([
-        data.rawPartition(id),
-        data.promises(id),
-        data.bangs(id),
-        data.softwareReleases(),
-      ]);
+      const [raw, promisesJson, bangs] = await Promise.all([data.rawPartition(id), data.promises(id), data.bangs(id)]);
       const promises =
         promisesJson.instantiations.length === 0 && raw.lastReport
           ? { ...promisesJson, instantiations: [instantiationView(raw.lastReport)] }
           : promisesJson;
-      const [partition] = withQuota([partitionView(raw)], bangs, releases, now);
-      return <PartitionPage now={now} partition={partition!} promises={promises} bangs={bangs} />;
+      return <PartitionPage now={now} partition={partitionView(raw)} promises={promises} bangs={bangs} />;
     }),
   );
 
   app.get(
     '/bangs',
     page(async (data, now) => {
-      const [bangs, partitions, releases] = await Promise.all([
-        data.bangs(undefined, BANG_LOG_FETCH),
-        data.partitions(),
-        data.softwareReleases(),
-      ]);
-      return <BangsPage now={now} bangs={bangs} partitions={withQuota(partitions, bangs, releases, now)} />;
+      const bangs = await data.bangs(undefined, BANG_LOG_FETCH);
+      const quota = await data.quotaUse(partitionsBangedToday(bangs, now));
+      return <BangsPage now={now} bangs={bangs} quota={quota} />;
     }),
   );
 

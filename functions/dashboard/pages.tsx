@@ -1,7 +1,8 @@
 // The dashboard views. Each takes already-fetched view data and the master's clock and
 // returns the page; no I/O here.
 import { HistoryChart } from './chart.tsx';
-import type { BangView, ComputerView, PartitionView, PromisesView } from './data.ts';
+import { worstColour } from '../domain/colours.ts';
+import type { BangView, ComputerView, PartitionView, PromisesView, QuotaUseView } from './data.ts';
 import { Ago, Badge, Layout, Since, type SummaryData } from './layout.tsx';
 import {
   colourCounts,
@@ -9,13 +10,11 @@ import {
   formatDuration,
   formatTime,
   groupBy,
-  quotaUseToday,
   sortBySeverity,
-  worstColour,
 } from './view-model.ts';
 
 const RED_LIST_LIMIT = 100;
-/** Rows of the bang log shown (quota use today still counts every bang read). */
+/** Rows of the bang log shown (the quota table lists every partition banged today in the bangs read). */
 export const BANG_LOG_ROWS = 200;
 
 export function summaryOf(computers: ComputerView[], partitions: PartitionView[]): SummaryData {
@@ -420,20 +419,11 @@ function BangTable(props: { bangs: BangView[]; now: Date; id?: string }) {
   );
 }
 
-export function BangsPage(props: { now: Date; bangs: BangView[]; partitions: PartitionView[] }) {
-  const { now, bangs, partitions } = props;
-  const fromLog = quotaUseToday(bangs, now);
-  const byId = new Map(partitions.map((p) => [p.partitionId, p]));
-  const quotaRows = [
-    ...new Set([
-      ...fromLog.keys(),
-      ...partitions.filter((p) => (p.bangsToday ?? 0) > 0).map((p) => p.partitionId),
-    ]),
-  ]
-    .map((id) => {
-      const p = byId.get(id);
-      return { id, used: p?.bangsToday ?? fromLog.get(id) ?? 0, quota: p?.bangQuotaPerDay };
-    })
+export function BangsPage(props: { now: Date; bangs: BangView[]; quota: QuotaUseView[] }) {
+  const { now, bangs } = props;
+  const quotaRows = props.quota
+    .filter((q) => q.used > 0)
+    .map((q) => ({ id: q.partitionId, used: q.used, quota: q.quotaPerDay }))
     .sort((a, b) => b.used - a.used || a.id.localeCompare(b.id));
   const rejected = bangs.filter((b) => !b.accepted).length;
   return (

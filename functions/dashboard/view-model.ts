@@ -1,6 +1,8 @@
 // Pure view-model functions of the dashboard: no I/O, the clock is always passed in.
 // Everything the pages show that needs a computation (time ago, counts, chart geometry,
-// quota use) lives here so that it is unit-tested without a browser.
+// which quota counters to read) lives here so that it is unit-tested without a browser.
+// Master rules (worst colour, quota day) are the domain's and the protocol's, not redefined.
+import { quotaDay } from '../../protocol/quota.ts';
 
 export type Colour = 'green' | 'orange' | 'red' | 'unknown';
 
@@ -10,11 +12,6 @@ export const COLOUR_LABEL: Record<Colour, string> = {
   red: 'FAIL',
   unknown: '?',
 };
-
-/** Normalises whatever the API says into one of the four colours. */
-export function toColour(value: unknown): Colour {
-  return value === 'green' || value === 'orange' || value === 'red' ? value : 'unknown';
-}
 
 function parseTime(value: string | number | Date | null | undefined): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
@@ -90,13 +87,6 @@ const SEVERITY: Record<Colour, number> = { red: 0, orange: 1, unknown: 2, green:
 /** Worst first (red, orange, unknown, green), then by the given key. */
 export function sortBySeverity<T extends { colour: Colour }>(items: T[], key: (item: T) => string): T[] {
   return [...items].sort((a, b) => SEVERITY[a.colour] - SEVERITY[b.colour] || key(a).localeCompare(key(b)));
-}
-
-/** The worst colour of a set (a tree is as red as its reddest partition). */
-export function worstColour(colours: Iterable<Colour>): Colour {
-  let worst: Colour | undefined;
-  for (const c of colours) if (worst === undefined || SEVERITY[c] < SEVERITY[worst]) worst = c;
-  return worst ?? 'unknown';
 }
 
 /** Counts items by a key, keeping first-seen order. */
@@ -231,25 +221,16 @@ function round(v: number): number {
 // ---------------------------------------------------------------------------------------
 // Bang quota
 
-/** Start of the UTC day of `now` (quotas reset at 00:00 UTC). */
-export function utcDayStart(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-}
-
 /**
- * Accepted bangs per partition since 00:00 UTC today. Rejected (over quota) bangs do not
- * use quota.
+ * The partitions with a bang (accepted or refused) today in the log: those whose quota use
+ * the bang page reads from the master's counter. Today is the quota's UTC day.
  */
-export function quotaUseToday(
-  bangs: Iterable<{ partitionId: string; at: string; accepted: boolean }>,
-  now: Date,
-): Map<string, number> {
-  const since = utcDayStart(now).getTime();
-  const out = new Map<string, number>();
+export function partitionsBangedToday(bangs: Iterable<{ partitionId: string; at: string }>, now: Date): string[] {
+  const today = quotaDay(now);
+  const out = new Set<string>();
   for (const b of bangs) {
     const t = Date.parse(b.at);
-    if (!b.accepted || !Number.isFinite(t) || t < since || t > now.getTime() + 60_000) continue;
-    out.set(b.partitionId, (out.get(b.partitionId) ?? 0) + 1);
+    if (Number.isFinite(t) && quotaDay(new Date(t)) === today) out.add(b.partitionId);
   }
-  return out;
+  return [...out];
 }

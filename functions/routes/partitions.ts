@@ -1,7 +1,7 @@
 // /v1/partitions (admin) and a partition's reports (its computer's token).
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { Id, Partition, PartitionList, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
+import { Id, Partition, PartitionDetail, PartitionList, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
 import { getPartition, getPartitionPromises, listPartitions } from '../services/queries.ts';
 import { assignPartition } from '../services/registry.ts';
 import { ingestReport } from '../services/reports.ts';
@@ -45,7 +45,7 @@ const get = createRoute({
   security,
   middleware: [requireAdmin] as const,
   request: { params: PartitionParams },
-  responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...authErrors },
+  responses: { 200: json(PartitionDetail, 'the partition, with its bang quota use today'), 404: err('unknown'), ...authErrors },
 });
 
 const promises = createRoute({

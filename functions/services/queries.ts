@@ -4,11 +4,13 @@ import type {
   Computer,
   InstanceTree,
   Partition,
+  PartitionDetail,
   PartitionPromises,
   PromiseHistory,
   SoftwareRelease,
 } from '../../protocol/index.ts';
 import { treeColour } from '../domain/colours.ts';
+import { quotaDay } from '../domain/quota.ts';
 import type { HistoryRecord } from '../domain/records.ts';
 import { wireBang, wireComputer, wirePartition } from '../views.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -42,9 +44,12 @@ export async function listPartitions(deps: Deps, filter: { instanceTreeId?: stri
   return list.sort(byPartitionId).map((p) => wirePartition(p, now));
 }
 
-export async function getPartition(deps: Deps, id: string): Promise<Partition | null> {
+/** One partition, with its bang quota use today (the store's counter, as the quota is enforced). */
+export async function getPartition(deps: Deps, id: string): Promise<PartitionDetail | null> {
   const p = await deps.store.getPartition(id);
-  return p ? wirePartition(p, deps.now()) : null;
+  if (!p) return null;
+  const now = deps.now();
+  return { ...wirePartition(p, now), bangsToday: await deps.store.bangQuotaUsed(p.partitionId, quotaDay(now)), bangQuotaPerDay: p.bangQuotaPerDay };
 }
 
 /** An instance tree: its partitions, its colour (the worst of theirs) and why. */

@@ -100,6 +100,8 @@ export interface BangStore {
   /** Atomically take one bang from today's quota; false when exhausted. */
   consumeBangQuota(partitionId: string, day: string, quota: number, expiresAt: number): Promise<boolean>;
   refundBangQuota(partitionId: string, day: string): Promise<void>;
+  /** Bangs taken from the partition's quota of `day` (the counter consumeBangQuota enforces). */
+  bangQuotaUsed(partitionId: string, day: string): Promise<number>;
   /** false when a bang with that id exists for that partition. */
   createBang(b: BangRecord): Promise<boolean>;
   getBang(partitionId: string, bangId: string): Promise<BangRecord | null>;

@@ -4,6 +4,7 @@
 // The browser scenario is test/e2e/dashboard-browser.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BANG_LOG_ROWS } from '../../functions/dashboard/pages.tsx';
+import { quotaCounterExpiresAt, quotaDay } from '../../functions/domain/quota.ts';
 import { fanOutBang } from '../../functions/services/fanout.ts';
 import { createApiHandler } from '../../functions/handlers/api.ts';
 import { functionUrlEvent, lambdaContext } from '../helpers/cloud-events.ts';
@@ -280,11 +281,13 @@ describe('dashboard on the real app', () => {
     expect((await m.call('PUT', '/v1/software-releases/busy-sr', { url: 'https://example.invalid/busy', bangQuotaPerDay: 500 })).status).toBeLessThan(300);
     expect((await m.call('PUT', '/v1/partitions/busy', { computerId: 'comp', instanceTreeId: 'busy-tree', softwareReleaseId: 'busy-sr' })).status).toBeLessThan(300);
     const n = BANG_LOG_ROWS + 5;
-    // one bang through the API, the rest straight into the bang log (faster than n API calls)
+    // one bang through the API, the rest straight into the store (faster than n API calls),
+    // each taking its share of the quota as an accepted bang does
     expect((await m.call('POST', '/v1/partitions/busy/bang', { bangId: 'busy-0', message: 'flap 0', source: 'promise' }, token)).status).toBe(202);
     const at = clock.now().toISOString();
     for (let i = 1; i < n; i += 50) {
-      const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+      const batch = Array.from({ length: Math.min(50, n - i) }, async (_, j) =>
+        (await m.store.consumeBangQuota('busy', quotaDay(clock.now()), 500, quotaCounterExpiresAt(clock.now()))) &&
         m.store.createBang({
           bangId: `busy-${i + j}`,
           partitionId: 'busy',

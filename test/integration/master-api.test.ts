@@ -436,6 +436,8 @@ describe('bang quota', () => {
     const log = await m.api.listBangs({ partitionId: 'pq', limit: 100 });
     expect(log.bangs.filter((b) => b.accepted)).toHaveLength(10);
     expect(log.bangs.filter((b) => !b.accepted)).toHaveLength(40);
+    // the partition shows the counter the quota is enforced with
+    expect(await m.api.getPartition('pq')).toMatchObject({ bangsToday: 10, bangQuotaPerDay: 10 });
     // A new UTC day gives a new quota.
     m.clock.set('2025-06-02T00:00:01.000Z');
     expect((await m.call('POST', '/v1/partitions/pq/bang', { bangId: 'next-day', message: 'x', source: 'promise' }, token)).status).toBe(202);

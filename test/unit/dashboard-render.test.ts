@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { HistoryChart } from '../../functions/dashboard/chart.tsx';
 import { CLIENT_JS } from '../../functions/dashboard/client.ts';
-import { bangView, partitionView, promisesView, withQuota } from '../../functions/dashboard/data.ts';
+import { bangView, partitionView, promisesView } from '../../functions/dashboard/data.ts';
 import { safeNext } from '../../functions/dashboard/index.tsx';
 import { LoginPage } from '../../functions/dashboard/layout.tsx';
 import { FleetPage, PartitionPage } from '../../functions/dashboard/pages.tsx';
@@ -134,10 +134,9 @@ test('adapters map the protocol shapes', () => {
   };
   expect(bangView(bang)).toMatchObject({ accepted: true, fannedOutTo: 3, at: bang.createdAt });
   expect(bangView({ ...bang, accepted: false, fanOut: 'rejected' })).toMatchObject({ accepted: false, fannedOutTo: 0 });
-  const withQ = withQuota([p], [bangView(bang), bangView({ ...bang, partitionId: 'p1' })], [
-    { softwareReleaseId: 'sr1', url: 'u', periodicitySeconds: null, bangQuotaPerDay: 24, createdAt: '', updatedAt: '' },
-  ], NOW);
-  expect(withQ[0]).toMatchObject({ bangsToday: 1, bangQuotaPerDay: 24 });
+  // one partition (GET /v1/partitions/{id}) carries the master's quota counter of today
+  expect(partitionView({ ...partition(), bangsToday: 1, bangQuotaPerDay: 24 })).toMatchObject({ bangsToday: 1, bangQuotaPerDay: 24 });
+  expect(p).toMatchObject({ bangsToday: undefined, bangQuotaPerDay: undefined });
 });
 
 test('partition page: one chart point per history entry, colour always with a label', async () => {

@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  type Colour,
   chartSeries,
   colourCounts,
   formatDuration,
   formatShortTime,
   formatTime,
-  quotaUseToday,
+  partitionsBangedToday,
   sortBySeverity,
   timeAgo,
-  toColour,
-  worstColour,
 } from '../../functions/dashboard/view-model.ts';
 
 const NOW = new Date('2025-11-25T12:00:00.000Z');
@@ -58,15 +57,11 @@ test('formatTime is UTC and tolerant', () => {
   expect(formatTime('garbage')).toBe('–');
 });
 
-test('colours: normalising, counting, ordering', () => {
-  expect(toColour('green')).toBe('green');
-  expect(toColour('purple')).toBe('unknown');
-  const items = ['red', 'green', 'green', 'orange', 'x'].map((c) => ({ colour: toColour(c), id: c }));
+test('colours: counting, ordering (the worst colour is the domain\'s worstColour, tested there)', () => {
+  const colours: Colour[] = ['red', 'green', 'green', 'orange', 'unknown'];
+  const items = colours.map((c, i) => ({ colour: c, id: `${c}-${i}` }));
   expect(colourCounts(items)).toEqual({ green: 2, orange: 1, red: 1, unknown: 1, total: 5 });
   expect(sortBySeverity(items, (i) => i.id).map((i) => i.colour)).toEqual(['red', 'orange', 'unknown', 'green', 'green']);
-  expect(worstColour(['green', 'orange'])).toBe('orange');
-  expect(worstColour(['green', 'red', 'orange'])).toBe('red');
-  expect(worstColour([])).toBe('unknown');
 });
 
 describe('chartSeries', () => {
@@ -144,14 +139,14 @@ describe('chartSeries', () => {
   });
 });
 
-test('quotaUseToday counts accepted bangs since 00:00 UTC only', () => {
+test('partitionsBangedToday: the partitions whose quota counter the bang page reads (bangs since 00:00 UTC only)', () => {
   const bangs = [
     { partitionId: 'a', at: '2025-11-25T00:00:00.000Z', accepted: true },
     { partitionId: 'a', at: '2025-11-25T11:59:00.000Z', accepted: true },
-    { partitionId: 'a', at: '2025-11-25T11:59:30.000Z', accepted: false },
-    { partitionId: 'a', at: '2025-11-24T23:59:59.999Z', accepted: true },
+    { partitionId: 'd', at: '2025-11-25T11:59:30.000Z', accepted: false },
+    { partitionId: 'e', at: '2025-11-24T23:59:59.999Z', accepted: true },
     { partitionId: 'b', at: '2025-11-25T10:00:00.000Z', accepted: true },
     { partitionId: 'c', at: 'bad', accepted: true },
   ];
-  expect(Object.fromEntries(quotaUseToday(bangs, NOW))).toEqual({ a: 2, b: 1 });
+  expect(partitionsBangedToday(bangs, NOW)).toEqual(['a', 'd', 'b']);
 });

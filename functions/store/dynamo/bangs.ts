@@ -33,6 +33,11 @@ export function bangStore(table: TableClient): BangStore {
       });
     },
 
+    async bangQuotaUsed(partitionId, day) {
+      const i = await table.get(keys.quota(partitionId, day));
+      return typeof i?.used === 'number' ? i.used : 0;
+    },
+
     createBang: (b) => table.create({ ...keys.bang(b.partitionId, b.bangId), ...bangItem(b) }),
 
     async getBang(partitionId, bangId) {
