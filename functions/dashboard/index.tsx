@@ -71,6 +71,10 @@ async function html(_c: Context, page: Child, status = 200): Promise<Response> {
   });
 }
 
+type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child> | Child;
+/** Wraps a page's render: the login check, the data layer, errors as an error page. */
+type PageHandler = (render: Render) => (c: Context) => Promise<Response>;
+
 export function createDashboard(opts: DashboardOptions): Hono {
   const app = new Hono();
   const ttl = opts.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
@@ -80,8 +84,6 @@ export function createDashboard(opts: DashboardOptions): Hono {
   async function loggedIn(c: Context): Promise<boolean> {
     return verifySession(await token(), getCookie(c, SESSION_COOKIE), opts.now());
   }
-
-  type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child> | Child;
 
   /** A page behind the login: redirect when there is no valid session, API errors → error page. */
   const page =
@@ -166,6 +168,13 @@ export function createDashboard(opts: DashboardOptions): Hono {
   app.post('/logout', logout);
   app.get('/logout', logout);
 
+  registerPages(app, page);
+
+  return app;
+}
+
+/** The dashboard's pages: each reads what it shows through the data layer. */
+function registerPages(app: Hono, page: PageHandler): void {
   app.get(
     '/',
     page(async (data, now) => {
@@ -229,6 +238,4 @@ export function createDashboard(opts: DashboardOptions): Hono {
       return <CrimesPage now={now} partitions={partitions} />;
     }),
   );
-
-  return app;
 }
