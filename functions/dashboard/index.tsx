@@ -110,28 +110,11 @@ export function createDashboard(opts: DashboardOptions): Hono {
       }
     };
 
-  app.get('/assets/dashboard.css', (c) =>
-    c.body(DASHBOARD_CSS, 200, {
-      'content-type': 'text/css; charset=utf-8',
-      'cache-control': 'public, max-age=300',
-      'x-content-type-options': 'nosniff',
-    }),
-  );
-  app.get('/assets/dashboard.js', (c) =>
-    c.body(CLIENT_JS, 200, {
-      'content-type': 'text/javascript; charset=utf-8',
-      'cache-control': 'public, max-age=300',
-      'x-content-type-options': 'nosniff',
-    }),
-  );
-
-  app.get('/assets/favicon.svg', (c) =>
-    c.body(FAVICON_SVG, 200, {
-      'content-type': 'image/svg+xml',
-      'cache-control': 'public, max-age=86400',
-      'x-content-type-options': 'nosniff',
-    }),
-  );
+  const asset = (path: string, body: string, type: string, maxAgeSeconds: number) =>
+    app.get(path, (c) => c.body(body, 200, { 'content-type': type, 'cache-control': `public, max-age=${maxAgeSeconds}`, 'x-content-type-options': 'nosniff' }));
+  asset('/assets/dashboard.css', DASHBOARD_CSS, 'text/css; charset=utf-8', 300);
+  asset('/assets/dashboard.js', CLIENT_JS, 'text/javascript; charset=utf-8', 300);
+  asset('/assets/favicon.svg', FAVICON_SVG, 'image/svg+xml', 86400);
 
   app.get('/login', async (c) => {
     if (await loggedIn(c)) return c.redirect(safeNext(c.req.query('next')), 303);

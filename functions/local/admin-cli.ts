@@ -51,33 +51,15 @@ function table(rows: Record<string, unknown>[], cols: string[]): string {
   return `${[line(cols), ...cells.map(line)].join('\n')}\n`;
 }
 
+const text = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
 const OPTIONS = {
-  master: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  frequency: { type: 'string' },
-  url: { type: 'string' },
-  periodicity: { type: 'string' },
-  quota: { type: 'string' },
-  computer: { type: 'string' },
-  tree: { type: 'string' },
-  sr: { type: 'string' },
-  move: { type: 'boolean' },
+  ...{ master: text, token: text, json: flag, help: { type: 'boolean', short: 'h' } as const },
+  ...{ frequency: text, url: text, periodicity: text, quota: text, computer: text, tree: text, sr: text, move: flag },
+  ...{ partition: text, limit: text, message: text },
   // Aliases spelled like the API fields.
-  'instantiation-frequency': { type: 'string' },
-  'instantiation-frequency-seconds': { type: 'string' },
-  'periodicity-seconds': { type: 'string' },
-  'bang-quota': { type: 'string' },
-  'bang-quota-per-day': { type: 'string' },
-  'computer-id': { type: 'string' },
-  'instance-tree': { type: 'string' },
-  'instance-tree-id': { type: 'string' },
-  'software-release': { type: 'string' },
-  'software-release-id': { type: 'string' },
-  partition: { type: 'string' },
-  limit: { type: 'string' },
-  message: { type: 'string' },
+  ...{ 'instantiation-frequency': text, 'instantiation-frequency-seconds': text, 'periodicity-seconds': text, 'bang-quota': text, 'bang-quota-per-day': text },
+  ...{ 'computer-id': text, 'instance-tree': text, 'instance-tree-id': text, 'software-release': text, 'software-release-id': text },
 } as const;
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>>;

@@ -49,40 +49,43 @@ VIGIL_ADMIN_TOKEN sets the admin token; otherwise one is generated once, kept in
 DIR/admin-token and printed.
 `;
 
-export async function main(argv: string[], opts: MasterCommandOptions = {}): Promise<number> {
-  let values: { port?: string; 'data-dir'?: string; demo?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        demo: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`vigil master: ${(err as Error).message}\n\n${HELP}`);
+const OPTIONS = { port: { type: 'string' }, 'data-dir': { type: 'string' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/** The command line as options, or the exit code when there is nothing to run (help: 0, bad usage: 2). */
+function options(argv: string[]): { port: number; dataDir: string; demo: boolean } | number {
+  const usage = (message: string) => {
+    process.stderr.write(`vigil master: ${message}\n`);
     return 2;
+  };
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    return usage(`${(err as Error).message}\n\n${HELP.trimEnd()}`);
   }
-  if (values.help) {
+  const v = parsed.values;
+  if (v.help) {
     process.stdout.write(HELP);
     return 0;
   }
-  const port = values.port === undefined ? 8787 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || (values.port !== undefined && !/^\d+$/.test(values.port))) {
-    process.stderr.write(`vigil master: --port must be an integer between 0 and 65535, got '${values.port}'\n`);
-    return 2;
+  const port = v.port === undefined ? 8787 : Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (v.port !== undefined && !/^\d+$/.test(v.port))) {
+    return usage(`--port must be an integer between 0 and 65535, got '${v.port}'`);
   }
+  return { port, dataDir: v['data-dir'] ?? '.vigil-master', demo: !!v.demo };
+}
+
+export async function main(argv: string[], opts: MasterCommandOptions = {}): Promise<number> {
+  const o = options(argv);
+  if (typeof o === 'number') return o;
+  const { port } = o;
   // The AWS SDK warns about Node 20 on every start; the local master talks to emulators only.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   let master: LocalMaster;
   let stopDemo: () => Promise<void>;
   try {
-    ({ master, stopDemo } = await start({ port, dataDir: values['data-dir'] ?? '.vigil-master', demo: !!values.demo, log }, opts));
+    ({ master, stopDemo } = await start({ ...o, log }, opts));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {

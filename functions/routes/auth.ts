@@ -4,10 +4,11 @@
 //  - heartbeatAuth: the computer's own token; ONE Query authenticates it and loads its partitions;
 //  - partitionAuth: the token of the partition's computer (ONE BatchGetItem loads both), or
 //    the admin token where allowed (a manual bang).
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Id } from '../../protocol/index.ts';
 import { bearer, constantTimeEqual, tokenComputerId, tokenMatches } from '../auth.ts';
-import { type ApiDeps, type ApiEnv, ApiError } from './context.ts';
+import { type ApiDeps, type ApiEnv, ApiError, authErrors, security } from './context.ts';
 
 const unauthorized = (message = 'invalid token') => new ApiError(401, 'unauthorized', message);
 const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
@@ -90,3 +91,16 @@ export const partitionAuth =
     c.set('actor', 'computer');
     return next();
   };
+
+type RouteSpec<P extends string> = Omit<RouteConfig, 'path' | 'security' | 'middleware'> & { path: P };
+
+/**
+ * A route behind `auth` (a middleware above): bearer security, the middleware before
+ * validation, and the auth errors (401, 403, 413) among its documented answers.
+ */
+export function authRoute<P extends string, R extends RouteSpec<P>, M extends MiddlewareHandler<ApiEnv>>(auth: M, spec: R) {
+  return createRoute({ ...spec, security, middleware: [auth] as const, responses: { ...spec.responses, ...authErrors } });
+}
+
+/** A route of the admin API (admin token). */
+export const adminRoute = <P extends string, R extends RouteSpec<P>>(spec: R) => authRoute(requireAdmin, spec);

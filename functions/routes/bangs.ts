@@ -1,34 +1,26 @@
 // A partition's bang (its computer's token, or the admin's: a manual bang) and /v1/bangs (admin).
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { BangList, BangRequest, BangResponse, Id } from '../../protocol/index.ts';
 import { acceptBang } from '../services/bangs.ts';
 import { listBangs } from '../services/queries.ts';
-import { partitionAuth, requireAdmin } from './auth.ts';
-import { ApiError, authErrors, body, err, json, PartitionParams, router, security } from './context.ts';
+import { adminRoute, authRoute, partitionAuth } from './auth.ts';
+import { ApiError, body, err, json, PartitionParams, router } from './context.ts';
 
-const bang = createRoute({
-  method: 'post',
-  path: '/v1/partitions/{partitionId}/bang',
-  security,
-  middleware: [partitionAuth(true)] as const,
+const list = adminRoute({
+  method: 'get', path: '/v1/bangs',
+  request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+  responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input') },
+});
+
+const bang = authRoute(partitionAuth(true), {
+  method: 'post', path: '/v1/partitions/{partitionId}/bang',
   request: { params: PartitionParams, body: body(BangRequest) },
   responses: {
     202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
     400: err('bad input'),
     404: err('unknown partition (admin)'),
     429: err('over the daily bang quota of the software release; see Retry-After'),
-    ...authErrors,
   },
-});
-
-const list = createRoute({
-  method: 'get',
-  path: '/v1/bangs',
-  security,
-  middleware: [requireAdmin] as const,
-  request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-  responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...authErrors },
 });
 
 export function bangRoutes() {

@@ -1,59 +1,35 @@
 // /v1/computers (admin) and a computer's heartbeat (its own token).
-import { createRoute } from '@hono/zod-openapi';
 import { Computer, ComputerList, ComputerPut, ComputerToken, HeartbeatRequest, HeartbeatResponse } from '../../protocol/index.ts';
 import { heartbeat } from '../services/heartbeat.ts';
 import { getComputer, listComputers } from '../services/queries.ts';
 import { registerComputer, rotateComputerToken } from '../services/registry.ts';
-import { heartbeatAuth, requireAdmin } from './auth.ts';
-import { ApiError, authErrors, body, ComputerParams, err, json, notFound, router, security } from './context.ts';
+import { adminRoute, authRoute, heartbeatAuth } from './auth.ts';
+import { ApiError, body, ComputerParams, err, json, notFound, router } from './context.ts';
 
-const put = createRoute({
-  method: 'put',
-  path: '/v1/computers/{computerId}',
-  security,
-  middleware: [requireAdmin] as const,
+const put = adminRoute({
+  method: 'put', path: '/v1/computers/{computerId}',
   request: { params: ComputerParams, body: body(ComputerPut, false) },
-  responses: {
-    201: json(ComputerToken, 'registered: the token is shown only now'),
-    200: json(Computer, 'updated'),
-    400: err('bad input'),
-    ...authErrors,
-  },
+  responses: { 201: json(ComputerToken, 'registered: the token is shown only now'), 200: json(Computer, 'updated'), 400: err('bad input') },
 });
 
-const rotateToken = createRoute({
-  method: 'post',
-  path: '/v1/computers/{computerId}/token',
-  security,
-  middleware: [requireAdmin] as const,
+const rotateToken = adminRoute({
+  method: 'post', path: '/v1/computers/{computerId}/token',
   request: { params: ComputerParams },
-  responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...authErrors },
+  responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer') },
 });
 
-const list = createRoute({
-  method: 'get',
-  path: '/v1/computers',
-  security,
-  middleware: [requireAdmin] as const,
-  responses: { 200: json(ComputerList, 'all computers'), ...authErrors },
-});
+const list = adminRoute({ method: 'get', path: '/v1/computers', responses: { 200: json(ComputerList, 'all computers') } });
 
-const get = createRoute({
-  method: 'get',
-  path: '/v1/computers/{computerId}',
-  security,
-  middleware: [requireAdmin] as const,
+const get = adminRoute({
+  method: 'get', path: '/v1/computers/{computerId}',
   request: { params: ComputerParams },
-  responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...authErrors },
+  responses: { 200: json(Computer, 'the computer'), 404: err('unknown') },
 });
 
-const beat = createRoute({
-  method: 'post',
-  path: '/v1/computers/{computerId}/heartbeat',
-  security,
-  middleware: [heartbeatAuth] as const,
+const beat = authRoute(heartbeatAuth, {
+  method: 'post', path: '/v1/computers/{computerId}/heartbeat',
   request: { params: ComputerParams, body: body(HeartbeatRequest) },
-  responses: { 200: json(HeartbeatResponse, 'reprocess flags and the partitions of this computer'), 400: err('bad input'), ...authErrors },
+  responses: { 200: json(HeartbeatResponse, 'reprocess flags and the partitions of this computer'), 400: err('bad input') },
 });
 
 export function computerRoutes() {

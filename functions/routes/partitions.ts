@@ -1,18 +1,14 @@
 // /v1/partitions (admin) and a partition's reports (its computer's token).
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Id, Partition, PartitionDetail, PartitionList, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
 import { getPartition, getPartitionPromises, listPartitions } from '../services/queries.ts';
 import { assignPartition } from '../services/registry.ts';
 import { ingestReport } from '../services/reports.ts';
-import { partitionAuth, requireAdmin } from './auth.ts';
-import { ApiError, authErrors, body, err, json, notFound, PartitionParams, router, security } from './context.ts';
+import { adminRoute, authRoute, partitionAuth } from './auth.ts';
+import { ApiError, body, err, json, notFound, PartitionParams, router } from './context.ts';
 
-const put = createRoute({
-  method: 'put',
-  path: '/v1/partitions/{partitionId}',
-  security,
-  middleware: [requireAdmin] as const,
+const put = adminRoute({
+  method: 'put', path: '/v1/partitions/{partitionId}',
   request: {
     params: PartitionParams,
     query: z.object({
@@ -26,48 +22,40 @@ const put = createRoute({
     400: err('bad input'),
     404: err('unknown computer or software release'),
     409: err('the partition is on another computer (add ?move=true to move it)'),
-    ...authErrors,
   },
 });
 
-const list = createRoute({
-  method: 'get',
-  path: '/v1/partitions',
-  security,
-  middleware: [requireAdmin] as const,
-  request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
-  responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...authErrors },
-});
-
-const get = createRoute({
-  method: 'get',
-  path: '/v1/partitions/{partitionId}',
-  security,
-  middleware: [requireAdmin] as const,
-  request: { params: PartitionParams },
-  responses: { 200: json(PartitionDetail, 'the partition, with its bang quota use today'), 404: err('unknown'), ...authErrors },
-});
-
-const promises = createRoute({
-  method: 'get',
-  path: '/v1/partitions/{partitionId}/promises',
-  security,
-  middleware: [requireAdmin] as const,
-  request: { params: PartitionParams },
-  responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...authErrors },
-});
-
-const report = createRoute({
-  method: 'post',
-  path: '/v1/partitions/{partitionId}/reports',
-  security,
-  middleware: [partitionAuth(false)] as const,
+const report = authRoute(partitionAuth(false), {
+  method: 'post', path: '/v1/partitions/{partitionId}/reports',
   request: { params: PartitionParams, body: body(ReportRequest) },
-  responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
+  responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input') },
+});
+
+const list = adminRoute({
+  method: 'get', path: '/v1/partitions',
+  request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
+  responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input') },
+});
+
+const get = adminRoute({
+  method: 'get', path: '/v1/partitions/{partitionId}',
+  request: { params: PartitionParams },
+  responses: { 200: json(PartitionDetail, 'the partition, with its bang quota use today'), 404: err('unknown') },
+});
+
+const promises = adminRoute({
+  method: 'get', path: '/v1/partitions/{partitionId}/promises',
+  request: { params: PartitionParams },
+  responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown') },
 });
 
 export function partitionRoutes() {
   return router()
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      const filter = { ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) };
+      return c.json({ partitions: await listPartitions(c.var.deps, filter) }, 200);
+    })
     .openapi(put, async (c) => {
       const { partitionId } = c.req.valid('param');
       const { move } = c.req.valid('query');
@@ -90,11 +78,6 @@ export function partitionRoutes() {
         default:
           return c.json(r.partition, 200);
       }
-    })
-    .openapi(list, async (c) => {
-      const q = c.req.valid('query');
-      const filter = { ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) };
-      return c.json({ partitions: await listPartitions(c.var.deps, filter) }, 200);
     })
     .openapi(get, async (c) => {
       const { partitionId } = c.req.valid('param');

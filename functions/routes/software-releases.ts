@@ -1,35 +1,22 @@
 // /v1/software-releases (admin).
-import { createRoute } from '@hono/zod-openapi';
 import { SoftwareRelease, SoftwareReleaseList, SoftwareReleasePut } from '../../protocol/index.ts';
 import { getSoftwareRelease, listSoftwareReleases } from '../services/queries.ts';
 import { putSoftwareRelease } from '../services/registry.ts';
-import { requireAdmin } from './auth.ts';
-import { authErrors, body, err, json, notFound, router, SrParams, security } from './context.ts';
+import { adminRoute } from './auth.ts';
+import { body, err, json, notFound, router, SrParams } from './context.ts';
 
-const put = createRoute({
-  method: 'put',
-  path: '/v1/software-releases/{srId}',
-  security,
-  middleware: [requireAdmin] as const,
+const put = adminRoute({
+  method: 'put', path: '/v1/software-releases/{srId}',
   request: { params: SrParams, body: body(SoftwareReleasePut) },
-  responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...authErrors },
+  responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input') },
 });
 
-const list = createRoute({
-  method: 'get',
-  path: '/v1/software-releases',
-  security,
-  middleware: [requireAdmin] as const,
-  responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...authErrors },
-});
+const list = adminRoute({ method: 'get', path: '/v1/software-releases', responses: { 200: json(SoftwareReleaseList, 'all software releases') } });
 
-const get = createRoute({
-  method: 'get',
-  path: '/v1/software-releases/{srId}',
-  security,
-  middleware: [requireAdmin] as const,
+const get = adminRoute({
+  method: 'get', path: '/v1/software-releases/{srId}',
   request: { params: SrParams },
-  responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...authErrors },
+  responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown') },
 });
 
 export function softwareReleaseRoutes() {

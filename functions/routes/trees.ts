@@ -1,18 +1,14 @@
 // /v1/instance-trees (admin).
-import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Id, InstanceTree } from '../../protocol/index.ts';
 import { getInstanceTree } from '../services/queries.ts';
-import { requireAdmin } from './auth.ts';
-import { ApiError, authErrors, err, json, router, security } from './context.ts';
+import { adminRoute } from './auth.ts';
+import { ApiError, err, json, router } from './context.ts';
 
-const get = createRoute({
-  method: 'get',
-  path: '/v1/instance-trees/{treeId}',
-  security,
-  middleware: [requireAdmin] as const,
+const get = adminRoute({
+  method: 'get', path: '/v1/instance-trees/{treeId}',
   request: { params: z.object({ treeId: Id }) },
-  responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...authErrors },
+  responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown') },
 });
 
 export function treeRoutes() {

@@ -3,15 +3,7 @@
 // against AWS, DynamoDB Local or dynalite.
 import type { Colour, LastReportSummary } from '../../protocol/index.ts';
 import type { CrimeState } from '../domain/crimes.ts';
-import type {
-  BangRecord,
-  ColourFields,
-  ComputerRecord,
-  HistoryRecord,
-  PartitionRecord,
-  ReportRecord,
-  SoftwareReleaseRecord,
-} from '../domain/records.ts';
+import type { BangRecord, ColourFields, ComputerRecord, HistoryRecord, PartitionRecord, ReportRecord, SoftwareReleaseRecord } from '../domain/records.ts';
 
 export interface ReportWrite {
   lastReport: LastReportSummary;

@@ -6,7 +6,7 @@ import type { BangRecord } from '../../domain/records.ts';
 import { GSI_BY_KIND, indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
 import type { BangStore } from '../types.ts';
 import { bangFromItem } from './items.ts';
-import type { Item, TableClient } from './table-client.ts';
+import { type Item, readItem, type TableClient } from './table-client.ts';
 
 const bangItem = (b: BangRecord) => ({ type: ITEM_TYPE.bang, ...b, ...indexKeys.kind(KIND.bang, indexKeys.bangOrder(b.createdAt, b.partitionId, b.bangId)) });
 
@@ -40,10 +40,7 @@ export function bangStore(table: TableClient): BangStore {
 
     createBang: (b) => table.create({ ...keys.bang(b.partitionId, b.bangId), ...bangItem(b) }),
 
-    async getBang(partitionId, bangId) {
-      const i = await table.get(keys.bang(partitionId, bangId));
-      return i ? bangFromItem(i) : null;
-    },
+    getBang: (partitionId, bangId) => readItem(table, keys.bang(partitionId, bangId), bangFromItem),
 
     recordRejectedBang: (b) => table.put({ ...keys.rejectedBang(b.partitionId, b.createdAt, b.bangId), ...bangItem(b) }),
 

@@ -1,9 +1,9 @@
 // Computers (pk C#<computer>, sk #META) and what reads them together with their partitions.
-import { GSI_BY_KIND, indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
+import { indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
 import type { ComputerStore } from '../types.ts';
 import { computerFromItem, partitionFromItem } from './items.ts';
 import { computerPartitionsQuery, touchPartitions } from './partitions.ts';
-import { keyOf, type TableClient } from './table-client.ts';
+import { keyOf, listKind, readItem, type TableClient } from './table-client.ts';
 
 export function computerStore(table: TableClient): ComputerStore {
   return {
@@ -55,15 +55,8 @@ export function computerStore(table: TableClient): ComputerStore {
       return r !== false;
     },
 
-    async getComputer(id) {
-      const i = await table.get(keys.computer(id));
-      return i ? computerFromItem(i) : null;
-    },
-
-    async listComputers() {
-      const items = await table.queryAll({ IndexName: GSI_BY_KIND, KeyConditionExpression: 'gsi2pk = :k', ExpressionAttributeValues: { ':k': KIND.computer } });
-      return items.map(computerFromItem);
-    },
+    getComputer: (id) => readItem(table, keys.computer(id), computerFromItem),
+    listComputers: () => listKind(table, KIND.computer, computerFromItem),
 
     async getComputerWithPartitions(id) {
       const items = await table.queryAll({

@@ -4,15 +4,7 @@ import type { BangSource, Colour, LastReportSummary, ReportKind } from '../../..
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS } from '../../domain/colours.ts';
 import type { CrimeState } from '../../domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY } from '../../domain/quota.ts';
-import type {
-  BangRecord,
-  ColourFields,
-  ComputerRecord,
-  HistoryRecord,
-  PartitionRecord,
-  ReportRecord,
-  SoftwareReleaseRecord,
-} from '../../domain/records.ts';
+import type { BangRecord, ColourFields, ComputerRecord, HistoryRecord, PartitionRecord, ReportRecord, SoftwareReleaseRecord } from '../../domain/records.ts';
 import type { Item } from './table-client.ts';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');

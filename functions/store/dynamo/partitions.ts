@@ -4,7 +4,7 @@ import { mapLimit } from '../../lib/concurrency.ts';
 import { GSI_BY_KIND, GSI_BY_TREE, indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
 import type { InitialColour, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
 import { computerFromItem, partitionFromItem, softwareReleaseFromItem } from './items.ts';
-import { type Item, type Key, keyOf, type TableClient } from './table-client.ts';
+import { type Item, type Key, keyOf, listKind, type TableClient } from './table-client.ts';
 
 /** The partition item of `partitionId`, wherever its computer is (byKind, then a consistent read). */
 export async function findPartitionItem(table: TableClient, partitionId: string): Promise<Item | null> {
@@ -135,7 +135,7 @@ export function partitionStore(table: TableClient): PartitionStore {
       } else if (filter.computerId) {
         items = await table.queryAll(computerPartitionsQuery(filter.computerId));
       } else {
-        items = await table.queryAll({ IndexName: GSI_BY_KIND, KeyConditionExpression: 'gsi2pk = :k', ExpressionAttributeValues: { ':k': KIND.partition } });
+        return listKind(table, KIND.partition, partitionFromItem);
       }
       return items.map(partitionFromItem);
     },

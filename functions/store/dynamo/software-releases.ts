@@ -1,10 +1,10 @@
 // Software releases (pk SR#<sr>, sk #META). A change of periodicity or quota is written
 // through to their partitions (bySr index), which carry them denormalized.
-import { GSI_BY_KIND, GSI_BY_SR, indexKeys, ITEM_TYPE, KIND, keys } from '../table.ts';
+import { GSI_BY_SR, indexKeys, ITEM_TYPE, KIND, keys } from '../table.ts';
 import type { SoftwareReleaseStore } from '../types.ts';
 import { softwareReleaseFromItem } from './items.ts';
 import { touchPartitions } from './partitions.ts';
-import { keyOf, type TableClient } from './table-client.ts';
+import { keyOf, listKind, readItem, type TableClient } from './table-client.ts';
 
 export function softwareReleaseStore(table: TableClient): SoftwareReleaseStore {
   return {
@@ -38,14 +38,7 @@ export function softwareReleaseStore(table: TableClient): SoftwareReleaseStore {
       return { created: !old, record: { ...sr, createdAt: old ? old.createdAt : now, updatedAt: now } };
     },
 
-    async getSoftwareRelease(id) {
-      const i = await table.get(keys.softwareRelease(id));
-      return i ? softwareReleaseFromItem(i) : null;
-    },
-
-    async listSoftwareReleases() {
-      const items = await table.queryAll({ IndexName: GSI_BY_KIND, KeyConditionExpression: 'gsi2pk = :k', ExpressionAttributeValues: { ':k': KIND.softwareRelease } });
-      return items.map(softwareReleaseFromItem);
-    },
+    getSoftwareRelease: (id) => readItem(table, keys.softwareRelease(id), softwareReleaseFromItem),
+    listSoftwareReleases: () => listKind(table, KIND.softwareRelease, softwareReleaseFromItem),
   };
 }

@@ -16,6 +16,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { GSI_BY_KIND, type Kind } from '../table.ts';
 import type { Page } from '../types.ts';
 
 /** An item as read from the table: values are unknown until parsed by a mapper. */
@@ -36,6 +37,12 @@ export function isConditionFailure(err: unknown): boolean {
 
 const encodeCursor = (k: Item | undefined): string | undefined => (k ? Buffer.from(JSON.stringify(k)).toString('base64url') : undefined);
 const decodeCursor = (c: string | undefined): Item | undefined => (c ? (JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as Item) : undefined);
+
+/** A Query or Scan answer as a page: its items, and the cursor of the next page when there is one. */
+function pageOf(r: { Items?: Item[]; LastEvaluatedKey?: Item }): Page<Item> {
+  const next = encodeCursor(r.LastEvaluatedKey);
+  return next ? { items: r.Items ?? [], cursor: next } : { items: r.Items ?? [] };
+}
 
 /** The key of an item read with its keys (a projection of `pk, sk` included). */
 export function keyOf(i: Item): Key {
@@ -70,6 +77,18 @@ export interface TableClient {
   batchDelete(keys: Key[]): Promise<void>;
   /** A Scan page (local TTL emulation only: never on a request path). */
   scanPage(input: Omit<ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>, cursor?: string): Promise<Page<Item>>;
+}
+
+/** One item parsed by `map`, or null when there is none (a strongly consistent read). */
+export async function readItem<T>(table: TableClient, key: Key, map: (i: Item) => T): Promise<T | null> {
+  const i = await table.get(key);
+  return i ? map(i) : null;
+}
+
+/** Every item of one kind (the byKind index), parsed by `map`. */
+export async function listKind<T>(table: TableClient, kind: Kind, map: (i: Item) => T): Promise<T[]> {
+  const items = await table.queryAll({ IndexName: GSI_BY_KIND, KeyConditionExpression: 'gsi2pk = :k', ExpressionAttributeValues: { ':k': kind } });
+  return items.map(map);
 }
 
 export function createTableClient(client: DynamoDBClient, tableName: string, concurrency: number): TableClient {
@@ -129,13 +148,7 @@ export function createTableClient(client: DynamoDBClient, tableName: string, con
       } while (ExclusiveStartKey && out.length < max);
       return out;
     },
-    async queryPage(input, cursor) {
-      const r = await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey: decodeCursor(cursor) }));
-      const page: Page<Item> = { items: r.Items ?? [] };
-      const next = encodeCursor(r.LastEvaluatedKey);
-      if (next) page.cursor = next;
-      return page;
-    },
+    queryPage: async (input, cursor) => pageOf(await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey: decodeCursor(cursor) }))),
     async count(input) {
       let count = 0;
       let ExclusiveStartKey: Item | undefined;
@@ -160,13 +173,7 @@ export function createTableClient(client: DynamoDBClient, tableName: string, con
     },
     batchPut: (items) => batchWrite(items.map((Item) => ({ PutRequest: { Item } }))),
     batchDelete: (keys) => batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } }))),
-    async scanPage(input, cursor) {
-      const r = await doc.send(new ScanCommand({ TableName, ...input, ExclusiveStartKey: decodeCursor(cursor) }));
-      const page: Page<Item> = { items: r.Items ?? [] };
-      const next = encodeCursor(r.LastEvaluatedKey);
-      if (next) page.cursor = next;
-      return page;
-    },
+    scanPage: async (input, cursor) => pageOf(await doc.send(new ScanCommand({ TableName, ...input, ExclusiveStartKey: decodeCursor(cursor) }))),
   };
   return table;
 }
