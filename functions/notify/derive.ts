@@ -21,6 +21,7 @@ import {
   type SuppressedMark,
   type VigilEvent,
 } from '../../protocol/events.ts';
+import { quotaDay } from '../../protocol/quota.ts';
 import { type FlapState, type FlapTransition, flapThreshold, observeState } from '../domain/flapping.ts';
 import { type SilenceRecord, pickSilence } from '../domain/silences.ts';
 import { bangAcceptedEventId, bangRejectedEventId, computerColourEventId, flappingEventId, partitionColourEventId } from './event-id.ts';
@@ -280,7 +281,7 @@ export function bangRejectedEvent(o: {
   const { bang } = o;
   const silenced = silenceMark(o.silences, bang, o.at);
   return {
-    eventId: bangRejectedEventId(bang.partitionId, bang.bangId, new Date(o.at).toISOString().slice(0, 10)),
+    eventId: bangRejectedEventId(bang.partitionId, bang.bangId, quotaDay(new Date(o.at))),
     type: 'bang.rejected',
     at: o.at,
     computerId: bang.computerId,
