@@ -78,7 +78,7 @@ export class VigilTable extends Construct {
 }
 
 /**
- * The DynamoDB actions each function's code path issues (functions/store/dynamo.ts: single-item
+ * The DynamoDB actions each function's code path issues (functions/store/dynamo/: single-item
  * writes, Batch{Get,Write}Item and Query; no transactions, no Scan), and the indexes it queries.
  * Tests check that the store's commands and each handler's real requests stay within these.
  */
