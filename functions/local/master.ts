@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { serve } from '@hono/node-server';
 import dynalite from 'dynalite';
 import { createApp } from '../app.ts';
 import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
@@ -16,6 +15,7 @@ import { createDynamoStore } from '../store/dynamo.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
 import { runSweep } from '../sweep.ts';
+import { createMasterServer } from './http-server.ts';
 
 export interface LocalMasterOptions {
   /** TCP port on 127.0.0.1 (default 8787; 0 = any free port). */
@@ -253,17 +253,15 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
 
     // HTTP.
     const host = opts.host ?? '127.0.0.1';
-    const port = await new Promise<number>((res, rej) => {
-      const server = serve({ fetch: app.fetch, port: opts.port ?? 8787, hostname: host }, (info) => res(info.port));
-      server.once('error', rej);
-      stops.push(
-        () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      );
-    });
+    const server = createMasterServer({ fetch: app.fetch });
+    const port = await listen(server, opts.port ?? 8787, host);
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    );
     const url = `http://${host}:${port}`;
     if (demo && opts.demoAgent !== false) {
       const { startDemoAgent } = await import('../../agent/demo.ts');

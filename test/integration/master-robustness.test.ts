@@ -1,0 +1,156 @@
+// Issue 10: the local master (`startLocalMaster`: dynalite on disk, fauxqs, the node HTTP
+// server) driven over real sockets: connection reuse after errors, far-future dates,
+// duplicate promise names, server-side dashboard sessions, the failure limiter, and bidi
+// controls on the pages. Each limiter test uses its own loopback source address
+// (127.0.0.x), so the per-address limits of one test do not touch another.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalMaster, startLocalMaster } from '../../functions/local/master.ts';
+import { type Answer, KeepAliveClient, rawExchange } from '../helpers/http-client.ts';
+
+const ADMIN = 'robustness-admin-token-0123456789abcdef';
+const dir = mkdtempSync(join(tmpdir(), 'vigil-robust-'));
+let master: LocalMaster;
+let computerToken = '';
+const clients: KeepAliveClient[] = [];
+
+function client(localAddress?: string): KeepAliveClient {
+  const c = new KeepAliveClient(master.url, localAddress ? { localAddress } : {});
+  clients.push(c);
+  return c;
+}
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const jsonHeaders = (t: string) => ({ ...bearer(t), 'content-type': 'application/json' });
+
+async function api(method: string, path: string, token = ADMIN, body?: unknown): Promise<Answer> {
+  return client().request(method, path, { headers: jsonHeaders(token), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+}
+
+function report(reportId: string, startedAt: Date, promises: { name: string; failed?: boolean; message?: string; date?: Date }[]) {
+  return {
+    reportId,
+    kind: 'instantiation',
+    startedAt: startedAt.toISOString(),
+    durationMs: 100,
+    ok: promises.every((p) => !p.failed),
+    promises: promises.map((p) => ({
+      name: p.name,
+      title: p.name.replace(/\.[^.]*$/, ''),
+      kind: 'test',
+      failed: !!p.failed,
+      message: p.message ?? (p.failed ? 'it failed' : 'kept'),
+      date: (p.date ?? startedAt).toISOString(),
+      executionTimeMs: 3,
+    })),
+  };
+}
+
+beforeAll(async () => {
+  master = await startLocalMaster({ port: 0, dataDir: dir, adminToken: ADMIN });
+  expect((await api('PUT', '/v1/software-releases/sr', ADMIN, { url: 'https://example.com/sr.cfg' })).status).toBe(201);
+  const c = await api('PUT', '/v1/computers/comp', ADMIN, {});
+  expect(c.status).toBe(201);
+  computerToken = c.json.token;
+  for (const p of ['p-future', 'p-past', 'p-dup', 'p-bidi', 'p-misc']) {
+    expect((await api('PUT', `/v1/partitions/${p}`, ADMIN, { computerId: 'comp', instanceTreeId: 'tree', softwareReleaseId: 'sr' })).status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await master?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('item 1: an error answer leaves the connection usable', () => {
+  const big = JSON.stringify({ url: `https://example.com/${'x'.repeat(300 * 1024)}` });
+
+  it('PUT 300 KiB → 413, then GET → 200 on the same keep-alive connection, 30 times', async () => {
+    const c = client();
+    for (let i = 0; i < 30; i++) {
+      const put = await c.request('PUT', '/v1/software-releases/big', { headers: jsonHeaders(ADMIN), body: big });
+      expect(put.status, `round ${i}`).toBe(413);
+      expect(put.json).toMatchObject({ error: 'payload_too_large' });
+      const get = await c.request('GET', '/healthz');
+      expect(get.status, `round ${i}`).toBe(200);
+      expect(get.reused, `round ${i}: GET on the connection of the 413`).toBe(true);
+      expect(get.connection).toBe(put.connection);
+    }
+    expect(c.opened).toBe(1);
+  });
+
+  it('a chunked body over the limit (no Content-Length) → 413, and the connection goes on', async () => {
+    const c = client();
+    for (let i = 0; i < 10; i++) {
+      const put = await c.request('PUT', '/v1/software-releases/big', { headers: jsonHeaders(ADMIN), body: big, chunked: true });
+      expect(put.status, `round ${i}`).toBe(413);
+      const get = await c.request('GET', '/healthz');
+      expect(get.status).toBe(200);
+      expect(get.connection).toBe(put.connection);
+    }
+    expect(c.opened).toBe(1);
+  });
+
+  it('a 256 KiB body on routes that answer without reading it (401, 404, POST /logout) → the next request works', async () => {
+    // its own source address: the 401s count against it in the failure limiter
+    const c = client('127.0.0.11');
+    const body = JSON.stringify({ agentVersion: 'x'.repeat(256 * 1024 - 30) });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(256 * 1024);
+    const routes: [string, string, Record<string, string>, number[]][] = [
+      ['POST', '/v1/computers/comp/heartbeat', jsonHeaders('vc1.Y29tcA.wrong'), [401, 429]],
+      ['PUT', '/nope', {}, [404]],
+      ['POST', '/logout', { 'content-type': 'application/x-www-form-urlencoded' }, [303]],
+    ];
+    for (let i = 0; i < 10; i++) {
+      for (const [method, path, headers, expected] of routes) {
+        const first = await c.request(method, path, { headers, body });
+        expect(expected, `${method} ${path} round ${i}`).toContain(first.status);
+        const next = await c.request('GET', '/healthz');
+        expect(next.status).toBe(200);
+        expect(next.connection, `after ${method} ${path}`).toBe(first.connection);
+      }
+    }
+    expect(c.opened).toBe(1);
+  });
+
+  it('fetch() (undici, keep-alive): PUT 300 KiB → 413, GET → 200, GET → 200, 20 times', async () => {
+    for (let i = 0; i < 20; i++) {
+      const put = await fetch(`${master.url}/v1/software-releases/big`, { method: 'PUT', headers: jsonHeaders(ADMIN), body: big });
+      expect(put.status).toBe(413);
+      await put.text();
+      for (let j = 0; j < 2; j++) {
+        const get = await fetch(`${master.url}/healthz`);
+        expect(get.status).toBe(200);
+        await get.text();
+      }
+    }
+  });
+
+  it('pipelined on one raw connection: the 413 body is skipped exactly and the next request is answered', async () => {
+    const bigBody = Buffer.alloc(300 * 1024, 'x');
+    const payload = Buffer.concat([
+      Buffer.from(`PUT /v1/software-releases/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\nContent-Length: ${bigBody.length}\r\n\r\n`),
+      bigBody,
+      Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'),
+    ]);
+    const r = await rawExchange(master.url, payload, 2);
+    expect(r.statuses).toEqual([413, 200]);
+    expect(JSON.parse(r.bodies[1]!)).toMatchObject({ status: 'ok' });
+  });
+
+  it('a body beyond what the master reads (8 MiB) still gets its 413 (no reset), with Connection: close, and the client goes on', async () => {
+    const c = client();
+    const huge = 'y'.repeat(8 * 1024 * 1024);
+    for (let i = 0; i < 3; i++) {
+      const put = await c.request('PUT', '/v1/software-releases/big', { headers: jsonHeaders(ADMIN), body: huge });
+      expect(put.status).toBe(413);
+      expect(put.headers.connection).toBe('close');
+      const get = await c.request('GET', '/healthz');
+      expect(get.status).toBe(200);
+    }
+  });
+});
+
