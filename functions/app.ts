@@ -37,6 +37,7 @@ import {
 import { bearer, constantTimeEqual, newComputerToken, sha256Hex, tokenComputerId, tokenMatches } from './auth.ts';
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, worstColour } from './domain/colours.ts';
 import { emptyCrimeState, foldReport } from './domain/crimes.ts';
+import { normalizeReport } from './domain/report-input.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
 import { fanOutBang } from './fanout.ts';
@@ -587,7 +588,11 @@ export function createApp(deps: AppDeps) {
       responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
     }),
     async (c) => {
-      const input = c.req.valid('json');
+      const now = deps.now();
+      // Far-future dates clamped, one entry per promise name (domain/report-input.ts).
+      const { report: input, warnings } = normalizeReport(c.req.valid('json'), now);
+      const answer = (status: 'accepted' | 'duplicate' | 'stale') =>
+        c.json({ reportId: input.reportId, status, ...(warnings.length ? { warnings } : {}) }, 202);
       // Numbers as DynamoDB can store them (a denormal like 1e-200 would underflow).
       const r = {
         ...input,
@@ -599,11 +604,11 @@ export function createApp(deps: AppDeps) {
         })),
       };
       const p = c.get('partition');
-      const now = deps.now();
       const nowIso = now.toISOString();
-      const startedAt = new Date(r.startedAt).toISOString();
+      const startedAt = r.startedAt;
       const key = `${startedAt}#${r.reportId}`;
-      if (p.lastReportKey === key) return c.json({ reportId: r.reportId, status: 'duplicate' as const }, 202);
+      // (by id too: a clamped startedAt differs when the same report is posted again)
+      if (p.lastReportKey === key || p.lastReport?.reportId === r.reportId) return answer('duplicate');
       const expiresAt = Math.floor(now.getTime() / 1000) + historyTtl;
       const failed = r.promises.filter((x) => x.failed).map((x) => ({ name: x.name, message: tail(x.message, 500) }));
       const summary = {
@@ -627,7 +632,7 @@ export function createApp(deps: AppDeps) {
           kind: x.kind,
           failed: x.failed,
           message: tail(x.message),
-          date: new Date(x.date).toISOString(),
+          date: x.date,
           executionTimeMs: x.executionTimeMs,
           ...(x.periodicityMinutes === undefined ? {} : { periodicityMinutes: x.periodicityMinutes }),
           reportId: r.reportId,
@@ -655,7 +660,7 @@ export function createApp(deps: AppDeps) {
         if (ok) status = 'accepted';
       }
       if (status === 'stale' && raisesUpTo && upTo) await store.raiseReprocessedUpTo(p.computerId, p.partitionId, upTo);
-      return c.json({ reportId: r.reportId, status }, 202);
+      return answer(status);
     },
   );
 

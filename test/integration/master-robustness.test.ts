@@ -154,3 +154,68 @@ describe('item 1: an error answer leaves the connection usable', () => {
   });
 });
 
+describe('item 2: dates beyond the master clock are clamped for ordering', () => {
+  it('one report dated +1 year, then a failing report dated now → the partition turns red with the real failure', async () => {
+    const now = Date.now();
+    const future = new Date(now + 365 * 86400_000);
+    const first = await api('POST', '/v1/partitions/p-future/reports', computerToken, report('r-future', future, [{ name: 'web.json', date: future }]));
+    expect(first.status).toBe(202);
+    expect(first.json.status).toBe('accepted');
+    const after = await api('GET', '/v1/partitions/p-future');
+    expect(after.json.colour).toBe('green');
+
+    await new Promise((r) => setTimeout(r, 20));
+    const failing = await api('POST', '/v1/partitions/p-future/reports', computerToken, report('r-now', new Date(), [{ name: 'web.json', failed: true, message: 'HTTP 503' }]));
+    expect(failing.status).toBe(202);
+    const p = await api('GET', '/v1/partitions/p-future');
+    expect(p.json).toMatchObject({ colour: 'red', colourReason: 'promise web.json failed: HTTP 503' });
+    expect(failing.json).toEqual({ reportId: 'r-now', status: 'accepted' });
+    // the answer to the far-future report said what was clamped; the stored date is the master's
+    expect(first.json.warnings.map((w: any) => [w.field, w.code])).toEqual([
+      ['body.startedAt', 'clamped_future_date'],
+      ['body.promises.0.date', 'clamped_future_date'],
+    ]);
+    expect(Date.parse(after.json.lastReport.startedAt)).toBeLessThan(now + 5 * 60_000);
+    // the promise history's latest result is the real one too
+    const pr = await api('GET', '/v1/partitions/p-future/promises');
+    expect(pr.json.promises[0].latest).toMatchObject({ reportId: 'r-now', failed: true });
+    // the clamped report re-posted (the agent did not get the 202) is still a duplicate
+    const again = await api('POST', '/v1/partitions/p-future/reports', computerToken, report('r-now', new Date(), [{ name: 'web.json', failed: true, message: 'HTTP 503' }]));
+    expect(again.json.status).toBe('duplicate');
+  });
+
+  it('a date a little ahead (within the allowed skew) and far-past dates are taken as they are', async () => {
+    const ahead = new Date(Date.now() + 60_000);
+    const r1 = await api('POST', '/v1/partitions/p-past/reports', computerToken, report('r-ahead', ahead, [{ name: 'a.json' }]));
+    expect(r1.json).toEqual({ reportId: 'r-ahead', status: 'accepted' });
+    expect((await api('GET', '/v1/partitions/p-past')).json.lastReport.startedAt).toBe(ahead.toISOString());
+    const old = new Date('1999-01-01T00:00:00.000Z');
+    const r2 = await api('POST', '/v1/partitions/p-past/reports', computerToken, report('r-old', old, [{ name: 'a.json', failed: true }]));
+    expect(r2.json).toEqual({ reportId: 'r-old', status: 'stale' });
+    const pr = await api('GET', '/v1/partitions/p-past/promises');
+    expect(pr.json.reports.map((r: any) => [r.reportId, r.startedAt])).toContainEqual(['r-old', old.toISOString()]);
+  });
+});
+
+describe('item 4: duplicate promise names in one report', () => {
+  it('two entries with the same name and date → 202, the last one kept, a warning names the field', async () => {
+    const at = new Date();
+    const body = report('r-dup', at, [{ name: 'disk.json' }, { name: 'web.json' }, { name: 'disk.json', failed: true, message: 'disk 99%' }]);
+    const r = await api('POST', '/v1/partitions/p-dup/reports', computerToken, body);
+    expect(r.status, r.text).toBe(202);
+    expect(r.json.status).toBe('accepted');
+    expect(r.json.warnings).toEqual([
+      expect.objectContaining({ field: 'body.promises.0.name', code: 'duplicate_promise_name', message: expect.stringContaining('body.promises.2') }),
+    ]);
+    const p = await api('GET', '/v1/partitions/p-dup');
+    expect(p.json).toMatchObject({ colour: 'red', colourReason: 'promise disk.json failed: disk 99%' });
+    expect(p.json.lastReport.promiseCount).toBe(2);
+    const pr = await api('GET', '/v1/partitions/p-dup/promises');
+    const disk = pr.json.promises.find((x: any) => x.name === 'disk.json');
+    expect(disk.history).toHaveLength(1);
+    expect(disk.latest).toMatchObject({ failed: true, message: 'disk 99%' });
+    // and the same report again is a plain duplicate
+    expect((await api('POST', '/v1/partitions/p-dup/reports', computerToken, body)).json.status).toBe('duplicate');
+  });
+});
+
