@@ -12,6 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { CLIENT_JS } from './client.ts';
 import { ApiError, type ApiFn, DashboardData, toInstantiation, toPartition, withQuota } from './data.ts';
+import { neutraliseBidi } from './display.ts';
 import { ErrorPage, LoginPage } from './layout.tsx';
 import {
   BangsPage,
@@ -61,8 +62,9 @@ export function safeNext(value: unknown): string {
     : '/';
 }
 
+/** Every page goes out through here: bidi controls of agent text are made visible. */
 async function html(_c: Context, page: Child, status = 200): Promise<Response> {
-  const body = `<!doctype html>${await page}`;
+  const body = neutraliseBidi(`<!doctype html>${await page}`);
   return new Response(body, {
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS },

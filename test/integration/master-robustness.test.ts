@@ -219,3 +219,35 @@ describe('item 4: duplicate promise names in one report', () => {
   });
 });
 
+describe('item 7: bidi controls in agent-controlled text are neutralised on every page', () => {
+  const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+  it('partition and crimes pages show a visible marker instead of the controls', async () => {
+    const name = 'evil\u202Egnp.json';
+    for (let i = 0; i < 3; i++) {
+      const r = await api('POST', '/v1/partitions/p-bidi/reports', computerToken, report(`r-bidi-${i}`, new Date(Date.now() - (3 - i) * 60_000), [
+        { name, failed: true, message: 'status \u2066admin\u2069 \u200Fok\u200E \u061C done' },
+      ]));
+      expect(r.status).toBe(202);
+    }
+    const c = client('127.0.0.51');
+    const login = await c.request('POST', '/login', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: ADMIN, next: '/' }).toString(),
+    });
+    const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? [])[0]!.split(';')[0]!;
+    for (const path of ['/partitions/p-bidi', '/crimes', '/', '/trees', '/trees/tree']) {
+      const pg = await c.request('GET', path, { headers: { cookie } });
+      expect(pg.status, path).toBe(200);
+      expect(BIDI.test(pg.text), `${path} holds a raw bidi control`).toBe(false);
+    }
+    const partition = await c.request('GET', '/partitions/p-bidi', { headers: { cookie } });
+    expect(partition.text).toContain('evil[U+202E]gnp.json');
+    expect(partition.text).toContain('[U+2066]admin[U+2069]');
+    const crimes = await c.request('GET', '/crimes', { headers: { cookie } });
+    expect(crimes.text).toContain('evil[U+202E]gnp.json');
+    // the API keeps the data as sent
+    const pr = await api('GET', '/v1/partitions/p-bidi/promises');
+    expect(pr.json.promises[0].name).toBe(name);
+  });
+});

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { HistoryChart } from '../../functions/dashboard/chart.tsx';
 import { CLIENT_JS } from '../../functions/dashboard/client.ts';
+import { neutraliseBidi } from '../../functions/dashboard/display.ts';
 import { toBang, toPartition, toPromises, withQuota } from '../../functions/dashboard/data.ts';
 import { safeNext } from '../../functions/dashboard/index.tsx';
 import { LoginPage } from '../../functions/dashboard/layout.tsx';
@@ -211,4 +212,13 @@ test('login page: marked for the refresh script, posts the token to /login with 
 
 test('chart with no history says so', async () => {
   expect(String(await HistoryChart({ title: 'x', history: [] }))).toContain('No history yet');
+});
+
+test('bidi controls become visible markers, everything else is left alone', () => {
+  const controls = '\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069';
+  expect(neutraliseBidi(`a${controls}b`)).toBe(
+    'a[U+061C][U+200E][U+200F][U+202A][U+202B][U+202C][U+202D][U+202E][U+2066][U+2067][U+2068][U+2069]b',
+  );
+  const plain = 'שלום مرحبا 💥 \u200B\u200D <b>&amp;';
+  expect(neutraliseBidi(plain)).toBe(plain);
 });
