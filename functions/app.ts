@@ -40,6 +40,7 @@ import { emptyCrimeState, foldReport } from './domain/crimes.ts';
 import { normalizeReport } from './domain/report-input.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
+import { createSessions } from './dashboard/sessions.ts';
 import { fanOutBang } from './fanout.ts';
 import { type BangQueue, bangReason } from './queue.ts';
 import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
@@ -770,7 +771,15 @@ export function createApp(deps: AppDeps) {
   });
 
   if (deps.dashboard !== false) {
-    app.route('/', createDashboard({ adminToken: deps.adminToken, now: deps.now, api: (path, init) => app.request(path, init) }));
+    app.route(
+      '/',
+      createDashboard({
+        adminToken: deps.adminToken,
+        now: deps.now,
+        api: (path, init) => app.request(path, init),
+        sessions: createSessions({ store, now: deps.now }),
+      }),
+    );
   }
 
   return app;

@@ -3,17 +3,20 @@
 //   createDashboard({ adminToken, now, api }) → Hono sub-app, mounted at '/' by createApp.
 //
 // Pages read data only through `api(path, init)` (in-process `app.request`) with the admin
-// token, so the dashboard never touches the store. Login: POST the admin token (compared
-// in constant time) → HttpOnly, SameSite=Strict cookie holding a signed expiry (see
-// session.ts). Without a valid cookie `/` answers the login form (200) and every other
-// page but /login and /assets redirects (303) to /login?next=<page>. No `use('*')` middleware is registered, so mounting at '/' never affects /v1.
+// token, so the dashboard never touches the store; only its login sessions are stored
+// (`sessions`, see sessions.ts). Login: POST the admin token (compared in constant time)
+// → HttpOnly, SameSite=Strict cookie holding a random session id. POST /logout deletes the
+// session; both forms refuse posts from another site. Without a valid cookie `/` answers
+// the login form (200) and every other page but /login and /assets redirects (303) to
+// /login?next=<page>. No `use('*')` middleware is registered, so mounting at '/' never
+// affects /v1.
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { CLIENT_JS } from './client.ts';
 import { ApiError, type ApiFn, DashboardData, toInstantiation, toPartition, withQuota } from './data.ts';
 import { neutraliseBidi } from './display.ts';
-import { ErrorPage, LoginPage } from './layout.tsx';
+import { ErrorPage, LoginPage, LogoutPage } from './layout.tsx';
 import {
   BangsPage,
   ComputerPage,
@@ -23,7 +26,8 @@ import {
   TreePage,
   TreesPage,
 } from './pages.tsx';
-import { constantTimeEqual, SESSION_COOKIE, SESSION_TTL_SECONDS, signSession, verifySession } from './session.ts';
+import { constantTimeEqual } from '../auth.ts';
+import { isCrossSite, SESSION_COOKIE, SESSION_TTL_SECONDS, type Sessions } from './sessions.ts';
 import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
 
 export interface DashboardOptions {
@@ -33,8 +37,8 @@ export interface DashboardOptions {
   now: () => Date;
   /** Calls the master's JSON API, e.g. `(path, init) => app.request(path, init)`. */
   api: ApiFn;
-  /** Session lifetime, default 12 h. */
-  sessionTtlSeconds?: number;
+  /** Server-side login sessions (createSessions over the master's store). */
+  sessions: Sessions;
 }
 
 /** Bangs read for the bang log, the trees' bangs and today's quota use (the API's maximum). */
@@ -73,13 +77,16 @@ async function html(_c: Context, page: Child, status = 200): Promise<Response> {
 
 export function createDashboard(opts: DashboardOptions): Hono {
   const app = new Hono();
-  const ttl = opts.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
+  const { sessions } = opts;
 
   const token = async (): Promise<string> => (await opts.adminToken()) ?? '';
 
   async function loggedIn(c: Context): Promise<boolean> {
-    return verifySession(await token(), getCookie(c, SESSION_COOKIE), opts.now());
+    return sessions.verify(await token(), getCookie(c, SESSION_COOKIE));
   }
+
+  const crossSite = (c: Context) =>
+    html(c, <ErrorPage now={opts.now()} status={403} message="This form was posted from another site: refused." />, 403);
 
   type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child> | Child;
 
@@ -89,7 +96,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
     async (c: Context): Promise<Response> => {
       const adminToken = await token();
       const now = opts.now();
-      if (!verifySession(adminToken, getCookie(c, SESSION_COOKIE), now)) {
+      if (!(await sessions.verify(adminToken, getCookie(c, SESSION_COOKIE)))) {
         const next = new URL(c.req.url).pathname;
         // `/` (what an operator types, what a plain `curl` fetches) answers the login form
         // itself (200); every other page redirects to it and comes back after the login.
@@ -137,6 +144,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
   });
 
   app.post('/login', async (c) => {
+    if (isCrossSite(c)) return crossSite(c);
     let form: Record<string, unknown> = {};
     try {
       form = (await c.req.parseBody()) as Record<string, unknown>;
@@ -149,22 +157,24 @@ export function createDashboard(opts: DashboardOptions): Hono {
     if (!adminToken || !given || !constantTimeEqual(given, adminToken)) {
       return html(c, <LoginPage next={next} error="Wrong admin token." />, 401);
     }
-    setCookie(c, SESSION_COOKIE, signSession(adminToken, opts.now(), ttl), {
+    setCookie(c, SESSION_COOKIE, await sessions.create(adminToken), {
       path: '/',
       httpOnly: true,
       sameSite: 'Strict',
       secure: isHttps(c),
-      maxAge: ttl,
+      maxAge: SESSION_TTL_SECONDS,
     });
     return c.redirect(next, 303);
   });
 
-  const logout = (c: Context): Response => {
+  app.post('/logout', async (c) => {
+    if (isCrossSite(c)) return crossSite(c);
+    await sessions.revoke(getCookie(c, SESSION_COOKIE));
     deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
     return c.redirect('/login', 303);
-  };
-  app.post('/logout', logout);
-  app.get('/logout', logout);
+  });
+  // Not a logout: a page with the button (another site can make a browser GET anything).
+  app.get('/logout', (c) => html(c, <LogoutPage />));
 
   app.get(
     '/',

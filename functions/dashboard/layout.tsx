@@ -152,6 +152,32 @@ export function LoginPage(props: { error?: string; next: string }) {
   );
 }
 
+/** GET /logout: a button, not a logout (a GET can come from any site). */
+export function LogoutPage() {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Log out · vigil</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body data-page="logout">
+        <main class="login card">
+          <h1>vigil — log out</h1>
+          <form method="post" action="/logout">
+            <button type="submit">Log out</button>
+          </form>
+          <p>
+            <a href="/">Back to the fleet</a>
+          </p>
+        </main>
+      </body>
+    </html>
+  );
+}
+
 export function ErrorPage(props: { now: Date; status: number; message: string }) {
   return (
     <Layout title={props.status === 404 ? 'Not found' : 'Error'} section="none" now={props.now}>

@@ -210,6 +210,12 @@ describe('a computer through the Lambda adapter', () => {
     // without the cookie `/` is the login form
     const anonymous = await call(shape, { method: 'GET', path: '/' });
     expect(anonymous.text).toContain('name="token"');
+    // logging out ends the session in the table: the same cookie opens nothing afterwards
+    const origin = `https://${shape({ method: 'GET', path: '/' }).requestContext.domainName}`;
+    const out = await call(shape, { method: 'POST', path: '/logout', headers: { origin }, cookies: [cookie!.split(';')[0]!] });
+    expect(out.status).toBe(303);
+    const after = await call(shape, { method: 'GET', path: '/', cookies: [cookie!.split(';')[0]!] });
+    expect(after.text).toContain('name="token"');
   });
 
   it('a computer token is refused on admin routes and on another computer', async () => {

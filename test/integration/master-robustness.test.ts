@@ -219,6 +219,94 @@ describe('item 4: duplicate promise names in one report', () => {
   });
 });
 
+describe('item 5: dashboard sessions end on the server', () => {
+  async function login(c: KeepAliveClient, token = ADMIN): Promise<{ answer: Answer; cookie: string }> {
+    const answer = await c.request('POST', '/login', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: c.base },
+      body: new URLSearchParams({ token, next: '/' }).toString(),
+    });
+    const set = ([] as string[]).concat(answer.headers['set-cookie'] ?? []).find((x) => x.startsWith('vigil_session='));
+    return { answer, cookie: set ? set.split(';')[0]! : '' };
+  }
+  const page = (c: KeepAliveClient, path: string, cookie: string) => c.request('GET', path, { headers: { cookie } });
+  const isFleet = (a: Answer) => a.status === 200 && a.text.includes('data-page') === false && a.text.includes('id="main"');
+
+  it('after POST /logout the old cookie opens nothing', async () => {
+    const c = client('127.0.0.31');
+    const { answer, cookie } = await login(c);
+    expect(answer.status).toBe(303);
+    expect(cookie).not.toContain(ADMIN);
+    expect(isFleet(await page(c, '/', cookie))).toBe(true);
+    const out = await c.request('POST', '/logout', { headers: { cookie, origin: master.url, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(out.status).toBe(303);
+    expect(out.headers.location).toBe('/login');
+    // the browser forgot the cookie; a copy of it (stolen, or another tab) is worthless now
+    const root = await page(c, '/', cookie);
+    expect(root.status).toBe(200);
+    expect(root.text).toContain('data-page="login"');
+    const bangs = await page(c, '/bangs', cookie);
+    expect(bangs.status).toBe(303);
+    expect(bangs.headers.location).toMatch(/^\/login/);
+  });
+
+  it('GET /logout does not log out (another site could make the browser fetch it)', async () => {
+    const c = client('127.0.0.32');
+    const { cookie } = await login(c);
+    const get = await page(c, '/logout', cookie);
+    expect(get.headers['set-cookie']).toBeUndefined();
+    expect([200, 405]).toContain(get.status);
+    expect(get.text).toContain('action="/logout"');
+    expect(isFleet(await page(c, '/', cookie))).toBe(true);
+  });
+
+  it('POST /logout from another origin is refused (403) and the session stays', async () => {
+    const c = client('127.0.0.33');
+    const { cookie } = await login(c);
+    const forged = await c.request('POST', '/logout', { headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(forged.status).toBe(403);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+    const fetchSite = await c.request('POST', '/logout', { headers: { cookie, 'sec-fetch-site': 'cross-site' }, body: '' });
+    expect(fetchSite.status).toBe(403);
+    expect(isFleet(await page(c, '/', cookie))).toBe(true);
+    // a login posted from another origin is refused too (login CSRF)
+    const { answer } = await (async () => {
+      const a = await c.request('POST', '/login', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+        body: new URLSearchParams({ token: ADMIN, next: '/' }).toString(),
+      });
+      return { answer: a };
+    })();
+    expect(answer.status).toBe(403);
+    expect(answer.headers['set-cookie']).toBeUndefined();
+  });
+});
+
+describe('item 5 (rotation): a new admin token ends every session', () => {
+  it('the local master restarted with another admin token refuses the old cookie', async () => {
+    const rdir = mkdtempSync(join(tmpdir(), 'vigil-rotate-'));
+    let m = await startLocalMaster({ port: 0, dataDir: rdir, adminToken: 'first-admin-token-0123456789' });
+    try {
+      const form = (token: string) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, next: '/' }).toString() });
+      const c1 = new KeepAliveClient(m.url);
+      const login = await c1.request('POST', '/login', form('first-admin-token-0123456789'));
+      const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? [])[0]!.split(';')[0]!;
+      expect((await c1.request('GET', '/', { headers: { cookie } })).text).toContain('id="main"');
+      c1.close();
+      await m.stop();
+      m = await startLocalMaster({ port: 0, dataDir: rdir, adminToken: 'second-admin-token-0123456789' });
+      const c2 = new KeepAliveClient(m.url);
+      expect((await c2.request('GET', '/', { headers: { cookie } })).text).toContain('data-page="login"');
+      expect((await c2.request('GET', '/bangs', { headers: { cookie } })).status).toBe(303);
+      expect((await c2.request('POST', '/login', form('first-admin-token-0123456789'))).status).toBe(401);
+      expect((await c2.request('POST', '/login', form('second-admin-token-0123456789'))).status).toBe(303);
+      c2.close();
+    } finally {
+      await m.stop();
+      rmSync(rdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('item 7: bidi controls in agent-controlled text are neutralised on every page', () => {
   const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
