@@ -41,6 +41,7 @@ import { normalizeReport } from './domain/report-input.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
 import { createSessions } from './dashboard/sessions.ts';
+import { AuthGuard, type ClientAddress, FailureLimiter } from './limiter.ts';
 import { fanOutBang } from './fanout.ts';
 import { type BangQueue, bangReason } from './queue.ts';
 import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
@@ -69,6 +70,10 @@ export interface AppDeps {
   logError?: (message: string, err: unknown) => void;
   /** Mount the dashboard at / (default true). */
   dashboard?: boolean;
+  /** The client address of a request, for the failure limiter (default: none, no limit). */
+  clientAddress?: ClientAddress;
+  /** Failure limiter (default: a new one with the limits of functions/limiter.ts). */
+  limiter?: FailureLimiter;
 }
 
 /** An error answered as JSON `{error, message, details?}`. */
@@ -96,7 +101,12 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ content
 const err = (description: string) => json(ErrorBody, description);
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 const security = [{ bearer: [] as string[] }];
-const authErrors = { 401: err('missing or invalid token'), 403: err('token not allowed here'), 413: err('body over 256 KiB') };
+const authErrors = {
+  401: err('missing or invalid token'),
+  403: err('token not allowed here'),
+  413: err('body over 256 KiB'),
+  429: err('too many failed admin-token attempts from this client address (or from all clients): retry after Retry-After seconds'),
+};
 
 function issuesMessage(target: string, error: z.ZodError): string {
   return error.issues
@@ -177,7 +187,29 @@ export function createApp(deps: AppDeps) {
   });
 
   // ------------------------------------------------------------------ auth
-  async function isAdminToken(token: string): Promise<boolean> {
+  // Failed admin-token attempts (a bearer that is neither the admin token nor shaped like a
+  // computer token) are counted per client address (functions/limiter.ts): past the limit
+  // they are answered 429 and the admin token is not compared for that client. Computer
+  // tokens are always verified and their failures stay plain 401s, never counted: a
+  // computer with a stale token must neither lock out an admin behind the same address nor
+  // read a 429 as "bang quota used".
+  const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
+  const invalidToken = () => new ApiError(401, 'unauthorized', 'invalid token');
+
+  function failedAdminGuess(c: Context): ApiError {
+    const retry = guard.fail(c);
+    if (!retry) return invalidToken();
+    return new ApiError(
+      429,
+      'too_many_failures',
+      `too many failed authentications from this client; retry after ${retry} s`,
+      { retryAfterSeconds: retry },
+      { 'Retry-After': String(retry) },
+    );
+  }
+
+  async function isAdminToken(c: Context, token: string): Promise<boolean> {
+    if (guard.guessesBlocked(c)) return false;
     const admin = await deps.adminToken();
     return !!admin && constantTimeEqual(token, admin);
   }
@@ -205,24 +237,24 @@ export function createApp(deps: AppDeps) {
 
   const requireAdmin: MiddlewareHandler<Env> = async (c, next) => {
     const token = requireToken(c);
-    if (await isAdminToken(token)) return next();
+    if (await isAdminToken(c, token)) return next();
     if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', 'this route needs the admin token; a computer token is not enough');
-    throw new ApiError(401, 'unauthorized', 'invalid token');
+    throw tokenComputerId(token) ? invalidToken() : failedAdminGuess(c);
   };
 
   /** Heartbeat: ONE Query authenticates the computer and loads its partitions. */
   const heartbeatAuth: MiddlewareHandler<Env> = async (c, next) => {
     const token = requireToken(c);
     const pathId = paramId(c, 'computerId');
-    if (await isAdminToken(token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
+    if (await isAdminToken(c, token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
     const cid = tokenComputerId(token);
-    if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+    if (!cid) throw failedAdminGuess(c);
     if (cid !== pathId) {
       if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', `this token belongs to another computer, not ${pathId}`);
-      throw new ApiError(401, 'unauthorized', 'invalid token');
+      throw invalidToken();
     }
     const loaded = await store.getComputerWithPartitions(cid);
-    if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+    if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw invalidToken();
     c.set('computer', loaded.computer);
     c.set('partitions', loaded.partitions);
     c.set('actor', 'computer');
@@ -235,7 +267,7 @@ export function createApp(deps: AppDeps) {
     async (c, next) => {
       const token = requireToken(c);
       const pid = paramId(c, 'partitionId');
-      if (await isAdminToken(token)) {
+      if (await isAdminToken(c, token)) {
         if (!allowAdmin) throw new ApiError(403, 'forbidden', 'reports need the computer token, not the admin token');
         const p = await store.getPartition(pid);
         if (!p) throw new ApiError(404, 'not_found', `partition ${pid} not found`);
@@ -244,9 +276,9 @@ export function createApp(deps: AppDeps) {
         return next();
       }
       const cid = tokenComputerId(token);
-      if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+      if (!cid) throw failedAdminGuess(c);
       const { computer, partition } = await store.getComputerAndPartition(cid, pid);
-      if (!computer || !tokenMatches(token, computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+      if (!computer || !tokenMatches(token, computer.tokenHash)) throw invalidToken();
       if (!partition) throw new ApiError(403, 'forbidden', `partition ${pid} is not a partition of computer ${cid}`);
       c.set('computer', computer);
       c.set('partition', partition);
@@ -674,11 +706,11 @@ export function createApp(deps: AppDeps) {
       middleware: [partitionAuth(true)] as const,
       request: { params: PartitionParams, body: body(BangRequest) },
       responses: {
+        ...authErrors,
         202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
         400: err('bad input'),
         404: err('unknown partition (admin)'),
-        429: err('over the daily bang quota of the software release; see Retry-After'),
-        ...authErrors,
+        429: err('over the daily bang quota of the software release (too_many_bangs), or too many failed authentications (too_many_failures); see Retry-After'),
       },
     }),
     async (c) => {
@@ -778,6 +810,7 @@ export function createApp(deps: AppDeps) {
         now: deps.now,
         api: (path, init) => app.request(path, init),
         sessions: createSessions({ store, now: deps.now }),
+        guard,
       }),
     );
   }

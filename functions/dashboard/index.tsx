@@ -27,6 +27,7 @@ import {
   TreesPage,
 } from './pages.tsx';
 import { constantTimeEqual } from '../auth.ts';
+import type { AuthGuard } from '../limiter.ts';
 import { isCrossSite, SESSION_COOKIE, SESSION_TTL_SECONDS, type Sessions } from './sessions.ts';
 import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
 
@@ -39,6 +40,8 @@ export interface DashboardOptions {
   api: ApiFn;
   /** Server-side login sessions (createSessions over the master's store). */
   sessions: Sessions;
+  /** The master's failure limiter (wrong logins count with wrong API tokens). */
+  guard?: AuthGuard;
 }
 
 /** Bangs read for the bang log, the trees' bangs and today's quota use (the API's maximum). */
@@ -84,6 +87,12 @@ export function createDashboard(opts: DashboardOptions): Hono {
   async function loggedIn(c: Context): Promise<boolean> {
     return sessions.verify(await token(), getCookie(c, SESSION_COOKIE));
   }
+
+  const tooManyFailures = async (c: Context, next: string, retry: number) => {
+    const res = await html(c, <LoginPage next={next} error={`Too many failed logins from your address: try again in ${retry} s.`} />, 429);
+    res.headers.set('retry-after', String(retry));
+    return res;
+  };
 
   const crossSite = (c: Context) =>
     html(c, <ErrorPage now={opts.now()} status={403} message="This form was posted from another site: refused." />, 403);
@@ -152,9 +161,14 @@ export function createDashboard(opts: DashboardOptions): Hono {
       form = {};
     }
     const next = safeNext(form['next']);
+    // a client over the failure limit gets no comparison at all (functions/limiter.ts)
+    const blocked = opts.guard?.guessesBlocked(c) ?? 0;
+    if (blocked) return tooManyFailures(c, next, blocked);
     const given = typeof form['token'] === 'string' ? form['token'].trim() : '';
     const adminToken = await token();
     if (!adminToken || !given || !constantTimeEqual(given, adminToken)) {
+      const retry = opts.guard?.fail(c) ?? 0;
+      if (retry) return tooManyFailures(c, next, retry);
       return html(c, <LoginPage next={next} error="Wrong admin token." />, 401);
     }
     setCookie(c, SESSION_COOKIE, await sessions.create(adminToken), {

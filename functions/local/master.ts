@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import dynalite from 'dynalite';
 import { createApp } from '../app.ts';
 import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
@@ -183,6 +184,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       queue: createSqsBangQueue({ client: sqs, queueUrl }),
       now,
       adminToken: () => adminToken,
+      // the TCP peer (X-Forwarded-* headers are not trusted)
+      clientAddress: (c) => getConnInfo(c).remote.address,
       logError: (m, e) => log(`${m}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });
 

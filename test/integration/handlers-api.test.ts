@@ -226,6 +226,22 @@ describe('a computer through the Lambda adapter', () => {
   });
 });
 
+describe('failure limiter on Lambda (issue 10)', () => {
+  it('counts failures by the event source IP, not X-Forwarded-For; valid tokens still pass', async () => {
+    const guess = (sourceIp: string, i: number) =>
+      call(functionUrlEvent, { method: 'GET', path: '/v1/computers', headers: { authorization: `Bearer guess-${i}`, 'x-forwarded-for': `192.0.2.${i}` }, sourceIp });
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) statuses.push((await guess('198.51.100.20', i)).status);
+    expect(statuses).toEqual([...Array(10).fill(401), ...Array(4).fill(429)]);
+    const limited = await guess('198.51.100.20', 99);
+    expect(limited.json.error).toBe('too_many_failures');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // another client is not limited; the right admin token from it passes
+    expect((await guess('198.51.100.21', 0)).status).toBe(401);
+    expect((await call(functionUrlEvent, { method: 'GET', path: '/v1/computers', headers: admin, sourceIp: '198.51.100.21' })).status).toBe(200);
+  });
+});
+
 describe('observability and permissions', () => {
   it('reads the admin token from Secrets Manager once, then from the cache', () => {
     expect(secrets.getSecretValueCalls()).toBe(1);

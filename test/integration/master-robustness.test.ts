@@ -307,6 +307,82 @@ describe('item 5 (rotation): a new admin token ends every session', () => {
   });
 });
 
+describe('item 6: failure limiter (429 + Retry-After), never against valid tokens', () => {
+  const wrongLogin = (c: KeepAliveClient, extra: Record<string, string> = {}) =>
+    c.request('POST', '/login', { headers: { 'content-type': 'application/x-www-form-urlencoded', ...extra }, body: 'token=guess&next=%2F' });
+  const heartbeat = (c: KeepAliveClient) =>
+    c.request('POST', '/v1/computers/comp/heartbeat', { headers: jsonHeaders(computerToken), body: JSON.stringify({ agentVersion: 'limiter-test' }) });
+
+  it('a burst of wrong dashboard logins → 429 with Retry-After; a valid computer from that address still passes', async () => {
+    const c = client('127.0.0.41');
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 40; i++) {
+      const r = await wrongLogin(c);
+      statuses.push(r.status);
+      if (r.status === 429) retryAfter = r.headers['retry-after'] as string;
+      if (i === 20) expect((await heartbeat(c)).status).toBe(200);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(30).fill(429));
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+    // a forged X-Forwarded-For does not make a new client
+    expect((await wrongLogin(c, { 'x-forwarded-for': '203.0.113.99' })).status).toBe(429);
+    // decided: a limited address gets no admin-token comparison, not even for the right one
+    const rightLogin = (k: KeepAliveClient) =>
+      k.request('POST', '/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: ADMIN, next: '/' }).toString() });
+    const same = await rightLogin(c);
+    expect(same.status).toBe(429);
+    expect(same.headers['set-cookie']).toBeUndefined();
+    expect(same.text).toContain('Too many failed logins');
+    // the right admin token from another address logs in
+    expect((await rightLogin(client('127.0.0.42'))).status).toBe(303);
+  });
+
+  it('a burst of wrong bearer tokens on /v1 → 429; the valid computer token still works from the same address', async () => {
+    const c = client('127.0.0.43');
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      statuses.push((await c.request('GET', '/v1/computers', { headers: bearer(`guess-${i}`) })).status);
+      if (i % 5 === 4) expect((await heartbeat(c)).status).toBe(200);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(20).fill(429));
+    const limited = await c.request('GET', '/v1/computers', { headers: bearer('guess') });
+    expect(limited.json.error).toBe('too_many_failures');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // a stale computer token is still told 401 (the agent spools and says to fix the token), and does not count
+    const stale = `vc1.${Buffer.from('comp').toString('base64url')}.stale-secret`;
+    for (let i = 0; i < 3; i++) {
+      expect((await c.request('POST', '/v1/computers/comp/heartbeat', { headers: jsonHeaders(stale), body: '{"agentVersion":"x"}' })).status).toBe(401);
+    }
+    const other = client('127.0.0.45');
+    for (let i = 0; i < 30; i++) expect((await other.request('POST', '/v1/computers/comp/heartbeat', { headers: jsonHeaders(stale), body: '{"agentVersion":"x"}' })).status).toBe(401);
+    expect((await other.request('GET', '/v1/computers', { headers: bearer(ADMIN) })).status).toBe(200);
+    const hb = await c.request('POST', '/v1/partitions/p-misc/reports', { headers: jsonHeaders(computerToken), body: JSON.stringify(report('r-limited', new Date(), [{ name: 'a.json' }])) });
+    expect(hb.status).toBe(202);
+    // admin requests from another address are not affected
+    expect((await client('127.0.0.44').request('GET', '/v1/computers', { headers: bearer(ADMIN) })).status).toBe(200);
+  });
+
+  it('a distributed burst (many addresses, few failures each) trips the global limit; valid tokens still pass', async () => {
+    // afterwards the global bucket is empty for a while: later tests use fresh addresses and right tokens
+    const statuses: number[] = [];
+    for (let a = 0; a < 70; a++) {
+      const c = client(`127.0.1.${a + 1}`);
+      for (let i = 0; i < 4; i++) statuses.push((await c.request('GET', '/v1/computers', { headers: bearer(`guess-${a}-${i}`) })).status);
+      c.close();
+    }
+    // 280 failures, 4 per address (under the per-address limit of 10): the global limit (200) answers the rest
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(50);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const fresh = client('127.0.2.1');
+    expect((await heartbeat(fresh)).status).toBe(200);
+    expect((await fresh.request('GET', '/v1/computers', { headers: bearer(ADMIN) })).status).toBe(200);
+  });
+});
+
 describe('item 7: bidi controls in agent-controlled text are neutralised on every page', () => {
   const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
