@@ -28,6 +28,7 @@ import {
 } from './pages.tsx';
 import { constantTimeEqual } from '../auth.ts';
 import type { AuthGuard } from '../limiter.ts';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
 import { isCrossSite, SESSION_COOKIE, SESSION_TTL_SECONDS, type Sessions } from './sessions.ts';
 import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
 
@@ -85,8 +86,20 @@ export function createDashboard(opts: DashboardOptions): Hono {
   const token = async (): Promise<string> => (await opts.adminToken()) ?? '';
 
   async function loggedIn(c: Context): Promise<boolean> {
-    return sessions.verify(await token(), getCookie(c, SESSION_COOKIE));
+    try {
+      return await sessions.verify(await token(), getCookie(c, SESSION_COOKIE));
+    } catch (err) {
+      if (isStoreUnavailable(err)) return false;
+      throw err;
+    }
   }
+
+  /** The store cannot be used now (e.g. the local master's disk is full): 503 page. */
+  const storeDown = async (c: Context, what: string, err: unknown) => {
+    const res = await html(c, <ErrorPage now={opts.now()} status={503} message={`${what}: ${(err as Error).message}`} />, 503);
+    res.headers.set('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+    return res;
+  };
 
   const tooManyFailures = async (c: Context, next: string, retry: number) => {
     const res = await html(c, <LoginPage next={next} error={`Too many failed logins from your address: try again in ${retry} s.`} />, 429);
@@ -105,7 +118,14 @@ export function createDashboard(opts: DashboardOptions): Hono {
     async (c: Context): Promise<Response> => {
       const adminToken = await token();
       const now = opts.now();
-      if (!(await sessions.verify(adminToken, getCookie(c, SESSION_COOKIE)))) {
+      let valid: boolean;
+      try {
+        valid = await sessions.verify(adminToken, getCookie(c, SESSION_COOKIE));
+      } catch (err) {
+        if (isStoreUnavailable(err)) return storeDown(c, 'The master cannot read its store now, retry later', err);
+        throw err;
+      }
+      if (!valid) {
         const next = new URL(c.req.url).pathname;
         // `/` (what an operator types, what a plain `curl` fetches) answers the login form
         // itself (200); every other page redirects to it and comes back after the login.
@@ -117,7 +137,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
       } catch (err) {
         if (err instanceof ApiError) {
           // the API's own 4xx (bad id, unknown id) is the user's; anything else is a bad gateway
-          const status = err.status === 404 || err.status === 400 ? err.status : 502;
+          const status = err.status === 404 || err.status === 400 || err.status === 503 ? err.status : 502;
           return html(c, <ErrorPage now={now} status={status} message={err.message} />, status);
         }
         throw err;
@@ -171,7 +191,14 @@ export function createDashboard(opts: DashboardOptions): Hono {
       if (retry) return tooManyFailures(c, next, retry);
       return html(c, <LoginPage next={next} error="Wrong admin token." />, 401);
     }
-    setCookie(c, SESSION_COOKIE, await sessions.create(adminToken), {
+    let session: string;
+    try {
+      session = await sessions.create(adminToken);
+    } catch (err) {
+      if (isStoreUnavailable(err)) return storeDown(c, 'The master cannot store a login session now, retry later', err);
+      throw err;
+    }
+    setCookie(c, SESSION_COOKIE, session, {
       path: '/',
       httpOnly: true,
       sameSite: 'Strict',
@@ -183,7 +210,13 @@ export function createDashboard(opts: DashboardOptions): Hono {
 
   app.post('/logout', async (c) => {
     if (isCrossSite(c)) return crossSite(c);
-    await sessions.revoke(getCookie(c, SESSION_COOKIE));
+    try {
+      await sessions.revoke(getCookie(c, SESSION_COOKIE));
+    } catch (err) {
+      // the session would stay valid: say so rather than only forget the cookie
+      if (isStoreUnavailable(err)) return storeDown(c, 'The master cannot end the session now (it is still valid), retry later', err);
+      throw err;
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
     return c.redirect('/login', 303);
   });

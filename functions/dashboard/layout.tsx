@@ -181,7 +181,17 @@ export function LogoutPage() {
 export function ErrorPage(props: { now: Date; status: number; message: string }) {
   return (
     <Layout title={props.status === 404 ? 'Not found' : 'Error'} section="none" now={props.now}>
-      <h1>{props.status === 404 ? 'Not found' : props.status === 400 ? 'Bad request' : 'The master API failed'}</h1>
+      <h1>
+        {props.status === 404
+          ? 'Not found'
+          : props.status === 400
+            ? 'Bad request'
+            : props.status === 403
+              ? 'Refused'
+              : props.status === 503
+                ? 'The master is unavailable'
+                : 'The master API failed'}
+      </h1>
       <p class="error" role="alert">
         {props.message}
       </p>

@@ -1,13 +1,12 @@
 // The embedded local master: the same Hono app, fan-out and sweep as in AWS, in one
 // process, on dynalite (persisted in the data dir) and fauxqs (in memory).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import dynalite from 'dynalite';
 import { createApp } from '../app.ts';
 import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
 import { fanOutBang } from '../fanout.ts';
@@ -16,6 +15,8 @@ import { createDynamoStore } from '../store/dynamo.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
 import { runSweep } from '../sweep.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
+import { checkDataDir, StartupError, startEmbeddedStore } from './embedded-store.ts';
 import { createMasterServer } from './http-server.ts';
 
 export interface LocalMasterOptions {
@@ -145,10 +146,16 @@ async function seedDemo(store: Store, dataDir: string, now: Date): Promise<DemoF
 
 export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<LocalMaster> {
   const dataDir = resolve(opts.dataDir ?? '.vigil-master');
-  mkdirSync(dataDir, { recursive: true });
+  // a directory, writable, not full: else one StartupError line
+  checkDataDir(dataDir);
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
-  const adminToken = loadAdminToken(dataDir, opts.adminToken);
+  let adminToken: string;
+  try {
+    adminToken = loadAdminToken(dataDir, opts.adminToken);
+  } catch (err) {
+    throw new StartupError(`data dir ${dataDir}: cannot keep the admin token: ${(err as Error).message}`);
+  }
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) {
@@ -160,11 +167,10 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     }
   };
   try {
-    // DynamoDB-compatible store on disk.
-    const db = dynalite({ path: join(dataDir, 'db'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    const dbPort = await listen(db, 0, '127.0.0.1');
-    stops.push(() => new Promise<void>((r) => db.close(() => r())));
-    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dbPort}`, region, credentials, maxAttempts: 3 });
+    // DynamoDB-compatible store on disk (survives a full disk: functions/local/embedded-store.ts).
+    const embedded = await startEmbeddedStore({ dataDir, log });
+    stops.push(() => embedded.close());
+    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${embedded.port}`, region, credentials, maxAttempts: 3 });
     stops.push(() => dynamo.destroy());
     await ensureTable(dynamo, TABLE);
     const store = createDynamoStore({ client: dynamo, tableName: TABLE });
@@ -289,6 +295,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     };
   } catch (err) {
     await stopAll();
+    // the store failing while starting (e.g. a disk that filled up): one line too
+    if (isStoreUnavailable(err)) throw new StartupError(`data dir ${dataDir}: the store failed while starting: ${(err as Error).message}`);
     throw err;
   }
 }

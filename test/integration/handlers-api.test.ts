@@ -1,7 +1,7 @@
 // The api Lambda handler (functions/handlers/api.ts) driven with real API Gateway HTTP API
 // (payload 2.0) and Lambda function URL events, on DynamoDB Local + fauxqs (or LocalStack),
 // with the admin token read from Secrets Manager and the bang fanned out by the fanout handler.
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
@@ -272,6 +272,27 @@ describe('observability and permissions', () => {
     const err = broken.logs.find((l) => l.level === 'ERROR');
     expect(err?.function_name).toBe('vigil-api');
     expect(JSON.stringify(err)).toMatch(/ResourceNotFound|non-existent table|Cannot do operations/i);
+  });
+
+  it('the table unreachable: 503 unavailable with Retry-After (the agent spools), not a 500', async () => {
+    const broken = captureObservability('vigil-api');
+    const dynamo = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const deps = apiDepsFromEnv(
+      { TABLE_NAME: 'vigil', BANG_QUEUE_URL: aws.queueUrl, ADMIN_TOKEN_SECRET_ARN: 'unused' },
+      { dynamo, sqs: aws.sqs, secrets: secrets.client },
+      broken.logger,
+    );
+    const h = createApiHandler({ ...deps, adminToken: () => ADMIN }, broken);
+    const res = (await h(apiGatewayV2Event({ method: 'GET', path: '/v1/computers', headers: admin }) as never, lambdaContext('vigil-api'))) as {
+      statusCode: number;
+      body: string;
+      headers?: Record<string, string>;
+    };
+    dynamo.destroy();
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'unavailable', message: expect.stringContaining('ECONNREFUSED') });
+    expect(Number(res.headers?.['retry-after'])).toBeGreaterThan(0);
+    expect(broken.metric('ApiServerErrors')).toBe(1);
   });
 
   it('every DynamoDB request of the api is allowed by its IAM role (lib TABLE_ACCESS.api)', () => {
