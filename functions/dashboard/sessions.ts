@@ -58,13 +58,15 @@ export function createSessions(deps: { store: SessionStore; now: () => Date; ttl
 }
 
 /**
- * True when a browser says the form was posted by another site: `Sec-Fetch-Site` other
- * than same-origin/none, or an `Origin` whose host is not this request's Host. Clients that
- * send neither (curl, scripts) are not browsers carrying someone's cookie, and pass.
+ * True when a browser says the form was posted by another site. `Sec-Fetch-Site` (sent by
+ * current browsers) decides when present: same-origin or none (typed, bookmarked) pass.
+ * Otherwise `Origin` must name this request's Host (hosts only: a TLS-terminating proxy
+ * changes the scheme); an opaque `null` origin is refused. Clients that send neither
+ * (curl, scripts) are not browsers carrying someone's cookie, and pass.
  */
 export function isCrossSite(c: Context): boolean {
   const site = c.req.header('sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return true;
+  if (site) return site !== 'same-origin' && site !== 'none';
   const origin = c.req.header('origin');
   if (!origin) return false;
   try {

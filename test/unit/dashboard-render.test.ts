@@ -71,6 +71,9 @@ describe('session cookie', () => {
     expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'cross-site' })).toBe('cross');
     expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-site' })).toBe('cross');
     expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-origin', origin: 'http://vigil.example:8787' })).toBe('same');
+    // Sec-Fetch-Site decides when sent (a browser sends Origin: null under some referrer policies)
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-origin', origin: 'null' })).toBe('same');
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'cross-site', origin: 'http://vigil.example:8787' })).toBe('cross');
     expect(await post({ host: 'vigil.example:8787' })).toBe('same'); // curl
   });
 
