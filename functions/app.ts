@@ -102,10 +102,10 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ content
 const err = (description: string) => json(ErrorBody, description);
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 const security = [{ bearer: [] as string[] }];
-const authErrors = {
-  401: err('missing or invalid token'),
-  403: err('token not allowed here'),
-  413: err('body over 256 KiB'),
+const authErrors = { 401: err('missing or invalid token'), 403: err('token not allowed here'), 413: err('body over 256 KiB') };
+/** Admin routes: failed admin-token attempts are limited (functions/limiter.ts). */
+const adminErrors = {
+  ...authErrors,
   429: err('too many failed admin-token attempts from this client address (or from all clients): retry after Retry-After seconds'),
 };
 
@@ -196,16 +196,17 @@ export function createApp(deps: AppDeps) {
   // ------------------------------------------------------------------ auth
   // Failed admin-token attempts (a bearer that is neither the admin token nor shaped like a
   // computer token) are counted per client address (functions/limiter.ts): past the limit
-  // they are answered 429 and the admin token is not compared for that client. Computer
+  // the admin token is not compared for that client, and admin routes answer 429. Computer
   // tokens are always verified and their failures stay plain 401s, never counted: a
-  // computer with a stale token must neither lock out an admin behind the same address nor
-  // read a 429 as "bang quota used".
+  // computer with a stale token must not lock out an admin behind the same address. The
+  // computer routes answer 401 even when limited: an agent reads a 429 on a bang as "daily
+  // quota used" (and drops the bang), and a 401 tells it to fix its token file.
   const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
   const invalidToken = () => new ApiError(401, 'unauthorized', 'invalid token');
 
-  function failedAdminGuess(c: Context): ApiError {
+  function failedAdminGuess(c: Context, adminRoute: boolean): ApiError {
     const retry = guard.fail(c);
-    if (!retry) return invalidToken();
+    if (!retry || !adminRoute) return invalidToken();
     return new ApiError(
       429,
       'too_many_failures',
@@ -246,7 +247,7 @@ export function createApp(deps: AppDeps) {
     const token = requireToken(c);
     if (await isAdminToken(c, token)) return next();
     if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', 'this route needs the admin token; a computer token is not enough');
-    throw tokenComputerId(token) ? invalidToken() : failedAdminGuess(c);
+    throw tokenComputerId(token) ? invalidToken() : failedAdminGuess(c, true);
   };
 
   /** Heartbeat: ONE Query authenticates the computer and loads its partitions. */
@@ -255,7 +256,7 @@ export function createApp(deps: AppDeps) {
     const pathId = paramId(c, 'computerId');
     if (await isAdminToken(c, token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
     const cid = tokenComputerId(token);
-    if (!cid) throw failedAdminGuess(c);
+    if (!cid) throw failedAdminGuess(c, false);
     if (cid !== pathId) {
       if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', `this token belongs to another computer, not ${pathId}`);
       throw invalidToken();
@@ -283,7 +284,7 @@ export function createApp(deps: AppDeps) {
         return next();
       }
       const cid = tokenComputerId(token);
-      if (!cid) throw failedAdminGuess(c);
+      if (!cid) throw failedAdminGuess(c, false);
       const { computer, partition } = await store.getComputerAndPartition(cid, pid);
       if (!computer || !tokenMatches(token, computer.tokenHash)) throw invalidToken();
       if (!partition) throw new ApiError(403, 'forbidden', `partition ${pid} is not a partition of computer ${cid}`);
@@ -308,7 +309,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: SrParams, body: body(SoftwareReleasePut) },
-      responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const { srId } = c.req.valid('param');
@@ -326,7 +327,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/software-releases',
       security,
       middleware: [requireAdmin] as const,
-      responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...authErrors },
+      responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...adminErrors },
     }),
     async (c) => c.json({ softwareReleases: await store.listSoftwareReleases() }, 200),
   );
@@ -337,7 +338,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: SrParams },
-      responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { srId } = c.req.valid('param');
@@ -360,7 +361,7 @@ export function createApp(deps: AppDeps) {
         201: json(ComputerToken, 'registered: the token is shown only now'),
         200: json(Computer, 'updated'),
         400: err('bad input'),
-        ...authErrors,
+        ...adminErrors,
       },
     }),
     async (c) => {
@@ -386,7 +387,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: ComputerParams },
-      responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...authErrors },
+      responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...adminErrors },
     }),
     async (c) => {
       const { computerId } = c.req.valid('param');
@@ -403,7 +404,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/computers',
       security,
       middleware: [requireAdmin] as const,
-      responses: { 200: json(ComputerList, 'all computers'), ...authErrors },
+      responses: { 200: json(ComputerList, 'all computers'), ...adminErrors },
     }),
     async (c) => {
       const now = deps.now();
@@ -418,7 +419,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: ComputerParams },
-      responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { computerId } = c.req.valid('param');
@@ -494,7 +495,7 @@ export function createApp(deps: AppDeps) {
         400: err('bad input'),
         404: err('unknown computer or software release'),
         409: err('the partition is on another computer (add ?move=true to move it)'),
-        ...authErrors,
+        ...adminErrors,
       },
     }),
     async (c) => {
@@ -530,7 +531,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
-      responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -547,7 +548,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: PartitionParams },
-      responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { partitionId } = c.req.valid('param');
@@ -563,7 +564,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: PartitionParams },
-      responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { partitionId } = c.req.valid('param');
@@ -598,7 +599,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: z.object({ treeId: Id }) },
-      responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { treeId } = c.req.valid('param');
@@ -717,7 +718,7 @@ export function createApp(deps: AppDeps) {
         202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
         400: err('bad input'),
         404: err('unknown partition (admin)'),
-        429: err('over the daily bang quota of the software release (too_many_bangs), or too many failed authentications (too_many_failures); see Retry-After'),
+        429: err('over the daily bang quota of the software release; see Retry-After'),
       },
     }),
     async (c) => {
@@ -783,7 +784,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-      responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -352,6 +352,13 @@ describe('item 6: failure limiter (429 + Retry-After), never against valid token
     const limited = await c.request('GET', '/v1/computers', { headers: bearer('guess') });
     expect(limited.json.error).toBe('too_many_failures');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // computer routes (which also compare the admin token, to refuse it with a 403 or take a
+    // manual bang) stay 401 while limited, and compare no admin token either: an agent reads
+    // a 429 on a bang as "daily quota used"
+    const bangBody = JSON.stringify({ bangId: 'limited-bang', message: 'm', source: 'manual' });
+    expect((await c.request('POST', '/v1/partitions/p-misc/bang', { headers: jsonHeaders('garbage'), body: bangBody })).status).toBe(401);
+    expect((await c.request('POST', '/v1/partitions/p-misc/bang', { headers: jsonHeaders(ADMIN), body: bangBody })).status).toBe(401);
+    expect((await c.request('POST', '/v1/computers/comp/heartbeat', { headers: jsonHeaders(ADMIN), body: '{"agentVersion":"x"}' })).status).toBe(401);
     // a stale computer token is still told 401 (the agent spools and says to fix the token), and does not count
     const stale = `vc1.${Buffer.from('comp').toString('base64url')}.stale-secret`;
     for (let i = 0; i < 3; i++) {
