@@ -213,7 +213,7 @@ describe('dashboard in Chromium', () => {
     expect((await chart.boundingBox())!.width).toBeGreaterThan(100);
     await expect(page.locator('[data-promise="check-e2e-port"] .msg').textContent()).resolves.toContain('connection refused');
     // agent-controlled text with bidi controls is shown with visible markers, never reordered
-    const shown = await page.locator('body').innerText();
+    const shown = (await page.locator('body').textContent()) ?? '';
     expect(shown).not.toMatch(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/);
     expect(shown).toContain('check-e2e-[U+202E]exe');
     expect(shown).toContain('user [U+2067]admin[U+2069] ok');
