@@ -37,10 +37,14 @@ import {
 import { bearer, constantTimeEqual, newComputerToken, sha256Hex, tokenComputerId, tokenMatches } from './auth.ts';
 import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS, worstColour } from './domain/colours.ts';
 import { emptyCrimeState, foldReport } from './domain/crimes.ts';
+import { normalizeReport } from './domain/report-input.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY, nextUtcDay, quotaDay, retryAfterSeconds } from './domain/quota.ts';
 import { createDashboard } from './dashboard/index.tsx';
+import { createSessions } from './dashboard/sessions.ts';
+import { AuthGuard, type ClientAddress, FailureLimiter } from './limiter.ts';
 import { fanOutBang } from './fanout.ts';
 import { type BangQueue, bangReason } from './queue.ts';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from './store/errors.ts';
 import type { ComputerRecord, HistoryRecord, PartitionRecord, Store } from './store/types.ts';
 import {
   colourBefore,
@@ -67,6 +71,10 @@ export interface AppDeps {
   logError?: (message: string, err: unknown) => void;
   /** Mount the dashboard at / (default true). */
   dashboard?: boolean;
+  /** The client address of a request, for the failure limiter (default: none, no limit). */
+  clientAddress?: ClientAddress;
+  /** Failure limiter (default: a new one with the limits of functions/limiter.ts). */
+  limiter?: FailureLimiter;
 }
 
 /** An error answered as JSON `{error, message, details?}`. */
@@ -95,6 +103,11 @@ const err = (description: string) => json(ErrorBody, description);
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 const security = [{ bearer: [] as string[] }];
 const authErrors = { 401: err('missing or invalid token'), 403: err('token not allowed here'), 413: err('body over 256 KiB') };
+/** Admin routes: failed admin-token attempts are limited (functions/limiter.ts). */
+const adminErrors = {
+  ...authErrors,
+  429: err('too many failed admin-token attempts from this client address (or from all clients): retry after Retry-After seconds'),
+};
 
 function issuesMessage(target: string, error: z.ZodError): string {
   return error.issues
@@ -146,6 +159,12 @@ export function createApp(deps: AppDeps) {
       const message = status === 400 && /json/i.test(e.message) ? `body: malformed JSON (${e.message})` : e.message || `HTTP ${status}`;
       return c.json({ error: code, message }, status);
     }
+    if (isStoreUnavailable(e)) {
+      // the store's trouble, not the request's (a full disk under the local master, DynamoDB throttling)
+      logError(`vigil: ${c.req.method} ${c.req.path}: store unavailable`, `${e.name}: ${e.message}`);
+      c.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      return c.json({ error: 'unavailable', message: `the master cannot use its store now, retry later: ${e.message}` }, 503);
+    }
     logError(`vigil: ${c.req.method} ${c.req.path} failed`, e);
     return c.json({ error: 'internal', message: 'internal error' }, 500);
   });
@@ -175,7 +194,30 @@ export function createApp(deps: AppDeps) {
   });
 
   // ------------------------------------------------------------------ auth
-  async function isAdminToken(token: string): Promise<boolean> {
+  // Failed admin-token attempts (a bearer that is neither the admin token nor shaped like a
+  // computer token) are counted per client address (functions/limiter.ts): past the limit
+  // the admin token is not compared for that client, and admin routes answer 429. Computer
+  // tokens are always verified and their failures stay plain 401s, never counted: a
+  // computer with a stale token must not lock out an admin behind the same address. The
+  // computer routes answer 401 even when limited: an agent reads a 429 on a bang as "daily
+  // quota used" (and drops the bang), and a 401 tells it to fix its token file.
+  const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
+  const invalidToken = () => new ApiError(401, 'unauthorized', 'invalid token');
+
+  function failedAdminGuess(c: Context, adminRoute: boolean): ApiError {
+    const retry = guard.fail(c);
+    if (!retry || !adminRoute) return invalidToken();
+    return new ApiError(
+      429,
+      'too_many_failures',
+      `too many failed authentications from this client; retry after ${retry} s`,
+      { retryAfterSeconds: retry },
+      { 'Retry-After': String(retry) },
+    );
+  }
+
+  async function isAdminToken(c: Context, token: string): Promise<boolean> {
+    if (guard.guessesBlocked(c)) return false;
     const admin = await deps.adminToken();
     return !!admin && constantTimeEqual(token, admin);
   }
@@ -203,24 +245,24 @@ export function createApp(deps: AppDeps) {
 
   const requireAdmin: MiddlewareHandler<Env> = async (c, next) => {
     const token = requireToken(c);
-    if (await isAdminToken(token)) return next();
+    if (await isAdminToken(c, token)) return next();
     if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', 'this route needs the admin token; a computer token is not enough');
-    throw new ApiError(401, 'unauthorized', 'invalid token');
+    throw tokenComputerId(token) ? invalidToken() : failedAdminGuess(c, true);
   };
 
   /** Heartbeat: ONE Query authenticates the computer and loads its partitions. */
   const heartbeatAuth: MiddlewareHandler<Env> = async (c, next) => {
     const token = requireToken(c);
     const pathId = paramId(c, 'computerId');
-    if (await isAdminToken(token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
+    if (await isAdminToken(c, token)) throw new ApiError(403, 'forbidden', 'a heartbeat needs the computer token, not the admin token');
     const cid = tokenComputerId(token);
-    if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+    if (!cid) throw failedAdminGuess(c, false);
     if (cid !== pathId) {
       if (await isValidComputerToken(token)) throw new ApiError(403, 'forbidden', `this token belongs to another computer, not ${pathId}`);
-      throw new ApiError(401, 'unauthorized', 'invalid token');
+      throw invalidToken();
     }
     const loaded = await store.getComputerWithPartitions(cid);
-    if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+    if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw invalidToken();
     c.set('computer', loaded.computer);
     c.set('partitions', loaded.partitions);
     c.set('actor', 'computer');
@@ -233,7 +275,7 @@ export function createApp(deps: AppDeps) {
     async (c, next) => {
       const token = requireToken(c);
       const pid = paramId(c, 'partitionId');
-      if (await isAdminToken(token)) {
+      if (await isAdminToken(c, token)) {
         if (!allowAdmin) throw new ApiError(403, 'forbidden', 'reports need the computer token, not the admin token');
         const p = await store.getPartition(pid);
         if (!p) throw new ApiError(404, 'not_found', `partition ${pid} not found`);
@@ -242,9 +284,9 @@ export function createApp(deps: AppDeps) {
         return next();
       }
       const cid = tokenComputerId(token);
-      if (!cid) throw new ApiError(401, 'unauthorized', 'invalid token');
+      if (!cid) throw failedAdminGuess(c, false);
       const { computer, partition } = await store.getComputerAndPartition(cid, pid);
-      if (!computer || !tokenMatches(token, computer.tokenHash)) throw new ApiError(401, 'unauthorized', 'invalid token');
+      if (!computer || !tokenMatches(token, computer.tokenHash)) throw invalidToken();
       if (!partition) throw new ApiError(403, 'forbidden', `partition ${pid} is not a partition of computer ${cid}`);
       c.set('computer', computer);
       c.set('partition', partition);
@@ -267,7 +309,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: SrParams, body: body(SoftwareReleasePut) },
-      responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const { srId } = c.req.valid('param');
@@ -285,7 +327,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/software-releases',
       security,
       middleware: [requireAdmin] as const,
-      responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...authErrors },
+      responses: { 200: json(SoftwareReleaseList, 'all software releases'), ...adminErrors },
     }),
     async (c) => c.json({ softwareReleases: await store.listSoftwareReleases() }, 200),
   );
@@ -296,7 +338,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: SrParams },
-      responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(SoftwareRelease, 'the software release'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { srId } = c.req.valid('param');
@@ -319,7 +361,7 @@ export function createApp(deps: AppDeps) {
         201: json(ComputerToken, 'registered: the token is shown only now'),
         200: json(Computer, 'updated'),
         400: err('bad input'),
-        ...authErrors,
+        ...adminErrors,
       },
     }),
     async (c) => {
@@ -345,7 +387,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: ComputerParams },
-      responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...authErrors },
+      responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer'), ...adminErrors },
     }),
     async (c) => {
       const { computerId } = c.req.valid('param');
@@ -362,7 +404,7 @@ export function createApp(deps: AppDeps) {
       path: '/v1/computers',
       security,
       middleware: [requireAdmin] as const,
-      responses: { 200: json(ComputerList, 'all computers'), ...authErrors },
+      responses: { 200: json(ComputerList, 'all computers'), ...adminErrors },
     }),
     async (c) => {
       const now = deps.now();
@@ -377,7 +419,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: ComputerParams },
-      responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(Computer, 'the computer'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { computerId } = c.req.valid('param');
@@ -453,7 +495,7 @@ export function createApp(deps: AppDeps) {
         400: err('bad input'),
         404: err('unknown computer or software release'),
         409: err('the partition is on another computer (add ?move=true to move it)'),
-        ...authErrors,
+        ...adminErrors,
       },
     }),
     async (c) => {
@@ -489,7 +531,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
-      responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -506,7 +548,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: PartitionParams },
-      responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(Partition, 'the partition'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { partitionId } = c.req.valid('param');
@@ -522,7 +564,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: PartitionParams },
-      responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { partitionId } = c.req.valid('param');
@@ -557,7 +599,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { params: z.object({ treeId: Id }) },
-      responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...authErrors },
+      responses: { 200: json(InstanceTree, 'the partitions of the tree'), 404: err('unknown'), ...adminErrors },
     }),
     async (c) => {
       const { treeId } = c.req.valid('param');
@@ -587,7 +629,11 @@ export function createApp(deps: AppDeps) {
       responses: { 202: json(ReportResponse, 'recorded (or already recorded)'), 400: err('bad input'), ...authErrors },
     }),
     async (c) => {
-      const input = c.req.valid('json');
+      const now = deps.now();
+      // Far-future dates clamped, one entry per promise name (domain/report-input.ts).
+      const { report: input, warnings } = normalizeReport(c.req.valid('json'), now);
+      const answer = (status: 'accepted' | 'duplicate' | 'stale') =>
+        c.json({ reportId: input.reportId, status, ...(warnings.length ? { warnings } : {}) }, 202);
       // Numbers as DynamoDB can store them (a denormal like 1e-200 would underflow).
       const r = {
         ...input,
@@ -599,11 +645,11 @@ export function createApp(deps: AppDeps) {
         })),
       };
       const p = c.get('partition');
-      const now = deps.now();
       const nowIso = now.toISOString();
-      const startedAt = new Date(r.startedAt).toISOString();
+      const startedAt = r.startedAt;
       const key = `${startedAt}#${r.reportId}`;
-      if (p.lastReportKey === key) return c.json({ reportId: r.reportId, status: 'duplicate' as const }, 202);
+      // (by id too: a clamped startedAt differs when the same report is posted again)
+      if (p.lastReportKey === key || p.lastReport?.reportId === r.reportId) return answer('duplicate');
       const expiresAt = Math.floor(now.getTime() / 1000) + historyTtl;
       const failed = r.promises.filter((x) => x.failed).map((x) => ({ name: x.name, message: tail(x.message, 500) }));
       const summary = {
@@ -627,7 +673,7 @@ export function createApp(deps: AppDeps) {
           kind: x.kind,
           failed: x.failed,
           message: tail(x.message),
-          date: new Date(x.date).toISOString(),
+          date: x.date,
           executionTimeMs: x.executionTimeMs,
           ...(x.periodicityMinutes === undefined ? {} : { periodicityMinutes: x.periodicityMinutes }),
           reportId: r.reportId,
@@ -655,7 +701,7 @@ export function createApp(deps: AppDeps) {
         if (ok) status = 'accepted';
       }
       if (status === 'stale' && raisesUpTo && upTo) await store.raiseReprocessedUpTo(p.computerId, p.partitionId, upTo);
-      return c.json({ reportId: r.reportId, status }, 202);
+      return answer(status);
     },
   );
 
@@ -668,11 +714,11 @@ export function createApp(deps: AppDeps) {
       middleware: [partitionAuth(true)] as const,
       request: { params: PartitionParams, body: body(BangRequest) },
       responses: {
+        ...authErrors,
         202: json(BangResponse, 'accepted: the instance tree will be reprocessed'),
         400: err('bad input'),
         404: err('unknown partition (admin)'),
         429: err('over the daily bang quota of the software release; see Retry-After'),
-        ...authErrors,
       },
     }),
     async (c) => {
@@ -738,7 +784,7 @@ export function createApp(deps: AppDeps) {
       security,
       middleware: [requireAdmin] as const,
       request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-      responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...authErrors },
+      responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input'), ...adminErrors },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -765,7 +811,16 @@ export function createApp(deps: AppDeps) {
   });
 
   if (deps.dashboard !== false) {
-    app.route('/', createDashboard({ adminToken: deps.adminToken, now: deps.now, api: (path, init) => app.request(path, init) }));
+    app.route(
+      '/',
+      createDashboard({
+        adminToken: deps.adminToken,
+        now: deps.now,
+        api: (path, init) => app.request(path, init),
+        sessions: createSessions({ store, now: deps.now }),
+        guard,
+      }),
+    );
   }
 
   return app;

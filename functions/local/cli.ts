@@ -1,5 +1,6 @@
 // `vigil master [--port 8787] [--data-dir .vigil-master] [--demo]`: the local master.
 import { parseArgs } from 'node:util';
+import { StartupError } from './embedded-store.ts';
 import { startLocalMaster } from './master.ts';
 
 const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo]
@@ -55,6 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       process.stderr.write(`vigil master: port ${port} is already in use (try --port)\n`);
+      return 1;
+    }
+    if (e instanceof StartupError) {
+      process.stderr.write(`vigil master: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 1;
     }
     process.stderr.write(`vigil master: cannot start: ${e.stack ?? e.message}\n`);

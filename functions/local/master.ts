@@ -1,13 +1,12 @@
 // The embedded local master: the same Hono app, fan-out and sweep as in AWS, in one
 // process, on dynalite (persisted in the data dir) and fauxqs (in memory).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { serve } from '@hono/node-server';
-import dynalite from 'dynalite';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from '../app.ts';
 import { newAdminToken, newComputerToken, sha256Hex } from '../auth.ts';
 import { fanOutBang } from '../fanout.ts';
@@ -16,6 +15,9 @@ import { createDynamoStore } from '../store/dynamo.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
 import { runSweep } from '../sweep.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
+import { checkDataDir, StartupError, startEmbeddedStore } from './embedded-store.ts';
+import { createMasterServer } from './http-server.ts';
 
 export interface LocalMasterOptions {
   /** TCP port on 127.0.0.1 (default 8787; 0 = any free port). */
@@ -144,10 +146,16 @@ async function seedDemo(store: Store, dataDir: string, now: Date): Promise<DemoF
 
 export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<LocalMaster> {
   const dataDir = resolve(opts.dataDir ?? '.vigil-master');
-  mkdirSync(dataDir, { recursive: true });
+  // a directory, writable, not full: else one StartupError line
+  checkDataDir(dataDir);
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
-  const adminToken = loadAdminToken(dataDir, opts.adminToken);
+  let adminToken: string;
+  try {
+    adminToken = loadAdminToken(dataDir, opts.adminToken);
+  } catch (err) {
+    throw new StartupError(`data dir ${dataDir}: cannot keep the admin token: ${(err as Error).message}`);
+  }
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) {
@@ -159,11 +167,10 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     }
   };
   try {
-    // DynamoDB-compatible store on disk.
-    const db = dynalite({ path: join(dataDir, 'db'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    const dbPort = await listen(db, 0, '127.0.0.1');
-    stops.push(() => new Promise<void>((r) => db.close(() => r())));
-    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dbPort}`, region, credentials, maxAttempts: 3 });
+    // DynamoDB-compatible store on disk (survives a full disk: functions/local/embedded-store.ts).
+    const embedded = await startEmbeddedStore({ dataDir, log });
+    stops.push(() => embedded.close());
+    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${embedded.port}`, region, credentials, maxAttempts: 3 });
     stops.push(() => dynamo.destroy());
     await ensureTable(dynamo, TABLE);
     const store = createDynamoStore({ client: dynamo, tableName: TABLE });
@@ -183,6 +190,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       queue: createSqsBangQueue({ client: sqs, queueUrl }),
       now,
       adminToken: () => adminToken,
+      // the TCP peer (X-Forwarded-* headers are not trusted)
+      clientAddress: (c) => getConnInfo(c).remote.address,
       logError: (m, e) => log(`${m}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });
 
@@ -253,17 +262,15 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
 
     // HTTP.
     const host = opts.host ?? '127.0.0.1';
-    const port = await new Promise<number>((res, rej) => {
-      const server = serve({ fetch: app.fetch, port: opts.port ?? 8787, hostname: host }, (info) => res(info.port));
-      server.once('error', rej);
-      stops.push(
-        () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      );
-    });
+    const server = createMasterServer({ fetch: app.fetch });
+    const port = await listen(server, opts.port ?? 8787, host);
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    );
     const url = `http://${host}:${port}`;
     if (demo && opts.demoAgent !== false) {
       const { startDemoAgent } = await import('../../agent/demo.ts');
@@ -288,6 +295,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     };
   } catch (err) {
     await stopAll();
+    // the store failing while starting (e.g. a disk that filled up): one line too
+    if (isStoreUnavailable(err)) throw new StartupError(`data dir ${dataDir}: the store failed while starting: ${(err as Error).message}`);
     throw err;
   }
 }

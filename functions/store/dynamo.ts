@@ -729,6 +729,26 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
       return r !== false;
     },
 
+    async createSession(session) {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: { ...keys.session(session.sessionKey), type: 'session', ...session },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    },
+
+    async getSession(sessionKey) {
+      const i = await get(keys.session(sessionKey));
+      if (!i || typeof i.mac !== 'string' || typeof i.expiresAt !== 'number') return null;
+      return { sessionKey, mac: i.mac, createdAt: String(i.createdAt ?? ''), expiresAt: i.expiresAt };
+    },
+
+    async deleteSession(sessionKey) {
+      await doc.send(new DeleteCommand({ TableName, Key: keys.session(sessionKey) }));
+    },
+
     async expireItems(nowEpoch) {
       let deleted = 0;
       let ExclusiveStartKey: Item | undefined;

@@ -5,7 +5,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
 export const SK = 'sk';
-/** TTL attribute (epoch seconds): promise history and bang quota counters expire. */
+/** TTL attribute (epoch seconds): promise history, bang quota counters and dashboard sessions expire. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Partitions of an instance tree: gsi1pk = T#<treeId>, gsi1sk = P#<partitionId>. */
@@ -34,6 +34,8 @@ export const keys = {
   bang: (partitionId: string, bangId: string) => ({ pk: `B#${partitionId}`, sk: `B#${bangId}` }),
   quota: (partitionId: string, day: string) => ({ pk: `Q#${partitionId}`, sk: `D#${day}` }),
   historyPk: (partitionId: string) => `H#${partitionId}`,
+  /** A dashboard session, under the SHA-256 of its id; expires with the TTL. */
+  session: (sessionKey: string) => ({ pk: `S#${sessionKey}`, sk: '#SESSION' }),
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

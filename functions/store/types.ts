@@ -89,6 +89,24 @@ export interface ReportWrite {
   now: string;
 }
 
+/** A dashboard login session (functions/dashboard/sessions.ts). */
+export interface SessionRecord {
+  /** SHA-256 of the session id (the cookie holds the id itself). */
+  sessionKey: string;
+  /** HMAC-SHA256 of the id keyed with the admin token that opened the session. */
+  mac: string;
+  createdAt: string;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
+
+/** Single-item reads and writes of sessions (one PutItem, GetItem, DeleteItem). */
+export interface SessionStore {
+  createSession(s: SessionRecord): Promise<void>;
+  getSession(sessionKey: string): Promise<SessionRecord | null>;
+  deleteSession(sessionKey: string): Promise<void>;
+}
+
 export type SweepItem = { type: 'computer'; record: ComputerRecord } | { type: 'partition'; record: PartitionRecord };
 
 export interface Page<T> {
@@ -105,7 +123,7 @@ export type PutPartitionResult =
   | { created: boolean; record: PartitionRecord }
   | { missing: 'computer' | 'softwareRelease' };
 
-export interface Store {
+export interface Store extends SessionStore {
   putSoftwareRelease(
     sr: { softwareReleaseId: string; url: string; periodicitySeconds: number | null; bangQuotaPerDay: number },
     now: string,
