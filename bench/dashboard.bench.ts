@@ -10,6 +10,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDashboard } from '../functions/dashboard/index.tsx';
+import { createSessions } from '../functions/dashboard/sessions.ts';
 import { startLocalMaster } from '../functions/local/master.ts';
 import { createVigilClient } from '../protocol/client.ts';
 
@@ -120,6 +121,7 @@ try {
     adminToken: () => TOKEN,
     now: () => new Date(),
     api: (path) => new Response(cache.get(path) ?? '{}', { headers: { 'content-type': 'application/json' } }),
+    sessions: createSessions({ store: master.store, now: () => new Date() }),
   });
   const render: number[] = [];
   for (let r = 0; r < ROUNDS + 2; r++) {

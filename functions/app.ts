@@ -4,6 +4,8 @@
 // route → service (services/) → domain rules + store; colours are computed at request time
 // with the master's clock (deps.now).
 import { createDashboard } from './dashboard/index.tsx';
+import { createSessions } from './dashboard/sessions.ts';
+import { AuthGuard, FailureLimiter } from './limiter.ts';
 import { bangRoutes } from './routes/bangs.ts';
 import { computerRoutes } from './routes/computers.ts';
 import { type ApiDeps, router } from './routes/context.ts';
@@ -23,12 +25,16 @@ export interface AppDeps extends ApiDeps {
 
 export function createApp(deps: AppDeps) {
   const app = router();
+  // Failed admin-token attempts, counted per client address (functions/limiter.ts), for the
+  // API's auth (routes/auth.ts) and the dashboard's login alike.
+  const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
   app.onError(errorHandler(deps.logError ?? defaultLogError));
   app.notFound(noRoute);
   app.use('*', limitBody);
   app.use('/v1/*', jsonBodies);
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    c.set('guard', guard);
     await next();
   });
   app.route('/', healthRoutes());
@@ -39,7 +45,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', bangRoutes());
   serveOpenApi(app);
   if (deps.dashboard !== false) {
-    app.route('/', createDashboard({ adminToken: deps.adminToken, now: deps.now, api: (path, init) => app.request(path, init) }));
+    const sessions = createSessions({ store: deps.store, now: deps.now });
+    app.route('/', createDashboard({ adminToken: deps.adminToken, now: deps.now, api: (path, init) => app.request(path, init), sessions, guard }));
   }
   return app;
 }

@@ -195,9 +195,25 @@ export const ReportRequest = z.object({
 });
 export type ReportRequest = z.infer<typeof ReportRequest>;
 
+/** How far ahead of the master's clock a report's dates may be before they are clamped. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+export const ReportWarning = z.object({
+  field: z.string().describe('the field concerned, e.g. body.startedAt, body.promises.3.date, body.promises.0.name'),
+  code: z
+    .enum(['clamped_future_date', 'duplicate_promise_name'])
+    .describe(
+      `clamped_future_date: the date was more than ${MAX_CLOCK_SKEW_SECONDS} s ahead of the master's clock and was recorded as the master's now; ` +
+        'duplicate_promise_name: a later entry of the report has the same promise name, only the last entry of each name is kept',
+    ),
+  message: z.string(),
+});
+export type ReportWarning = z.infer<typeof ReportWarning>;
+
 export const ReportResponse = z.object({
   reportId: Id,
   status: z.enum(['accepted', 'duplicate', 'stale']).describe('stale: older than the stored report, kept in history only'),
+  warnings: z.array(ReportWarning).optional().describe('what the master changed in the report to record it (absent when nothing)'),
 });
 export type ReportResponse = z.infer<typeof ReportResponse>;
 

@@ -152,10 +152,46 @@ export function LoginPage(props: { error?: string; next: string }) {
   );
 }
 
+/** GET /logout: a button, not a logout (a GET can come from any site). */
+export function LogoutPage() {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Log out · vigil</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body data-page="logout">
+        <main class="login card">
+          <h1>vigil — log out</h1>
+          <form method="post" action="/logout">
+            <button type="submit">Log out</button>
+          </form>
+          <p>
+            <a href="/">Back to the fleet</a>
+          </p>
+        </main>
+      </body>
+    </html>
+  );
+}
+
 export function ErrorPage(props: { now: Date; status: number; message: string }) {
   return (
     <Layout title={props.status === 404 ? 'Not found' : 'Error'} section="none" now={props.now}>
-      <h1>{props.status === 404 ? 'Not found' : props.status === 400 ? 'Bad request' : 'The master API failed'}</h1>
+      <h1>
+        {props.status === 404
+          ? 'Not found'
+          : props.status === 400
+            ? 'Bad request'
+            : props.status === 403
+              ? 'Refused'
+              : props.status === 503
+                ? 'The master is unavailable'
+                : 'The master API failed'}
+      </h1>
       <p class="error" role="alert">
         {props.message}
       </p>

@@ -3,6 +3,7 @@ export * from './colours.ts';
 export * from './crimes.ts';
 export * from './quota.ts';
 export * from './records.ts';
+export * from './report-input.ts';
 export * from './reports.ts';
 export * from './reprocess.ts';
 export * from './transitions.ts';

@@ -30,6 +30,11 @@ export function reportKey(r: Pick<ReportRequest, 'startedAt' | 'reportId'>): str
   return `${new Date(r.startedAt).toISOString()}#${r.reportId}`;
 }
 
+/** The stored last report is this one: by key, or by id (a clamped startedAt differs when the same report is posted again). */
+export function isSameReport(stored: { lastReportKey: string | null; lastReport: { reportId: string } | null }, key: string, reportId: string): boolean {
+  return stored.lastReportKey === key || stored.lastReport?.reportId === reportId;
+}
+
 export function isNewerReport(key: string, storedKey: string | null): boolean {
   return !storedKey || key > storedKey;
 }

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AppDeps } from '../app.ts';
+import { lambdaClientAddress } from '../limiter.ts';
 import { createSqsBangQueue } from '../queue.ts';
 import { createDynamoStore } from '../store/dynamo.ts';
 import type { Store } from '../store/types.ts';
@@ -79,5 +80,7 @@ export function apiDepsFromEnv(env: Env, clients: ApiClients, logger: Logger): A
       onStale: (err) => logger.warn('admin token refresh failed, serving the cached value', { error: err as Error }),
     }),
     logError: (message, err) => logger.error(message, { error: err as Error }),
+    // the event's source IP (the function URL's peer), for the failure limiter
+    clientAddress: lambdaClientAddress,
   };
 }

@@ -3,6 +3,7 @@
 // agent's): the master's code never imports the agent.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { StartupError } from './embedded-store.ts';
 import { type DemoFleet, type LocalMaster, type LocalMasterOptions, startLocalMaster } from './master.ts';
 
 /** Runs an agent over the demo fleet (the CLI entry provides agent/demo.ts). */
@@ -90,6 +91,10 @@ export async function main(argv: string[], opts: MasterCommandOptions = {}): Pro
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       process.stderr.write(`vigil master: port ${port} is already in use (try --port)\n`);
+      return 1;
+    }
+    if (e instanceof StartupError) {
+      process.stderr.write(`vigil master: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 1;
     }
     process.stderr.write(`vigil master: cannot start: ${e.stack ?? e.message}\n`);

@@ -1,15 +1,14 @@
 // The embedded local master: the same Hono app, services and bang consumer as in AWS, in one
-// process, on dynalite (persisted in the data dir) and fauxqs (in memory, with a dead-letter
-// queue after the same receive limit as the stack's). It does not run an agent: the CLI
-// (bin/vigil.ts) starts the demo agent next to it.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// process, on dynalite (persisted in the data dir, surviving a full disk: embedded-store.ts)
+// and fauxqs (in memory, with a dead-letter queue after the same receive limit as the
+// stack's). It does not run an agent: the CLI (bin/vigil.ts) starts the demo agent next to it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { serve } from '@hono/node-server';
-import dynalite from 'dynalite';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from '../app.ts';
 import { newAdminToken } from '../auth.ts';
 import { createSqsBangQueue, pollBangQueue } from '../queue.ts';
@@ -18,9 +17,12 @@ import type { ServiceDeps } from '../services/deps.ts';
 import { consumeBangMessage, replayPendingBangs } from '../services/fanout.ts';
 import { runSweep } from '../services/sweep.ts';
 import { createDynamoStore } from '../store/dynamo.ts';
+import { isStoreUnavailable } from '../store/errors.ts';
 import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
 import { type DemoFleet, seedDemo } from './demo-fleet.ts';
+import { checkDataDir, StartupError, startEmbeddedStore } from './embedded-store.ts';
+import { createMasterServer } from './http-server.ts';
 
 export type { DemoFleet };
 
@@ -108,12 +110,11 @@ async function ensureTable(client: DynamoDBClient, name: string): Promise<void> 
   }
 }
 
-/** dynalite on disk in the data dir, and the table in it. */
-async function startStore(dataDir: string, stops: Stops): Promise<Store> {
-  const db = dynalite({ path: join(dataDir, 'db'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const dbPort = await listen(db, 0, '127.0.0.1');
-  stops.push(() => new Promise<void>((r) => db.close(() => r())));
-  const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dbPort}`, region, credentials, maxAttempts: 3 });
+/** dynalite on disk in the data dir (embedded-store.ts), and the table in it. */
+async function startStore(dataDir: string, log: (line: string) => void, stops: Stops): Promise<Store> {
+  const embedded = await startEmbeddedStore({ dataDir, log });
+  stops.push(() => embedded.close());
+  const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${embedded.port}`, region, credentials, maxAttempts: 3 });
   stops.push(() => dynamo.destroy());
   await ensureTable(dynamo, TABLE);
   return createDynamoStore({ client: dynamo, tableName: TABLE });
@@ -193,26 +194,32 @@ function startTimers(store: Store, opts: LocalMasterOptions, now: () => Date, lo
   return { sweep, expire };
 }
 
-function serveHttp(fetch: (req: Request) => Response | Promise<Response>, port: number, host: string, stops: Stops): Promise<number> {
-  return new Promise<number>((res, rej) => {
-    const server = serve({ fetch, port, hostname: host }, (info) => res(info.port));
-    server.once('error', rej);
-    stops.push(
-      () =>
-        new Promise<void>((r) => {
-          server.close(() => r());
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        }),
-    );
-  });
+/** The HTTP server (http-server.ts: it reads every body, so an error answer keeps the connection usable). */
+async function serveHttp(fetch: Parameters<typeof createMasterServer>[0]['fetch'], port: number, host: string, stops: Stops): Promise<number> {
+  const server = createMasterServer({ fetch });
+  const bound = await listen(server, port, host);
+  stops.push(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  );
+  return bound;
 }
 
 export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<LocalMaster> {
   const dataDir = resolve(opts.dataDir ?? '.vigil-master');
-  mkdirSync(dataDir, { recursive: true });
+  // a directory, writable, not full: else one StartupError line
+  checkDataDir(dataDir);
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
-  const adminToken = loadAdminToken(dataDir, opts.adminToken);
+  let adminToken: string;
+  try {
+    adminToken = loadAdminToken(dataDir, opts.adminToken);
+  } catch (err) {
+    throw new StartupError(`data dir ${dataDir}: cannot keep the admin token: ${(err as Error).message}`);
+  }
   const stops: Stops = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) {
@@ -224,7 +231,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     }
   };
   try {
-    const store = await startStore(dataDir, stops);
+    const store = await startStore(dataDir, log, stops);
     const { sqs, endpoint, queueUrl, deadLetterUrl } = await startQueue(opts.bangVisibilityTimeoutSeconds ?? 30, stops);
     const deps: ServiceDeps = {
       store,
@@ -232,7 +239,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       now,
       logError: (m, e) => log(`${m}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     };
-    const app = createApp({ ...deps, adminToken: () => adminToken });
+    // the TCP peer, for the failure limiter (X-Forwarded-* headers are not trusted)
+    const app = createApp({ ...deps, adminToken: () => adminToken, clientAddress: (c) => getConnInfo(c).remote.address });
     startConsumer(deps, sqs, queueUrl, log, stops);
     // The queue lives in memory: bangs accepted before a restart but not fanned out yet are
     // fanned out again now (idempotent).
@@ -261,6 +269,8 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     };
   } catch (err) {
     await stopAll();
+    // the store failing while starting (e.g. a disk that filled up): one line too
+    if (isStoreUnavailable(err)) throw new StartupError(`data dir ${dataDir}: the store failed while starting: ${(err as Error).message}`);
     throw err;
   }
 }

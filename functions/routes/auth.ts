@@ -8,13 +8,33 @@ import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Id } from '../../protocol/index.ts';
 import { bearer, constantTimeEqual, tokenComputerId, tokenMatches } from '../auth.ts';
-import { type ApiDeps, type ApiEnv, ApiError, authErrors, security } from './context.ts';
+import { adminErrors, type ApiDeps, type ApiEnv, ApiError, authErrors, security } from './context.ts';
 
 const unauthorized = (message = 'invalid token') => new ApiError(401, 'unauthorized', message);
 const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 
-async function isAdminToken(deps: ApiDeps, token: string): Promise<boolean> {
-  const admin = await deps.adminToken();
+// Failed admin-token attempts (a bearer that is neither the admin token nor shaped like a
+// computer token) are counted per client address (functions/limiter.ts): past the limit
+// the admin token is not compared for that client, and admin routes answer 429. Computer
+// tokens are always verified and their failures stay plain 401s, never counted: a
+// computer with a stale token must not lock out an admin behind the same address. The
+// computer routes answer 401 even when limited: an agent reads a 429 on a bang as "daily
+// quota used" (and drops the bang), and a 401 tells it to fix its token file.
+function failedAdminGuess(c: Context<ApiEnv>, adminRoute: boolean): ApiError {
+  const retry = c.var.guard.fail(c);
+  if (!retry || !adminRoute) return unauthorized();
+  return new ApiError(
+    429,
+    'too_many_failures',
+    `too many failed authentications from this client; retry after ${retry} s`,
+    { retryAfterSeconds: retry },
+    { 'Retry-After': String(retry) },
+  );
+}
+
+async function isAdminToken(c: Context<ApiEnv>, token: string): Promise<boolean> {
+  if (c.var.guard.guessesBlocked(c)) return false;
+  const admin = await c.var.deps.adminToken();
   return !!admin && constantTimeEqual(token, admin);
 }
 
@@ -43,18 +63,18 @@ function paramId(c: Context, name: string): string {
 export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const deps = c.var.deps;
   const token = requireToken(c);
-  if (await isAdminToken(deps, token)) return next();
+  if (await isAdminToken(c, token)) return next();
   if (await isValidComputerToken(deps, token)) throw forbidden('this route needs the admin token; a computer token is not enough');
-  throw unauthorized();
+  throw tokenComputerId(token) ? unauthorized() : failedAdminGuess(c, true);
 };
 
 export const heartbeatAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const deps = c.var.deps;
   const token = requireToken(c);
   const pathId = paramId(c, 'computerId');
-  if (await isAdminToken(deps, token)) throw forbidden('a heartbeat needs the computer token, not the admin token');
+  if (await isAdminToken(c, token)) throw forbidden('a heartbeat needs the computer token, not the admin token');
   const cid = tokenComputerId(token);
-  if (!cid) throw unauthorized();
+  if (!cid) throw failedAdminGuess(c, false);
   if (cid !== pathId) {
     if (await isValidComputerToken(deps, token)) throw forbidden(`this token belongs to another computer, not ${pathId}`);
     throw unauthorized();
@@ -73,7 +93,7 @@ export const partitionAuth =
     const deps = c.var.deps;
     const token = requireToken(c);
     const pid = paramId(c, 'partitionId');
-    if (await isAdminToken(deps, token)) {
+    if (await isAdminToken(c, token)) {
       if (!allowAdmin) throw forbidden('reports need the computer token, not the admin token');
       const p = await deps.store.getPartition(pid);
       if (!p) throw new ApiError(404, 'not_found', `partition ${pid} not found`);
@@ -82,7 +102,7 @@ export const partitionAuth =
       return next();
     }
     const cid = tokenComputerId(token);
-    if (!cid) throw unauthorized();
+    if (!cid) throw failedAdminGuess(c, false);
     const { computer, partition } = await deps.store.getComputerAndPartition(cid, pid);
     if (!computer || !tokenMatches(token, computer.tokenHash)) throw unauthorized();
     if (!partition) throw forbidden(`partition ${pid} is not a partition of computer ${cid}`);
@@ -99,8 +119,10 @@ type RouteSpec<P extends string> = Omit<RouteConfig, 'path' | 'security' | 'midd
  * validation, and the auth errors (401, 403, 413) among its documented answers.
  */
 export function authRoute<P extends string, R extends RouteSpec<P>, M extends MiddlewareHandler<ApiEnv>>(auth: M, spec: R) {
-  return createRoute({ ...spec, security, middleware: [auth] as const, responses: { ...spec.responses, ...authErrors } });
+  return createRoute({ ...spec, security, middleware: [auth] as const, responses: { ...authErrors, ...spec.responses } });
 }
 
-/** A route of the admin API (admin token). */
-export const adminRoute = <P extends string, R extends RouteSpec<P>>(spec: R) => authRoute(requireAdmin, spec);
+/** A route of the admin API (admin token; failed attempts limited: 429 documented). */
+export function adminRoute<P extends string, R extends RouteSpec<P>>(spec: R) {
+  return createRoute({ ...spec, security, middleware: [requireAdmin] as const, responses: { ...spec.responses, ...adminErrors } });
+}

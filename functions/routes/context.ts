@@ -6,17 +6,24 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ErrorBody, Id } from '../../protocol/index.ts';
 import type { ComputerRecord, PartitionRecord } from '../domain/records.ts';
+import type { AuthGuard, ClientAddress, FailureLimiter } from '../limiter.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 
 export interface ApiDeps extends ServiceDeps {
   /** The admin token (may be fetched from a secret store; cache it there). */
   adminToken: () => string | Promise<string>;
+  /** The client address of a request, for the failure limiter (default: none, no limit). */
+  clientAddress?: ClientAddress;
+  /** Failure limiter (default: a new one with the limits of functions/limiter.ts). */
+  limiter?: FailureLimiter;
 }
 
 export type ApiEnv = {
   Variables: {
     /** Set for every request by createApp. */
     deps: ApiDeps;
+    /** The failure limiter by client address (set by createApp, shared with the dashboard). */
+    guard: AuthGuard;
     /** Set by the auth middlewares: the authenticated computer and what it may touch. */
     computer: ComputerRecord;
     partitions: PartitionRecord[];
@@ -46,6 +53,11 @@ export const err = (description: string) => json(ErrorBody, description);
 export const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required });
 export const security = [{ bearer: [] as string[] }];
 export const authErrors = { 401: err('missing or invalid token'), 403: err('token not allowed here'), 413: err('body over 256 KiB') };
+/** Admin routes: failed admin-token attempts are limited (functions/limiter.ts). */
+export const adminErrors = {
+  ...authErrors,
+  429: err('too many failed admin-token attempts from this client address (or from all clients): retry after Retry-After seconds'),
+};
 
 export const SrParams = z.object({ srId: Id });
 export const ComputerParams = z.object({ computerId: Id });

@@ -1,26 +1,33 @@
 // A partition's report: kept in the promise history, and as the partition's last report
 // (with its colour, crimes and reprocess acknowledgement) unless a newer one is stored.
-import type { ReportRequest } from '../../protocol/index.ts';
+import type { ReportRequest, ReportResponse } from '../../protocol/index.ts';
 import { emptyCrimeState, foldReport } from '../domain/crimes.ts';
 import type { PartitionRecord } from '../domain/records.ts';
-import { DEFAULT_HISTORY_TTL_SECONDS, isNewerReport, reportHistory, reportKey, reportSummary, storableReport } from '../domain/reports.ts';
+import { normalizeReport } from '../domain/report-input.ts';
+import { DEFAULT_HISTORY_TTL_SECONDS, isNewerReport, isSameReport, reportHistory, reportKey, reportSummary, storableReport } from '../domain/reports.ts';
 import { acknowledgedUpTo } from '../domain/reprocess.ts';
 import { colourBefore, nextColourFields, partitionVerdict } from '../domain/transitions.ts';
 import type { ServiceDeps } from './deps.ts';
 
-/** accepted: now the partition's last report; duplicate: this very report is stored; stale: older than the stored one (history only). */
-export type ReportOutcome = { reportId: string; status: 'accepted' | 'duplicate' | 'stale' };
+/**
+ * accepted: now the partition's last report; duplicate: this very report is stored; stale:
+ * older than the stored one (history only). `warnings`: what the master changed to record it.
+ */
+export type ReportOutcome = ReportResponse;
 
 export async function ingestReport(
   deps: Pick<ServiceDeps, 'store' | 'now' | 'historyTtlSeconds'>,
   p: PartitionRecord,
   input: ReportRequest,
 ): Promise<ReportOutcome> {
-  const r = storableReport(input);
-  const key = reportKey(r);
-  if (p.lastReportKey === key) return { reportId: r.reportId, status: 'duplicate' };
   const now = deps.now();
   const nowIso = now.toISOString();
+  // Far-future dates clamped, one entry per promise name (domain/report-input.ts).
+  const { report: normalized, warnings } = normalizeReport(input, now);
+  const r = storableReport(normalized);
+  const key = reportKey(r);
+  const outcome = (status: ReportOutcome['status']): ReportOutcome => ({ reportId: r.reportId, status, ...(warnings.length ? { warnings } : {}) });
+  if (isSameReport(p, key, r.reportId)) return outcome('duplicate');
   const summary = reportSummary(r, nowIso);
   const expiresAt = Math.floor(now.getTime() / 1000) + (deps.historyTtlSeconds ?? DEFAULT_HISTORY_TTL_SECONDS);
   // History first: if anything below fails, the agent's retry (same reportId) completes it.
@@ -36,8 +43,8 @@ export async function ingestReport(
       reprocessedUpTo: upTo,
       now: nowIso,
     });
-    if (written) return { reportId: r.reportId, status: 'accepted' };
+    if (written) return outcome('accepted');
   }
   if (upTo) await deps.store.raiseReprocessedUpTo(p.computerId, p.partitionId, upTo);
-  return { reportId: r.reportId, status: 'stale' };
+  return outcome('stale');
 }

@@ -7,6 +7,7 @@ import { computerStore } from './dynamo/computers.ts';
 import { partitionStore } from './dynamo/partitions.ts';
 import { reportStore } from './dynamo/reports.ts';
 import { softwareReleaseStore } from './dynamo/software-releases.ts';
+import { sessionStore } from './dynamo/sessions.ts';
 import { maintenanceStore, sweepStore } from './dynamo/sweep.ts';
 import { createTableClient } from './dynamo/table-client.ts';
 import type { Store } from './types.ts';
@@ -27,6 +28,7 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
     ...reportStore(table),
     ...bangStore(table),
     ...sweepStore(table),
+    ...sessionStore(table),
     ...maintenanceStore(table),
   };
 }

@@ -5,7 +5,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
 export const SK = 'sk';
-/** TTL attribute (epoch seconds): promise history and bang quota counters expire. */
+/** TTL attribute (epoch seconds): promise history, bang quota counters and dashboard sessions expire. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Partitions of an instance tree: gsi1pk = T#<treeId>, gsi1sk = P#<partitionId>. */
@@ -35,6 +35,7 @@ export const ITEM_TYPE = {
   quota: 'quota',
   report: 'report',
   history: 'history',
+  session: 'session',
 } as const;
 
 /** The partition key values of the byKind index (gsi2pk). */
@@ -61,6 +62,8 @@ export const keys = {
   /** Every bang of a partition, accepted or rejected, shares this pk. */
   bangsPk,
   quota: (partitionId: string, day: string) => ({ pk: `Q#${partitionId}`, sk: `D#${day}` }),
+  /** A dashboard session, under the SHA-256 of its id; expires with the TTL. */
+  session: (sessionKey: string) => ({ pk: `S#${sessionKey}`, sk: '#SESSION' }),
   historyPk,
   /** A report's summary in the partition's history (sorted after the promise results). */
   historyReport: (partitionId: string, startedAt: string, reportId: string) => ({ pk: historyPk(partitionId), sk: `~R#${startedAt}#${reportId}` }),

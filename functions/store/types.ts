@@ -15,6 +15,17 @@ export interface ReportWrite {
   now: string;
 }
 
+/** A dashboard login session (functions/dashboard/sessions.ts). */
+export interface SessionRecord {
+  /** SHA-256 of the session id (the cookie holds the id itself). */
+  sessionKey: string;
+  /** HMAC-SHA256 of the id keyed with the admin token that opened the session. */
+  mac: string;
+  createdAt: string;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
+
 export type SweepItem = { type: 'computer'; record: ComputerRecord } | { type: 'partition'; record: PartitionRecord };
 
 export interface Page<T> {
@@ -114,9 +125,16 @@ export interface SweepStore {
   recordColour(item: SweepItem, c: ColourFields): Promise<boolean>;
 }
 
+/** Single-item reads and writes of sessions (one PutItem, GetItem, DeleteItem). */
+export interface SessionStore {
+  createSession(s: SessionRecord): Promise<void>;
+  getSession(sessionKey: string): Promise<SessionRecord | null>;
+  deleteSession(sessionKey: string): Promise<void>;
+}
+
 export interface MaintenanceStore {
   /** Local emulation of DynamoDB TTL (dynalite has none); a Scan, never on a request path. */
   expireItems(nowEpoch: number): Promise<number>;
 }
 
-export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, MaintenanceStore {}
+export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore {}

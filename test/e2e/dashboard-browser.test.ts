@@ -59,6 +59,16 @@ function report(i: number, failing: boolean) {
         date: new Date(started.getTime() + 60).toISOString(),
         executionTimeMs: 3,
       },
+      {
+        // bidi controls: a right-to-left override would show this name as "check-e2e-cod.exe"
+        name: 'check-e2e-\u202Eexe.doc',
+        title: 'check-e2e-\u202Eexe',
+        kind: 'anomaly',
+        failed: false,
+        message: 'user \u2067admin\u2069 ok',
+        date: new Date(started.getTime() + 70).toISOString(),
+        executionTimeMs: 2,
+      },
     ],
   };
 }
@@ -205,6 +215,11 @@ describe('dashboard in Chromium', () => {
     expect(await chart.boundingBox()).toMatchObject({ width: expect.any(Number) });
     expect((await chart.boundingBox())!.width).toBeGreaterThan(100);
     await expect(page.locator('[data-promise="check-e2e-port"] .msg').textContent()).resolves.toContain('connection refused');
+    // agent-controlled text with bidi controls is shown with visible markers, never reordered
+    const shown = (await page.locator('body').textContent()) ?? '';
+    expect(shown).not.toMatch(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/);
+    expect(shown).toContain('check-e2e-[U+202E]exe');
+    expect(shown).toContain('user [U+2067]admin[U+2069] ok');
 
     // phone-sized: no horizontal scrolling on any view (the red partition's reason holds a
     // long unbreakable URL)

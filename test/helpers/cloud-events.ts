@@ -13,6 +13,8 @@ export interface HttpRequest {
   /** Send the body base64-encoded, as API Gateway/function URLs do for non-text types. */
   base64?: boolean;
   cookies?: string[];
+  /** The client's address as the front saw it (requestContext.http.sourceIp). */
+  sourceIp?: string;
 }
 
 function common(req: HttpRequest) {
@@ -41,7 +43,7 @@ function common(req: HttpRequest) {
       method: req.method.toUpperCase(),
       path: req.path,
       protocol: 'HTTP/1.1',
-      sourceIp: '203.0.113.7',
+      sourceIp: req.sourceIp ?? '203.0.113.7',
       userAgent: headers['user-agent'],
     },
     _time: now,

@@ -266,7 +266,7 @@ describe('dashboard on the real app', () => {
     });
     expect(login.statusCode).toBe(303);
     const set = [...(login.cookies ?? []), login.headers?.['set-cookie'] ?? ''].join('\n');
-    expect(set).toMatch(/vigil_session=v1\.[^;]+;.*HttpOnly/i);
+    expect(set).toMatch(/vigil_session=v2\.[^;]+;.*HttpOnly/i);
     expect(set).toMatch(/;\s*Secure/i);
     expect(set).toMatch(/SameSite=Strict/i);
     const session = set.match(/vigil_session=[^;\s]+/)![0];

@@ -1,7 +1,7 @@
 // The api Lambda handler (functions/handlers/api.ts) driven with real API Gateway HTTP API
 // (payload 2.0) and Lambda function URL events, on DynamoDB Local + fauxqs (or LocalStack),
 // with the admin token read from Secrets Manager and the bang fanned out by the fanout handler.
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
@@ -212,6 +212,12 @@ describe('a computer through the Lambda adapter', () => {
     // without the cookie `/` is the login form
     const anonymous = await call(shape, { method: 'GET', path: '/' });
     expect(anonymous.text).toContain('name="token"');
+    // logging out ends the session in the table: the same cookie opens nothing afterwards
+    const origin = `https://${shape({ method: 'GET', path: '/' }).requestContext.domainName}`;
+    const out = await call(shape, { method: 'POST', path: '/logout', headers: { origin }, cookies: [cookie!.split(';')[0]!] });
+    expect(out.status).toBe(303);
+    const after = await call(shape, { method: 'GET', path: '/', cookies: [cookie!.split(';')[0]!] });
+    expect(after.text).toContain('name="token"');
   });
 
   it('a computer token is refused on admin routes and on another computer', async () => {
@@ -265,6 +271,22 @@ describe('the agents\' function (VIGIL_ROUTES=computer)', () => {
   });
 });
 
+describe('failure limiter on Lambda (issue 10)', () => {
+  it('counts failures by the event source IP, not X-Forwarded-For; valid tokens still pass', async () => {
+    const guess = (sourceIp: string, i: number) =>
+      call(functionUrlEvent, { method: 'GET', path: '/v1/computers', headers: { authorization: `Bearer guess-${i}`, 'x-forwarded-for': `192.0.2.${i}` }, sourceIp });
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) statuses.push((await guess('198.51.100.20', i)).status);
+    expect(statuses).toEqual([...Array(10).fill(401), ...Array(4).fill(429)]);
+    const limited = await guess('198.51.100.20', 99);
+    expect(limited.json?.error).toBe('too_many_failures');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // another client is not limited; the right admin token from it passes
+    expect((await guess('198.51.100.21', 0)).status).toBe(401);
+    expect((await call(functionUrlEvent, { method: 'GET', path: '/v1/computers', headers: admin, sourceIp: '198.51.100.21' })).status).toBe(200);
+  });
+});
+
 describe('observability and permissions', () => {
   it('reads the admin token from Secrets Manager once, then from the cache', () => {
     expect(secrets.getSecretValueCalls()).toBe(1);
@@ -295,6 +317,27 @@ describe('observability and permissions', () => {
     const err = broken.logs.find((l) => l.level === 'ERROR');
     expect(err?.function_name).toBe('vigil-api');
     expect(JSON.stringify(err)).toMatch(/ResourceNotFound|non-existent table|Cannot do operations/i);
+  });
+
+  it('the table unreachable: 503 unavailable with Retry-After (the agent spools), not a 500', async () => {
+    const broken = captureObservability('vigil-api');
+    const dynamo = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const deps = apiDepsFromEnv(
+      { TABLE_NAME: 'vigil', BANG_QUEUE_URL: aws.queueUrl, ADMIN_TOKEN_SECRET_ARN: 'unused' },
+      { dynamo, sqs: aws.sqs, secrets: secrets.client },
+      broken.logger,
+    );
+    const h = createApiHandler({ ...deps, adminToken: () => ADMIN }, broken);
+    const res = (await h(apiGatewayV2Event({ method: 'GET', path: '/v1/computers', headers: admin }) as never, lambdaContext('vigil-api'))) as {
+      statusCode: number;
+      body: string;
+      headers?: Record<string, string>;
+    };
+    dynamo.destroy();
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'unavailable', message: expect.stringContaining('ECONNREFUSED') });
+    expect(Number(res.headers?.['retry-after'])).toBeGreaterThan(0);
+    expect(broken.metric('ApiServerErrors')).toBe(1);
   });
 
   it('every DynamoDB request of the api is allowed by its IAM role (lib TABLE_ACCESS.api)', () => {

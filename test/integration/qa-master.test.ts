@@ -1,12 +1,15 @@
 // QA: the master as a new user drives it (curl-like requests, `vigil admin`), for the
 // deviations from SPEC §3/§4 found by black-box testing.
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { createMasterServer, DISCARD_LIMIT_BYTES } from '../../functions/local/http-server.ts';
 import { sqsSafeJson } from '../../functions/queue.ts';
 import { parseBangMessage } from '../../functions/services/bang-message.ts';
+import { BODY_LIMIT_BYTES, MAX_CLOCK_SKEW_SECONDS, ReportResponse } from '../../protocol/index.ts';
+import { KeepAliveClient } from '../helpers/http-client.ts';
 import { createTestMaster, errorBody, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addPartition, addSr, report, runAdmin } from '../helpers/master-fleet.ts';
 
@@ -23,7 +26,7 @@ const OpenApiDoc = z.object({
 describe('qa: master API as curl sends it', () => {
   let m: TestMaster;
   let t1: string;
-  let server: ReturnType<typeof serve>;
+  let server: Server;
   let url: string;
   beforeAll(async () => {
     m = await createTestMaster({ dashboard: false });
@@ -31,12 +34,13 @@ describe('qa: master API as curl sends it', () => {
     t1 = await addComputer(m, 'c1');
     await addComputer(m, 'c2');
     await addPartition(m, 'p1', 'c1', 't1', 'sr1');
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: m.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
-    });
+    // the local master's HTTP server (functions/local/http-server.ts)
+    server = createMasterServer({ fetch: m.app.fetch });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
+    server?.closeAllConnections();
     await new Promise((r) => server?.close(r));
     await m?.dispose();
   });
@@ -147,6 +151,90 @@ describe('qa: master API as curl sends it', () => {
     logged.mockRestore();
     expect((await m.call('GET', '/v1/partitions/p1/promises')).status).toBe(200);
     expect((await m.call('GET', '/v1/bangs?partitionId=p1')).status).toBe(200);
+  });
+
+  it('reports with repeated promise names and dates far ahead, near and far back never get a 5xx; what was changed is said', async () => {
+    const now = () => m.clock.now().getTime();
+    const skew = MAX_CLOCK_SKEW_SECONDS * 1000;
+    const date = fc.oneof(
+      fc.integer({ min: -skew, max: skew }).map((d) => new Date(now() + d).toISOString()), // near the master's clock
+      fc.date({ min: new Date(now() + skew + 1), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()), // far ahead
+      fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date(now() - 86_400_000), noInvalidDate: true }).map((d) => d.toISOString()), // far back
+    );
+    const name = fc.oneof(fc.constantFrom('a.json', 'b.json', '__proto__', 'constructor'), fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }));
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ name, failed: fc.boolean(), date }), { maxLength: 8 }),
+        date,
+        async (promises, startedAt) => {
+          n += 1;
+          const body = {
+            reportId: `dup${n}`,
+            kind: 'instantiation',
+            startedAt,
+            durationMs: 1,
+            ok: true,
+            promises: promises.map((p) => ({ ...p, title: 't', kind: 'test', message: 'm', executionTimeMs: 1 })),
+          };
+          const r = await m.call('POST', '/v1/partitions/p1/reports', body, t1);
+          expect(r.status, JSON.stringify(r.body)).toBe(202);
+          const latest = now() + skew;
+          const expected = [
+            ...(Date.parse(startedAt) > latest ? ['body.startedAt'] : []),
+            ...promises.flatMap((p, i) => {
+              if (promises.findLastIndex((q) => q.name === p.name) !== i) return [`body.promises.${i}.name`];
+              return Date.parse(p.date) > latest ? [`body.promises.${i}.date`] : [];
+            }),
+          ];
+          expect((ReportResponse.parse(r.body).warnings ?? []).map((w) => w.field)).toEqual(expected);
+          const p = await m.api.getPartition('p1');
+          expect(Date.parse(p.lastReport?.startedAt ?? '')).toBeLessThanOrEqual(latest);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    const pr = await m.api.partitionPromises('p1');
+    for (const h of pr.promises) expect(Date.parse(h.latest.date)).toBeLessThanOrEqual(now() + skew);
+  });
+
+  it('a body over the limit, on any route, with any token: a 4xx, then the next request on the same connection works', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(
+          ['POST', '/v1/partitions/p1/reports'],
+          ['POST', '/v1/partitions/p1/bang'],
+          ['POST', '/v1/computers/c1/heartbeat'],
+          ['PUT', '/v1/software-releases/big'],
+          ['PUT', '/v1/nowhere'],
+          ['POST', '/login'],
+          ['POST', '/logout'],
+        ),
+        fc.constantFrom<(string | null)[]>(t1, m.adminToken, 'wrong', null),
+        fc.integer({ min: BODY_LIMIT_BYTES - 2048, max: DISCARD_LIMIT_BYTES + 512 * 1024 }),
+        fc.boolean(),
+        async ([method, path], token, size, chunked) => {
+          const c = new KeepAliveClient(url);
+          try {
+            const first = await c.request(method!, path!, {
+              headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+              body: `{"x":"${'y'.repeat(size - 8)}"}`,
+              chunked,
+            });
+            expect(first.status, `${method} ${path} ${size} B: ${first.text.slice(0, 200)}`).toBeGreaterThanOrEqual(300);
+            expect(first.status).toBeLessThan(500);
+            if (size > BODY_LIMIT_BYTES) expect(first.status).toBe(413);
+            const next = await c.request('POST', '/v1/computers/c1/heartbeat', { headers: { authorization: `Bearer ${t1}`, 'content-type': 'application/json' }, body: '{"agentVersion":"qa"}' });
+            expect(next.status).toBe(200);
+            // up to the discard limit the very same connection carries the next request
+            if (size <= DISCARD_LIMIT_BYTES) expect(next.connection).toBe(first.connection);
+          } finally {
+            c.close();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('bang messages with any character reach SQS intact (no inline fallback)', async () => {

@@ -1,38 +1,80 @@
 // Session signing, the client script, the data adapters and the server-rendered views,
 // without a browser (the browser e2e is test/e2e/dashboard-browser.test.ts).
+import { Hono } from 'hono';
 import { describe, expect, test } from 'vitest';
 import { HistoryChart } from '../../functions/dashboard/chart.tsx';
 import { CLIENT_JS } from '../../functions/dashboard/client.ts';
 import { bangView, partitionView, promisesView } from '../../functions/dashboard/data.ts';
+import { neutraliseBidi } from '../../functions/dashboard/display.ts';
 import { safeNext } from '../../functions/dashboard/index.tsx';
 import { LoginPage } from '../../functions/dashboard/layout.tsx';
 import { FleetPage, PartitionPage } from '../../functions/dashboard/pages.tsx';
-import { constantTimeEqual, signSession, verifySession } from '../../functions/dashboard/session.ts';
+import { createSessions, isCrossSite } from '../../functions/dashboard/sessions.ts';
+import { constantTimeEqual } from '../../functions/auth.ts';
+import type { SessionRecord, SessionStore } from '../../functions/store/types.ts';
 import type { Bang, Partition, PromiseHistory } from '../../protocol/index.ts';
 
 const NOW = new Date('2025-11-25T12:00:00.000Z');
 
 describe('session cookie', () => {
   const token = 'admin-token-123';
+  // the session logic over a Map (the DynamoDB store itself: test/integration/master-robustness.test.ts)
+  function memoryStore(): SessionStore & { items: Map<string, SessionRecord> } {
+    const items = new Map<string, SessionRecord>();
+    return {
+      items,
+      createSession: async (s) => void items.set(s.sessionKey, s),
+      getSession: async (k) => items.get(k) ?? null,
+      deleteSession: async (k) => void items.delete(k),
+    };
+  }
+  let now = NOW;
+  const clock = () => now;
 
-  test('signed with the admin token, never containing it, expires', () => {
-    const v = signSession(token, NOW, 60);
+  test('a random id in the cookie; the store holds neither the id nor the token; expires', async () => {
+    const store = memoryStore();
+    const sessions = createSessions({ store, now: clock, ttlSeconds: 60 });
+    const v = await sessions.create(token);
+    expect(v).toMatch(/^v2\.[A-Za-z0-9_-]{43}$/);
     expect(v).not.toContain(token);
-    expect(verifySession(token, v, NOW)).toBe(true);
-    expect(verifySession(token, v, new Date(NOW.getTime() + 59_000))).toBe(true);
-    expect(verifySession(token, v, new Date(NOW.getTime() + 60_000))).toBe(false);
-    expect(verifySession('other-token', v, NOW)).toBe(false);
+    const [item] = [...store.items.values()];
+    expect(JSON.stringify(item)).not.toContain(v.slice(3));
+    expect(JSON.stringify(item)).not.toContain(token);
+    expect(await sessions.verify(token, v)).toBe(true);
+    expect(await sessions.create(token)).not.toBe(v);
+    now = new Date(NOW.getTime() + 59_000);
+    expect(await sessions.verify(token, v)).toBe(true);
+    now = new Date(NOW.getTime() + 60_000);
+    expect(await sessions.verify(token, v)).toBe(false);
+    now = NOW;
   });
 
-  test('tampering, garbage and empty tokens are refused', () => {
-    const v = signSession(token, NOW, 60);
-    const [ver, exp, mac] = v.split('.');
-    expect(verifySession(token, `${ver}.${Number(exp) + 86400}.${mac}`, NOW)).toBe(false);
-    expect(verifySession(token, `${v.slice(0, -1)}${v.endsWith('A') ? 'B' : 'A'}`, NOW)).toBe(false);
-    expect(verifySession(token, undefined, NOW)).toBe(false);
-    expect(verifySession(token, '', NOW)).toBe(false);
-    expect(verifySession(token, 'x'.repeat(5000), NOW)).toBe(false);
-    expect(verifySession('', signSession('', NOW), NOW)).toBe(false);
+  test('another admin token, a revoked session, tampering and garbage are refused', async () => {
+    const sessions = createSessions({ store: memoryStore(), now: clock });
+    const v = await sessions.create(token);
+    expect(await sessions.verify('other-token', v)).toBe(false);
+    expect(await sessions.verify('', v)).toBe(false);
+    expect(await sessions.verify(token, `${v.slice(0, -1)}${v.endsWith('A') ? 'B' : 'A'}`)).toBe(false);
+    for (const bad of [undefined, '', 'x'.repeat(5000), `v1.9999999999.${'A'.repeat(43)}`, v.slice(3)]) expect(await sessions.verify(token, bad)).toBe(false);
+    await sessions.revoke(v);
+    expect(await sessions.verify(token, v)).toBe(false);
+    await sessions.revoke('garbage');
+  });
+
+  test('forms posted from another site are told apart from same-origin posts and non-browser clients', async () => {
+    const app = new Hono().post('/f', (c) => c.text(isCrossSite(c) ? 'cross' : 'same'));
+    const post = async (headers: Record<string, string>) => (await app.request('http://vigil.example:8787/f', { method: 'POST', headers })).text();
+    expect(await post({ host: 'vigil.example:8787', origin: 'http://vigil.example:8787' })).toBe('same');
+    expect(await post({ host: 'vigil.example:8787', origin: 'https://vigil.example:8787' })).toBe('same'); // TLS-terminating proxy
+    expect(await post({ host: 'vigil.example:8787', origin: 'https://evil.example' })).toBe('cross');
+    expect(await post({ host: 'vigil.example:8787', origin: 'null' })).toBe('cross');
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'cross-site' })).toBe('cross');
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-site' })).toBe('cross');
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-origin', origin: 'http://vigil.example:8787' })).toBe('same');
+    // Sec-Fetch-Site decides when sent (a browser sends Origin: null under some referrer policies)
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'same-origin', origin: 'null' })).toBe('same');
+    expect(await post({ host: 'vigil.example:8787', 'sec-fetch-site': 'cross-site', origin: 'http://vigil.example:8787' })).toBe('cross');
+    expect(await post({ host: 'vigil.example:8787' })).toBe('same'); // curl
   });
 
   test('constantTimeEqual', () => {
@@ -210,4 +252,13 @@ test('login page: marked for the refresh script, posts the token to /login with 
 
 test('chart with no history says so', async () => {
   expect(String(await HistoryChart({ title: 'x', history: [] }))).toContain('No history yet');
+});
+
+test('bidi controls become visible markers, everything else is left alone', () => {
+  const controls = '\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069';
+  expect(neutraliseBidi(`a${controls}b`)).toBe(
+    'a[U+061C][U+200E][U+200F][U+202A][U+202B][U+202C][U+202D][U+202E][U+2066][U+2067][U+2068][U+2069]b',
+  );
+  const plain = 'שלום مرحبا 💥 \u200B\u200D <b>&amp;';
+  expect(neutraliseBidi(plain)).toBe(plain);
 });

@@ -6,6 +6,8 @@ import {
   crimesOf,
   emptyCrimeState,
   foldReport,
+  MAX_CLOCK_SKEW_MS,
+  normalizeReport,
   nextUtcDay,
   partitionColour,
   partitionMaxReportAgeSeconds,
@@ -194,5 +196,37 @@ describe('monitoring crimes', () => {
         expect(never).toBe(expected);
       }),
     );
+  });
+});
+
+describe('report input (issue 10)', () => {
+  const now = new Date(T0);
+  const promise = (name: string, date: string, failed = false) => ({ name, title: name, kind: 'test' as const, failed, message: '', date, executionTimeMs: 1 });
+  const report = (startedAt: string, promises: ReturnType<typeof promise>[]) => ({ reportId: 'r', kind: 'anomaly' as const, startedAt, durationMs: 1, ok: true, promises });
+
+  it('dates up to the allowed skew ahead are kept, later ones are the master now; past dates are kept', () => {
+    const edge = new Date(T0 + MAX_CLOCK_SKEW_MS).toISOString();
+    const beyond = new Date(T0 + MAX_CLOCK_SKEW_MS + 1).toISOString();
+    const past = '0001-01-01T00:00:00.000Z';
+    const { report: r, warnings } = normalizeReport(report(beyond, [promise('a', edge), promise('b', beyond), promise('c', past)]), now);
+    expect(r.startedAt).toBe(now.toISOString());
+    expect(r.promises.map((p) => p.date)).toEqual([edge, now.toISOString(), past]);
+    expect(warnings.map((w) => [w.field, w.code])).toEqual([
+      ['body.startedAt', 'clamped_future_date'],
+      ['body.promises.1.date', 'clamped_future_date'],
+    ]);
+    expect(normalizeReport(report('2025-01-01T01:00:00+01:00', []), now).report.startedAt).toBe(now.toISOString());
+  });
+
+  it('keeps the last entry of each promise name, in the order of those last entries', () => {
+    const at = now.toISOString();
+    const { report: r, warnings } = normalizeReport(report(at, [promise('x', at), promise('y', at), promise('x', at, true), promise('x', at, true)]), now);
+    expect(r.promises.map((p) => [p.name, p.failed])).toEqual([
+      ['y', false],
+      ['x', true],
+    ]);
+    expect(warnings.map((w) => w.field)).toEqual(['body.promises.0.name', 'body.promises.2.name']);
+    expect(warnings[0]!.message).toContain('body.promises.3');
+    expect(normalizeReport(report(at, [promise('x', at)]), now).warnings).toEqual([]);
   });
 });

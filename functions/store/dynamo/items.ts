@@ -5,6 +5,7 @@ import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS } from '../../domain/colours.ts
 import type { CrimeState } from '../../domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY } from '../../domain/quota.ts';
 import type { BangRecord, ColourFields, ComputerRecord, HistoryRecord, PartitionRecord, ReportRecord, SoftwareReleaseRecord } from '../../domain/records.ts';
+import type { SessionRecord } from '../types.ts';
 import type { Item } from './table-client.ts';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -148,4 +149,10 @@ export function historyFromItem(i: Item): HistoryRecord {
     receivedAt: text(i.receivedAt),
     expiresAt: num(i.expiresAt),
   };
+}
+
+/** A session item, or null when it lacks what a live session needs (mac, expiry). */
+export function sessionFromItem(sessionKey: string, i: Item): SessionRecord | null {
+  if (typeof i.mac !== 'string' || typeof i.expiresAt !== 'number') return null;
+  return { sessionKey, mac: i.mac, createdAt: text(i.createdAt), expiresAt: i.expiresAt };
 }
