@@ -1,4 +1,5 @@
 // The agent loop end to end: real `vigil master` and `vigil agent` processes (built CLI).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -343,6 +344,17 @@ describe('vigil agent against vigil master', () => {
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain(`token file ${tf}`);
     expect(p.output()).toContain(`chmod 600 ${tf}`);
+    // a FIFO (mode 0600) as the token file: refused at once, never waited on
+    const fifo = join(dir, 'token.fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    for (const cmd of [
+      ['agent', '--master', 'http://127.0.0.1:1', '--computer', 'c', '--token-file', fifo, '--instance-root', dir, '--once'],
+      ['watchdog', '--master', 'http://127.0.0.1:1', '--computer', 'c', '--token-file', fifo],
+    ]) {
+      const f = spawnVigil(cmd);
+      expect(await f.exited).toBe(2);
+      expect(f.output()).toContain(`token file ${fifo} is a FIFO, not a regular file`);
+    }
     const q = spawnVigil(['agent', '--master', 'http://x', '--computer', 'c', '--token-file', tf, '--instance-root', dir, '--interval', '120']);
     expect(await q.exited).toBe(2);
     expect(q.output()).toMatch(/--interval must be at most 60/);
