@@ -150,6 +150,18 @@ function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
     }));
 }
 
+/**
+ * A report's `error`: the failure, then the engine's warnings (files of etc/promise that are
+ * not promises). Warnings alone leave the report OK (the reference only warns): the master
+ * keeps them with the report and the dashboard shows them.
+ */
+export function withWarnings(error: string | undefined, warnings: string[]): { error?: string } {
+  const shown = warnings.slice(0, 5).map((w) => `warning: ${w}`);
+  if (warnings.length > 5) shown.push(`warning: and ${warnings.length - 5} more`);
+  const text = [error, ...shown].filter((x): x is string => Boolean(x)).join('\n');
+  return text ? { error: capMessage(text) } : {};
+}
+
 /** The master refuses bodies over 256 KiB (413) and more than 1000 promises: shrink to fit. */
 export function fitReport(body: ReportBody, maxBytes = 240 * 1024): ReportBody {
   let promises = body.promises;
@@ -350,12 +362,14 @@ export class Agent {
         error = `services not started: ${sv.error ?? 'supervisorctl failed'}`;
       }
     }
+    let warnings: string[] = [];
     if (ok) {
       try {
         const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'test'));
         this.debugResults(partitionId, res.results);
         promises = toReportPromises(res.results);
         ok = res.ok;
+        warnings = res.warnings ?? [];
       } catch (err) {
         ok = false;
         error = `promise run failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -370,7 +384,7 @@ export class Agent {
       durationMs,
       ok,
       promises,
-      ...(error ? { error: capMessage(error) } : {}),
+      ...withWarnings(error, warnings),
       ...(flag ? { reprocessedUpTo: flag.requestedAt } : {}),
     };
     const delivered = await this.deliverReport(partitionDir, partitionId, body);
@@ -459,6 +473,7 @@ export class Agent {
         durationMs: Math.max(0, res.durationMs),
         ok: res.ok,
         promises,
+        ...withWarnings(undefined, res.warnings ?? []),
       };
       const delivered = await this.deliverReport(partitionDir, partitionId, body);
       const next = readPartitionState(partitionDir);

@@ -239,6 +239,9 @@ export async function main(argv: string[]): Promise<number> {
         ` in ${fmtMs(result.durationMs)}${values['dry-run'] ? ' (dry run)' : ''}\n`,
     );
     if (result.bang.due) process.stdout.write(`bang due: ${result.bang.message}\n`);
+    for (const w of result.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
   }
+  // --console: the warnings on stderr too, with the per-promise lines
+  if (consoleLines) for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   return result.ok ? 0 : 1;
 }

@@ -288,3 +288,18 @@ describe('heartbeat answered 200 by something that is not the master', () => {
     }
   });
 });
+
+describe('engine warnings in reports', () => {
+  it('a non-executable file in etc/promise is named in the report, which stays OK', async () => {
+    const { root, master } = setup(['p1'], ['p1']);
+    const warning = "Bad promise file at '/x/etc/promise/y': not executable (chmod +x it, or move it out of etc/promise); skipped";
+    const run: RunPromises = async () => ({ ...(await okRun({ partitionDir: root, mode: 'test' })), warnings: [warning] });
+    const agent = new Agent(
+      { ...DEFAULT_SETTINGS, masterUrl: 'http://fake', computerId: 'c1', instanceRoot: root },
+      { client: master.client, log: createLogger({ write: () => {} }), runPromises: run },
+    );
+    await agent.cycle();
+    expect(master.state.reports).toHaveLength(1);
+    expect(master.state.reports[0]!.body).toMatchObject({ kind: 'instantiation', ok: true, error: `warning: ${warning}` });
+  });
+});
