@@ -212,9 +212,14 @@ describe('vigil agent against vigil master', () => {
         expect(new Set(seen).size).toBe(seen.length);
         expect(existsSync(pdir)).toBe(true);
       }
-      // stop the anomaly before the next phase; the bang led to a re-instantiation
+      // stop the anomaly before the next phase; the bang led to a re-instantiation (served:
+      // no reprocess flag left), and the tree is green again
       rmSync(join(a, 'var', 'down'), { force: true });
-      await waitFor('green again', async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green'), 40_000);
+      await waitFor(
+        'green again, the bang served',
+        async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green' && p.reprocess === null),
+        40_000,
+      );
     }
     expect(allIds.size).toBeGreaterThan(6);
     expect(await bangs(master.url, 't2-a')).toHaveLength(2);

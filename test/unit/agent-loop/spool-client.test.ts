@@ -47,7 +47,7 @@ describe('spool', () => {
       return id === 'r3' ? { outcome: 'drop', reason: 'rejected' } : { outcome: 'ack' };
     });
     expect(seen).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
-    expect(r1).toEqual({ sent: 4, dropped: 1, remaining: 15, stopped: 'down' });
+    expect(r1).toEqual({ sent: 4, dropped: 1, parked: 0, remaining: 15, stopped: 'down' });
     const rest: string[] = [];
     await b.flush(async (item) => {
       rest.push(item.kind === 'report' ? item.body.reportId : item.body.bangId);
