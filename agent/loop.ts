@@ -115,12 +115,30 @@ export function readPeriodicityFile(partitionDir: string): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
+/** Room for the promises' test run and the report's delivery, on top of interval + etc/instantiate timeout. */
+export const LEAD_MARGIN_SECONDS = 30;
+
+/**
+ * How long before the master's freshness limit (period = min(1 day, SR periodicity, computer
+ * frequency), counted from the receipt of the last report) a partition is re-instantiated, so
+ * that a healthy partition never turns red because its report aged (SPEC §2): one cycle, the
+ * etc/instantiate timeout and a margin (promise run, report delivery) — but at most half the
+ * period, else a short period (an SR asking every 20 s, with a 600 s timeout) would mean
+ * instantiating all the time. Pure: exported for tests.
+ */
+export function reinstantiationLeadSeconds(args: { periodSeconds: number; intervalMs: number; instantiateTimeoutMs: number }): number {
+  const full = (args.intervalMs + args.instantiateTimeoutMs) / 1000 + LEAD_MARGIN_SECONDS;
+  return Math.min(full, args.periodSeconds / 2);
+}
+
 /** Why a partition must be (re)instantiated now, or undefined. Pure: exported for tests. */
 export function instantiationReason(args: {
   state: PartitionState;
   flag?: ReprocessRequest;
   now: Date;
   periodSeconds: number;
+  /** re-instantiate this long before the period ends (reinstantiationLeadSeconds) */
+  leadSeconds?: number;
 }): string | undefined {
   const { state, flag, now } = args;
   if (flag && (!state.reprocessServedUpTo || Date.parse(flag.requestedAt) > Date.parse(state.reprocessServedUpTo))) {
@@ -134,8 +152,13 @@ export function instantiationReason(args: {
     }
     return undefined;
   }
-  const age = now.getTime() - Date.parse(state.lastInstantiationAt);
-  if (!(age < args.periodSeconds * 1000)) return `periodic (last instantiation ${Math.round(age / 1000)} s ago)`;
+  // measured from the start of the last instantiation: its report reached the master later
+  const since = Date.parse(state.lastInstantiationStartedAt ?? state.lastInstantiationAt);
+  const age = now.getTime() - since;
+  const dueAfter = (args.periodSeconds - (args.leadSeconds ?? 0)) * 1000;
+  if (!(age < dueAfter)) {
+    return `periodic (last instantiation ${Math.round(age / 1000)} s ago; the master's limit is ${args.periodSeconds} s)`;
+  }
   return undefined;
 }
 
@@ -370,6 +393,7 @@ export class Agent {
     };
     const delivered = await this.deliverReport(partitionDir, partitionId, body);
     const next: PartitionState = { ...readPartitionState(partitionDir) };
+    next.lastInstantiationStartedAt = startedAt.toISOString();
     next.lastInstantiationAt = finishedAt.toISOString();
     next.lastInstantiationOk = ok;
     next.lastInstantiationDurationMs = durationMs;
@@ -516,12 +540,13 @@ export class Agent {
     try {
       const state = readPartitionState(partitionDir);
       const flag = flags.get(partitionId);
-      const reason = instantiationReason({
-        state,
-        now: this.now(),
-        periodSeconds: this.periodSeconds(partitionDir, partitionId),
-        ...(flag ? { flag } : {}),
+      const periodSeconds = this.periodSeconds(partitionDir, partitionId);
+      const leadSeconds = reinstantiationLeadSeconds({
+        periodSeconds,
+        intervalMs: this.settings.intervalMs,
+        instantiateTimeoutMs: this.settings.instantiateTimeoutMs,
       });
+      const reason = instantiationReason({ state, now: this.now(), periodSeconds, leadSeconds, ...(flag ? { flag } : {}) });
       if (reason) return await this.instantiate(partitionId, partitionDir, state, reason, flag);
       if (state.lastInstantiationOk === false) {
         return { partitionId, action: 'waiting', until: state.nextAttemptAt ?? '' };
