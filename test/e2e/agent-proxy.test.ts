@@ -114,8 +114,6 @@ async function proxy(target: string) {
   return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 it('outage, captive portal, endless body, slow master, 500 for one partition: nothing lost, nobody blocked, heartbeats throughout', async () => {
   const dir = tempDir();
   dirs.push(dir);
