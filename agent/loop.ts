@@ -173,9 +173,10 @@ export function stateSignature(ok: boolean, promises: { title: string; failed: b
 }
 
 function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
-  return results
-    .filter((r) => !r.skipped || r.failed)
-    .map((r) => ({
+  const byName = new Map<string, ReportPromise>();
+  for (const r of results) {
+    if (r.skipped && !r.failed) continue;
+    const p: ReportPromise = {
       name: r.name,
       title: r.title,
       kind: r.kind,
@@ -184,7 +185,15 @@ function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
       date: r.date,
       executionTimeMs: Math.max(0, r.executionTimeMs),
       ...(typeof r.periodicityMinutes === 'number' && r.periodicityMinutes > 0 ? { periodicityMinutes: r.periodicityMinutes } : {}),
-    }));
+    };
+    // two files with one name (etc/plugin/x.json and etc/promise/x.json) are one entry for
+    // the master, which keys a promise's history by name and date: the failure wins
+    const seen = byName.get(p.name);
+    if (!seen) byName.set(p.name, p);
+    else if (p.failed && !seen.failed) byName.set(p.name, p);
+    else if (p.failed && seen.failed) byName.set(p.name, { ...seen, message: capMessage(`${seen.message}\n${p.message}`) });
+  }
+  return [...byName.values()];
 }
 
 /**

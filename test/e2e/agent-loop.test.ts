@@ -1,6 +1,6 @@
 // The agent loop end to end: real `vigil master` and `vigil agent` processes (built CLI).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -338,6 +338,28 @@ describe('vigil agent against vigil master', () => {
     expect(once.output()).not.toMatch(/BANG|daily quota/);
     expect(once.output()).toMatch(/ debug t4-a: anomaly \(.*\); no bang: bang quota reached at the master; waiting until /);
     expect(once.output()).toMatch(/ debug t4-a: promise health \(anomaly\) FAILED: /);
+  });
+
+  it('a plugin file and a legacy promise with one file name: one entry in the report, stored, the partition red with both reasons', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    const master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const { tokenFile } = await seedFleet(master.url, { dir, computerId: 'c5', treeId: 't5', partitions: ['t5-a'] });
+    const p = makePartition(root, 't5-a');
+    // both fail at once, in the same millisecond: a broken plugin file, and the legacy
+    // duplicate of its name — two results of one name and one date
+    mkdirSync(join(p, 'etc', 'plugin'), { recursive: true });
+    writeFileSync(join(p, 'etc', 'plugin', 'dup.json'), '{"plugin": ');
+    replaceExecutable(join(p, 'etc', 'promise', 'dup.json'), '#!/bin/sh\necho legacy\n');
+    const once = spawnVigil(['agent', '--master', master.url, '--computer', 'c5', '--token-file', tokenFile, '--instance-root', root, '--once', '--json']);
+    procs.push(once);
+    expect(await once.exited).toBe(1);
+    expect(once.output()).toMatch(/instantiation FAILED: promises dup;.*report sent/);
+    const part = (await partitions(master.url, 't5'))[0]!;
+    expect(part.colour).toBe('red');
+    expect(part.colourReason).toMatch(/^promise dup\.json failed: .*invalid JSON.*duplicate promise title 'dup'/);
   });
 
   it('refuses a token file readable by others, and bad usage', async () => {

@@ -303,3 +303,27 @@ describe('engine warnings in reports', () => {
     expect(master.state.reports[0]!.body).toMatchObject({ kind: 'instantiation', ok: true, error: `warning: ${warning}` });
   });
 });
+
+describe('promises sharing a file name', () => {
+  it('etc/plugin/dup.json beside etc/promise/dup.json: one entry in the report (the failure), never two the master cannot store', async () => {
+    const { root, master } = setup(['p1'], ['p1']);
+    const date = new Date().toISOString();
+    const entry = (failed: boolean, legacy: boolean) => ({
+      name: 'dup.json',
+      title: 'dup',
+      kind: 'test' as const,
+      failed,
+      message: failed ? "duplicate promise title 'dup': rename one" : 'ok',
+      date,
+      executionTimeMs: 0,
+      legacy,
+    });
+    const run: RunPromises = async () => ({ ok: false, startedAt: date, durationMs: 1, results: [entry(false, false), entry(true, true)], bang: { due: false } });
+    const agent = new Agent(
+      { ...DEFAULT_SETTINGS, masterUrl: 'http://fake', computerId: 'c1', instanceRoot: root },
+      { client: master.client, log: createLogger({ write: () => {} }), runPromises: run },
+    );
+    await agent.cycle();
+    expect(master.state.reports[0]!.body.promises).toEqual([expect.objectContaining({ name: 'dup.json', failed: true })]);
+  });
+});
