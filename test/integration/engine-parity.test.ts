@@ -105,3 +105,21 @@ describe('a file in etc/promise that cannot run', () => {
     expect(fixed.warnings).toEqual([]);
   });
 });
+
+describe('two promises with one title', () => {
+  it('both are reported (the second as a duplicate) and the run does not crash on their one status file', async () => {
+    for (let i = 0; i < 20; i++) {
+      const part = tempPartition();
+      writePlugin(part, 'dup.json', '{"plugin": ');
+      writeLegacy(part, 'dup.json', 'echo legacy');
+      writeLegacy(part, 'other', 'echo other');
+      const res = await runPartitionPromises({ partitionDir: part, mode: 'test' });
+      expect(res.results.map((r) => [r.name, r.failed])).toEqual([
+        ['dup.json', true],
+        ['dup.json', true],
+        ['other', false],
+      ]);
+      expect(res.results[1]!.message).toMatch(/duplicate promise title 'dup'/);
+    }
+  });
+});
