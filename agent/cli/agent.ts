@@ -109,6 +109,54 @@ function seconds(values: Record<string, unknown>, key: string, def: number, max?
   return n;
 }
 
+/** The agent's settings from the options (UsageError when one is wrong). */
+function parseSettings(values: Record<string, string | boolean | undefined>): AgentSettings {
+  const missing = ['master', 'computer', 'token-file', 'instance-root'].filter((k) => typeof values[k] !== 'string' || !values[k]);
+  if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
+  const master = String(values.master);
+  try {
+    const u = new URL(master);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`--master '${master}' is not an http(s) URL`);
+  }
+  const instanceRoot = resolve(String(values['instance-root']));
+  try {
+    if (!statSync(instanceRoot).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`--instance-root ${instanceRoot} is not a directory`);
+  }
+  const concurrency = values.concurrency === undefined ? DEFAULT_SETTINGS.concurrency : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+  const backoffBase = seconds(values, 'backoff-base', DEFAULT_SETTINGS.backoff.baseMs / 1000);
+  const backoffMax = seconds(values, 'backoff-max', DEFAULT_SETTINGS.backoff.maxMs / 1000);
+  if (backoffMax < backoffBase) throw new UsageError('--backoff-max must be at least --backoff-base');
+  let supervisordConfig: string | undefined;
+  if (typeof values['supervisord-config'] === 'string') {
+    supervisordConfig = resolve(values['supervisord-config']);
+    try {
+      if (!statSync(supervisordConfig).isFile()) throw new Error();
+    } catch {
+      throw new UsageError(`--supervisord-config ${supervisordConfig} is not a file (write it with 'vigil supervisord-config')`);
+    }
+  }
+  const promiseTimeout = values['promise-timeout'] === undefined ? undefined : seconds(values, 'promise-timeout', 20);
+return {
+    ...DEFAULT_SETTINGS,
+    masterUrl: master.replace(/\/+$/, ''),
+    computerId: String(values.computer),
+    instanceRoot,
+    intervalMs: seconds(values, 'interval', 60, 60) * 1000,
+    instantiateTimeoutMs: seconds(values, 'instantiate-timeout', 600) * 1000,
+    backoff: { baseMs: backoffBase * 1000, maxMs: backoffMax * 1000 },
+    defaultFrequencySeconds: seconds(values, 'frequency', DEFAULT_SETTINGS.defaultFrequencySeconds),
+    concurrency,
+    parkedRetryMs: seconds(values, 'parked-retry', DEFAULT_SETTINGS.parkedRetryMs / 1000) * 1000,
+    ...(promiseTimeout ? { promiseTimeoutSeconds: promiseTimeout } : {}),
+    ...(supervisordConfig ? { supervisordConfig } : {}),
+  };
+}
+
 /** --status: the agent's on-disk state of each partition (spool, parked items), no master needed. */
 function printStatus(values: Record<string, string | boolean | undefined>): number {
   if (typeof values['instance-root'] !== 'string') throw new UsageError('--status needs --instance-root');
@@ -157,50 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     const values: Record<string, string | boolean | undefined> = { ...fromFile };
     for (const [k, v] of Object.entries(parsed)) if (v !== undefined) values[k] = v;
     if (values.status) return printStatus(values);
-    const missing = ['master', 'computer', 'token-file', 'instance-root'].filter((k) => typeof values[k] !== 'string' || !values[k]);
-    if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
-    const master = String(values.master);
-    try {
-      const u = new URL(master);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    } catch {
-      throw new UsageError(`--master '${master}' is not an http(s) URL`);
-    }
-    const instanceRoot = resolve(String(values['instance-root']));
-    try {
-      if (!statSync(instanceRoot).isDirectory()) throw new Error();
-    } catch {
-      throw new UsageError(`--instance-root ${instanceRoot} is not a directory`);
-    }
-    const concurrency = values.concurrency === undefined ? DEFAULT_SETTINGS.concurrency : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
-    const backoffBase = seconds(values, 'backoff-base', DEFAULT_SETTINGS.backoff.baseMs / 1000);
-    const backoffMax = seconds(values, 'backoff-max', DEFAULT_SETTINGS.backoff.maxMs / 1000);
-    if (backoffMax < backoffBase) throw new UsageError('--backoff-max must be at least --backoff-base');
-    let supervisordConfig: string | undefined;
-    if (typeof values['supervisord-config'] === 'string') {
-      supervisordConfig = resolve(values['supervisord-config']);
-      try {
-        if (!statSync(supervisordConfig).isFile()) throw new Error();
-      } catch {
-        throw new UsageError(`--supervisord-config ${supervisordConfig} is not a file (write it with 'vigil supervisord-config')`);
-      }
-    }
-    const promiseTimeout = values['promise-timeout'] === undefined ? undefined : seconds(values, 'promise-timeout', 20);
-    settings = {
-      ...DEFAULT_SETTINGS,
-      masterUrl: master.replace(/\/+$/, ''),
-      computerId: String(values.computer),
-      instanceRoot,
-      intervalMs: seconds(values, 'interval', 60, 60) * 1000,
-      instantiateTimeoutMs: seconds(values, 'instantiate-timeout', 600) * 1000,
-      backoff: { baseMs: backoffBase * 1000, maxMs: backoffMax * 1000 },
-      defaultFrequencySeconds: seconds(values, 'frequency', DEFAULT_SETTINGS.defaultFrequencySeconds),
-      concurrency,
-      parkedRetryMs: seconds(values, 'parked-retry', DEFAULT_SETTINGS.parkedRetryMs / 1000) * 1000,
-      ...(promiseTimeout ? { promiseTimeoutSeconds: promiseTimeout } : {}),
-      ...(supervisordConfig ? { supervisordConfig } : {}),
-    };
+    settings = parseSettings(values);
     httpTimeoutMs = seconds(values, 'http-timeout', 10) * 1000;
     once = Boolean(values.once);
     verbose = Boolean(values.verbose);
