@@ -165,7 +165,7 @@ function printStatus(values: Record<string, string | boolean | undefined>): numb
   try {
     list = agentStatus(root);
   } catch (err) {
-    throw new UsageError(`--instance-root ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(`--instance-root ${root} is not a readable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   process.stdout.write(values.json ? `${JSON.stringify({ instanceRoot: root, partitions: list }, null, 2)}\n` : formatStatus(root, list));
   return 0;
