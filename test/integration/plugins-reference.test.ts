@@ -4,13 +4,13 @@
 // ports; a case with several configurations (or the SameFile variant of the certificate
 // tests) checks each. The plugins run as the launcher runs them (sense + test, or anomaly),
 // against real things: HTTPS servers with openssl-made certificates, sockets, files, a
-// SQLite collector database, a real supervisord, the reference's sample logs.
+// SQLite collector database, a real supervisord, Apache-style logs shaped like the reference's samples.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttps } from 'node:https';
 import type { Server } from 'node:net';
 import { createServer as createNet } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPartitionPromises } from '../../agent/engine/index.ts';
 import { readTail, TAIL_BYTES } from '../../agent/plugins/check-error-on-http-log.ts';
@@ -138,9 +138,23 @@ describe('check-command-execute (test_check_command_execute.py)', () => {
 });
 
 // ------------------------------------------------------------------ test_check_error_on_http_log.py
-describe('check-error-on-http-log (test_check_error_on_http_log.py, on the reference\'s sample logs)', () => {
-  const fixtures = resolve(import.meta.dirname, '..', 'fixtures', 'slapos-toolbox');
-  const logs = ['apache_error_log', 'infoonly_error_log', 'timeout_error_log', 'unreachable_error_log'];
+describe('check-error-on-http-log (test_check_error_on_http_log.py, on logs shaped like the reference\'s samples)', () => {
+  // vigil's own sample logs (written here, not copied), shaped like the four the reference's
+  // test uses: only [info] lines; one "No route to host" error; two "Connection timed out";
+  // eleven "Network is unreachable" in a log longer than half the 4096-byte tail. Each is
+  // written twice, as the reference's test does: the lines an hour ago, then a few minutes ago.
+  const info = (n: number) => `[DATETIME] [info] [client 10.1.${n % 250}.7] Connection to child ${n % 8} established (server shop.example.org:443)\n`;
+  const error = (errno: string, n: number) =>
+    `[DATETIME] [error] ${errno}: proxy: HTTPS: attempt to connect to 10.2.0.${n % 250}:8443 (backend-${n}) failed\n`;
+  const shapes: Record<string, string[]> = {
+    infoonly_error_log: Array.from({ length: 14 }, (_, n) => info(n)),
+    apache_error_log: [...Array.from({ length: 8 }, (_, n) => info(n)), error('(113)No route to host', 1), ...Array.from({ length: 8 }, (_, n) => info(n + 8))],
+    timeout_error_log: [info(1), error('(110)Connection timed out', 1), info(2), info(3), error('(110)Connection timed out', 2), info(4)],
+    // 11 errors then 22 info lines: ~3.6 KB, so the tail holds this copy whole and only the
+    // [info] end of the copy an hour older
+    unreachable_error_log: [...Array.from({ length: 11 }, (_, n) => error('(101)Network is unreachable', n)), ...Array.from({ length: 22 }, (_, n) => info(n))],
+  };
+  const logs = Object.keys(shapes);
   const dir = tempDir('vigil-ref-httplog-');
   /** "%a %b %d %H:%M:%S %Y" of now - sec, local time */
   const stamp = (sec: number) => {
@@ -151,20 +165,24 @@ describe('check-error-on-http-log (test_check_error_on_http_log.py, on the refer
     return `${day} ${mon} ${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
   };
   beforeAll(() => {
-    // as the reference's _update_logs: each sample line once an hour ago (plus a few minutes),
-    // then again a few minutes ago; the countdown runs on across the four files
+    // as the reference's test: each line once an hour ago (plus a few minutes), then again a
+    // few minutes ago; the countdown runs on across the four files
     let i = 600;
     for (const name of logs) {
       let older = '';
       let newer = '';
-      for (const line of readFileSync(join(fixtures, name), 'utf8').split(/(?<=\n)/)) {
-        if (line === '') continue;
+      for (const line of shapes[name]!) {
         newer += line.replace('DATETIME', stamp(i));
         older += line.replace('DATETIME', stamp(i + 3600));
         i -= 1;
       }
       writeFileSync(join(dir, `SOFTINST-0_${name}`), older + newer);
     }
+    // the shapes hold what the expectations below assume
+    const size = (name: string) => shapes[name]!.join('').length;
+    for (const name of ['infoonly_error_log', 'apache_error_log', 'timeout_error_log']) expect(2 * size(name) + 200).toBeLessThan(TAIL_BYTES);
+    expect(size('unreachable_error_log')).toBeGreaterThan(TAIL_BYTES / 2 + 1000);
+    expect(size('unreachable_error_log')).toBeLessThan(TAIL_BYTES - 200);
   });
   /** The reference's test: a run, then an anomaly run (force, anomaly mode), then the second config. */
   async function twoDelays(log: string, first: { failed: boolean; message: string }, second: { failed: boolean; message: string }) {
