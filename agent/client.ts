@@ -31,7 +31,7 @@ export type CallResult<T> =
       ok: false;
       /** HTTP status; absent for network errors and timeouts */
       status?: number;
-      /** true when retrying later can succeed (network, timeout, 5xx, 408, 429, 401) */
+      /** true when retrying later can succeed (network, timeout, 5xx, 408, 429, 401, a 2xx that is not the master's answer) */
       retryable: boolean;
       /** seconds from a Retry-After header */
       retryAfterSeconds?: number;
@@ -73,14 +73,41 @@ function parseRetryAfter(value: string | null, now = Date.now()): number | undef
   return undefined;
 }
 
+/** Checks a 2xx answer's parsed JSON body: the reason it is not the master's answer, or undefined. */
+type AnswerCheck = (body: unknown) => string | undefined;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const heartbeatAnswer: AnswerCheck = (b) =>
+  isObject(b) && Array.isArray(b.partitions) && Array.isArray(b.reprocess) ? undefined : 'no partitions/reprocess lists';
+
+const reportAnswer =
+  (reportId: string): AnswerCheck =>
+  (b) => {
+    if (!isObject(b) || b.reportId !== reportId) return `not an answer for report ${reportId}`;
+    return b.status === 'accepted' || b.status === 'duplicate' || b.status === 'stale' ? undefined : `report status ${JSON.stringify(b.status)}`;
+  };
+
+const bangAnswer =
+  (bangId: string): AnswerCheck =>
+  (b) =>
+    isObject(b) && b.bangId === bangId && typeof b.fannedOutTo === 'number' ? undefined : `not an answer for bang ${bangId}`;
+
+function oneLine(text: string, max = 120): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
 export function createMasterClient(opts: MasterClientOptions): MasterClient {
   const base = opts.masterUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const doFetch = opts.fetch ?? fetch;
   const cid = encodeURIComponent(opts.computerId);
 
-  async function call<T>(path: string, body: unknown): Promise<CallResult<T>> {
+  async function call<T>(path: string, body: unknown, check: AnswerCheck): Promise<CallResult<T>> {
     const url = `${base}${path}`;
+    // one deadline for the whole exchange: a body that never ends is a timeout too
+    const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
       res = await doFetch(url, {
@@ -91,7 +118,7 @@ export function createMasterClient(opts: MasterClientOptions): MasterClient {
           'user-agent': `vigil-agent/${AGENT_VERSION}`,
         },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (err) {
       const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -103,11 +130,12 @@ export function createMasterClient(opts: MasterClientOptions): MasterClient {
         message: timedOut ? `POST ${path}: no answer within ${timeoutMs} ms` : `POST ${path}: ${detail}`,
       };
     }
-    let text = '';
+    let text: string;
     try {
       text = await res.text();
     } catch {
-      // body lost: status is enough
+      // the status alone proves nothing (a proxy may have answered): retry later
+      return { ok: false, status: res.status, retryable: true, message: `POST ${path}: ${res.status} but no complete answer within ${timeoutMs} ms` };
     }
     let parsed: unknown;
     try {
@@ -115,7 +143,23 @@ export function createMasterClient(opts: MasterClientOptions): MasterClient {
     } catch {
       parsed = undefined;
     }
-    if (res.ok) return { ok: true, status: res.status, body: parsed as T };
+    if (res.ok) {
+      // a 2xx counts only when it is the master's answer: a captive portal, a misrouted load
+      // balancer or a cut body must not make the agent drop a report
+      const type = res.headers.get('content-type') ?? '';
+      const why = !/\bjson\b/i.test(type)
+        ? `content type '${type || 'none'}'`
+        : parsed === undefined
+          ? 'not JSON'
+          : check(parsed);
+      if (!why) return { ok: true, status: res.status, body: parsed as T };
+      return {
+        ok: false,
+        status: res.status,
+        retryable: true,
+        message: `POST ${path}: ${res.status} with an unexpected answer (${why}): ${oneLine(text) || 'empty body'}`,
+      };
+    }
     const errBody = parsed as { error?: unknown; message?: unknown } | undefined;
     const what = typeof errBody?.message === 'string' ? errBody.message : text.slice(0, 200) || res.statusText;
     const result: CallResult<T> = {
@@ -131,9 +175,10 @@ export function createMasterClient(opts: MasterClientOptions): MasterClient {
 
   return {
     masterUrl: base,
-    heartbeat: () => call<HeartbeatReply>(`/v1/computers/${cid}/heartbeat`, { agentVersion: AGENT_VERSION }),
-    report: (partitionId, body) => call<unknown>(`/v1/partitions/${encodeURIComponent(partitionId)}/reports`, body),
-    bang: (partitionId, body) => call<BangReply>(`/v1/partitions/${encodeURIComponent(partitionId)}/bang`, body),
+    heartbeat: () => call<HeartbeatReply>(`/v1/computers/${cid}/heartbeat`, { agentVersion: AGENT_VERSION }, heartbeatAnswer),
+    report: (partitionId, body) =>
+      call<unknown>(`/v1/partitions/${encodeURIComponent(partitionId)}/reports`, body, reportAnswer(body.reportId)),
+    bang: (partitionId, body) => call<BangReply>(`/v1/partitions/${encodeURIComponent(partitionId)}/bang`, body, bangAnswer(body.bangId)),
   };
 }
 

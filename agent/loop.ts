@@ -1,15 +1,17 @@
-// The agent loop (slapgrid): every cycle — replay the spool, heartbeat, then for each
-// partition under the instance root either (re)instantiate it (master asked, new, periodic,
-// failed + back-off elapsed) and post an instantiation report, or run its anomaly check,
-// post a report when its state changed, and bang on an anomaly (throttled).
+// The agent loop (slapgrid): every cycle — heartbeat (a keeper also heartbeats whenever a
+// cycle runs long), replay the spools (agent/replay.ts: each partition on its own, within a
+// time budget), then for each partition under the instance root either (re)instantiate it
+// (master asked, new, periodic — ahead of the master's freshness limit —, failed + back-off
+// elapsed) and post an instantiation report, or run its anomaly check, post a report when
+// its state changed, and bang on an anomaly (throttled).
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ID_PATTERN } from '../protocol/index.ts';
+import { REPORT_FIT_BYTES } from '../protocol/limits.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
 import { partitionSpool, secondsToNextUtcDay, sendBang } from './bang.ts';
 import {
-  type CallResult,
   type HeartbeatPartition,
   type MasterClient,
   normalizeHeartbeat,
@@ -17,12 +19,13 @@ import {
   type ReportPromise,
   type ReprocessRequest,
 } from './client.ts';
+import { HeartbeatKeeper } from './heartbeat.ts';
 import { runPartitionPromises } from './engine/index.ts';
 import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
 import { runInstantiate, startServices } from './instantiate.ts';
 import type { Logger } from './log.ts';
 import { capMessage, MESSAGE_CAP } from './promise/result.ts';
-import type { SendOutcome, SpoolItem } from './spool.ts';
+import { PARK_AFTER, SpoolReplayer } from './replay.ts';
 import {
   bangBlockedReason,
   type PartitionState,
@@ -53,6 +56,15 @@ export interface AgentSettings {
   supervisordConfig?: string;
   /** first delay of the quick heartbeats after a bang (then doubled, 3 at most), to pick up the fan-out */
   followUpMs: number;
+  /**
+   * longest time between two heartbeat requests, whatever the cycle is doing (default and
+   * maximum 60 s, SPEC §2; the keeper uses min(this, intervalMs))
+   */
+  heartbeatMaxGapMs: number;
+  /** a spooled item is parked after this many 5xx answers */
+  parkAfter: number;
+  /** parked items are offered to the master again this often */
+  parkedRetryMs: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<AgentSettings, 'masterUrl' | 'computerId' | 'instanceRoot'> = {
@@ -62,6 +74,9 @@ export const DEFAULT_SETTINGS: Omit<AgentSettings, 'masterUrl' | 'computerId' | 
   defaultFrequencySeconds: 86_400,
   concurrency: 2,
   followUpMs: 500,
+  heartbeatMaxGapMs: 60_000,
+  parkAfter: PARK_AFTER,
+  parkedRetryMs: 3_600_000,
 };
 
 export type RunPromises = (opts: RunOptions) => Promise<PartitionRunResult>;
@@ -101,12 +116,30 @@ export function readPeriodicityFile(partitionDir: string): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
+/** Room for the promises' test run and the report's delivery, on top of interval + etc/instantiate timeout. */
+export const LEAD_MARGIN_SECONDS = 30;
+
+/**
+ * How long before the master's freshness limit (period = min(1 day, SR periodicity, computer
+ * frequency), counted from the receipt of the last report) a partition is re-instantiated, so
+ * that a healthy partition never turns red because its report aged (SPEC §2): one cycle, the
+ * etc/instantiate timeout and a margin (promise run, report delivery) — but at most half the
+ * period, else a short period (an SR asking every 20 s, with a 600 s timeout) would mean
+ * instantiating all the time. Pure: exported for tests.
+ */
+export function reinstantiationLeadSeconds(args: { periodSeconds: number; intervalMs: number; instantiateTimeoutMs: number }): number {
+  const full = (args.intervalMs + args.instantiateTimeoutMs) / 1000 + LEAD_MARGIN_SECONDS;
+  return Math.min(full, args.periodSeconds / 2);
+}
+
 /** Why a partition must be (re)instantiated now, or undefined. Pure: exported for tests. */
 export function instantiationReason(args: {
   state: PartitionState;
   flag?: ReprocessRequest;
   now: Date;
   periodSeconds: number;
+  /** re-instantiate this long before the period ends (reinstantiationLeadSeconds) */
+  leadSeconds?: number;
 }): string | undefined {
   const { state, flag, now } = args;
   if (flag && (!state.reprocessServedUpTo || Date.parse(flag.requestedAt) > Date.parse(state.reprocessServedUpTo))) {
@@ -120,8 +153,13 @@ export function instantiationReason(args: {
     }
     return undefined;
   }
-  const age = now.getTime() - Date.parse(state.lastInstantiationAt);
-  if (!(age < args.periodSeconds * 1000)) return `periodic (last instantiation ${Math.round(age / 1000)} s ago)`;
+  // measured from the start of the last instantiation: its report reached the master later
+  const since = Date.parse(state.lastInstantiationStartedAt ?? state.lastInstantiationAt);
+  const age = now.getTime() - since;
+  const dueAfter = (args.periodSeconds - (args.leadSeconds ?? 0)) * 1000;
+  if (!(age < dueAfter)) {
+    return `periodic (last instantiation ${Math.round(age / 1000)} s ago; the master's limit is ${args.periodSeconds} s)`;
+  }
   return undefined;
 }
 
@@ -136,9 +174,10 @@ export function stateSignature(ok: boolean, promises: { title: string; failed: b
 }
 
 function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
-  return results
-    .filter((r) => !r.skipped || r.failed)
-    .map((r) => ({
+  const byName = new Map<string, ReportPromise>();
+  for (const r of results) {
+    if (r.skipped && !r.failed) continue;
+    const p: ReportPromise = {
       name: r.name,
       title: r.title,
       kind: r.kind,
@@ -147,11 +186,31 @@ function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
       date: r.date,
       executionTimeMs: Math.max(0, r.executionTimeMs),
       ...(typeof r.periodicityMinutes === 'number' && r.periodicityMinutes > 0 ? { periodicityMinutes: r.periodicityMinutes } : {}),
-    }));
+    };
+    // two files with one name (etc/plugin/x.json and etc/promise/x.json) are one entry for
+    // the master, which keys a promise's history by name and date: the failure wins
+    const seen = byName.get(p.name);
+    if (!seen) byName.set(p.name, p);
+    else if (p.failed && !seen.failed) byName.set(p.name, p);
+    else if (p.failed && seen.failed) byName.set(p.name, { ...seen, message: capMessage(`${seen.message}\n${p.message}`) });
+  }
+  return [...byName.values()];
+}
+
+/**
+ * A report's `error`: the failure, then the engine's warnings (files of etc/promise that are
+ * not promises). Warnings alone leave the report OK (the reference only warns): the master
+ * keeps them with the report and the dashboard shows them.
+ */
+export function withWarnings(error: string | undefined, warnings: string[]): { error?: string } {
+  const shown = warnings.slice(0, 5).map((w) => `warning: ${w}`);
+  if (warnings.length > 5) shown.push(`warning: and ${warnings.length - 5} more`);
+  const text = [error, ...shown].filter((x): x is string => Boolean(x)).join('\n');
+  return text ? { error: capMessage(text) } : {};
 }
 
 /** The master refuses bodies over 256 KiB (413) and more than 1000 promises: shrink to fit. */
-export function fitReport(body: ReportBody, maxBytes = 240 * 1024): ReportBody {
+export function fitReport(body: ReportBody, maxBytes = REPORT_FIT_BYTES): ReportBody {
   let promises = body.promises;
   if (promises.length > 1000) {
     // keep the failures first: they decide the colour
@@ -171,11 +230,6 @@ export function fitReport(body: ReportBody, maxBytes = 240 * 1024): ReportBody {
   return out;
 }
 
-function classify(r: CallResult<unknown>): 'ack' | 'final' | 'retry' {
-  if (r.ok) return 'ack';
-  return r.retryable ? 'retry' : 'final';
-}
-
 export class Agent {
   private readonly now: () => Date;
   private readonly runPromises: RunPromises;
@@ -185,7 +239,8 @@ export class Agent {
   private warnedUnknown = new Set<string>();
   private warnedMissing = new Set<string>();
   private heardFromMaster = false;
-  private reportWaitUntil = 0;
+  private readonly replayer: SpoolReplayer;
+  readonly heartbeats: HeartbeatKeeper;
   private stopping = false;
   private wake: (() => void) | undefined;
 
@@ -196,6 +251,17 @@ export class Agent {
     this.now = deps.now ?? (() => new Date());
     this.runPromises = deps.runPromises ?? runPartitionPromises;
     this.frequencySeconds = settings.defaultFrequencySeconds;
+    this.replayer = new SpoolReplayer(
+      {
+        client: deps.client,
+        log: deps.log,
+        now: this.now,
+        instanceRoot: settings.instanceRoot,
+        onBangQuota: (dir, id, retryAfter, message) => this.noteBangQuota(dir, id, retryAfter, message),
+      },
+      { parkAfter: settings.parkAfter, parkedRetryMs: settings.parkedRetryMs },
+    );
+    this.heartbeats = new HeartbeatKeeper(deps.client, Math.min(settings.intervalMs, settings.heartbeatMaxGapMs), deps.log);
   }
 
   private get log(): Logger {
@@ -218,56 +284,16 @@ export class Agent {
   }
 
   spoolDepth(partitions = this.listPartitions()): number {
-    let n = 0;
-    for (const p of partitions) n += partitionSpool(join(this.settings.instanceRoot, p)).depth();
-    return n;
+    return this.replayer.depth(partitions);
   }
 
-  /** Replay the spools of every partition, in order; stops at the first retryable failure. */
-  async flushSpools(partitions: string[]): Promise<{ sent: number; dropped: number; stopped?: string }> {
-    let sent = 0;
-    let dropped = 0;
-    if (this.reportWaitUntil > this.now().getTime()) return { sent, dropped, stopped: 'master asked to wait (429)' };
-    for (const partitionId of partitions) {
-      const dir = join(this.settings.instanceRoot, partitionId);
-      const spool = partitionSpool(dir);
-      if (spool.depth() === 0) continue;
-      const r = await spool.flush((item) => this.replay(dir, item));
-      sent += r.sent;
-      dropped += r.dropped;
-      if (r.stopped) return { sent, dropped, stopped: r.stopped };
+  /** One replay round over these partitions' spools, each on its own (agent/replay.ts). */
+  async flushSpools(partitions: string[]): Promise<{ sent: number; bangs: number; dropped: number; parked: number; stopped?: string }> {
+    const r = await this.replayer.replay(partitions, Math.max(1000, this.settings.intervalMs));
+    if (r.sent || r.dropped || r.parked) {
+      this.log.debug(`spool: ${r.sent} replayed, ${r.dropped} dropped, ${r.parked} parked${r.stopped ? ` (${r.stopped})` : ''}`);
     }
-    return { sent, dropped };
-  }
-
-  private async replay(partitionDir: string, item: SpoolItem): Promise<SendOutcome> {
-    if (item.kind === 'report') {
-      const r = await this.deps.client.report(item.partitionId, item.body);
-      const c = classify(r);
-      if (c === 'ack') {
-        this.log.info(`spool: replayed report ${item.body.reportId} of ${item.partitionId}`);
-        return { outcome: 'ack' };
-      }
-      if (r.ok) return { outcome: 'ack' };
-      if (c === 'retry') {
-        if (r.status === 429) this.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
-        return { outcome: 'retry', reason: r.message };
-      }
-      this.log.warn(`spool: master rejected report ${item.body.reportId} of ${item.partitionId}; dropped: ${r.message}`);
-      return { outcome: 'drop', reason: r.message };
-    }
-    const r = await this.deps.client.bang(item.partitionId, item.body);
-    if (r.ok) {
-      this.log.info(`spool: replayed bang ${item.body.bangId} of ${item.partitionId}`);
-      return { outcome: 'ack' };
-    }
-    if (r.status === 429) {
-      this.noteBangQuota(partitionDir, item.partitionId, r.retryAfterSeconds, r.message);
-      return { outcome: 'drop', reason: r.message };
-    }
-    if (r.retryable) return { outcome: 'retry', reason: r.message };
-    this.log.warn(`spool: master rejected bang ${item.body.bangId} of ${item.partitionId}; dropped: ${r.message}`);
-    return { outcome: 'drop', reason: r.message };
+    return r;
   }
 
   private noteBangQuota(partitionDir: string, partitionId: string, retryAfterSeconds: number | undefined, message: string) {
@@ -286,14 +312,14 @@ export class Agent {
     const body = fitReport(full);
     const spool = partitionSpool(partitionDir);
     const enqueue = () => spool.enqueue({ kind: 'report', partitionId, body, queuedAt: this.now().toISOString() });
-    if (spool.depth() > 0 || this.reportWaitUntil > this.now().getTime()) {
+    if (spool.depth() > 0 || this.replayer.reportWaitUntil > this.now().getTime()) {
       enqueue();
       return 'spooled';
     }
     const r = await this.deps.client.report(partitionId, body);
     if (r.ok) return 'sent';
     if (r.retryable) {
-      if (r.status === 429) this.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
+      if (r.status === 429) this.replayer.reportWaitUntil = this.now().getTime() + (r.retryAfterSeconds ?? 60) * 1000;
       enqueue();
       this.log.warn(`report ${partitionId}: not taken by the master (${r.message}); spooled`);
       return 'spooled';
@@ -350,12 +376,14 @@ export class Agent {
         error = `services not started: ${sv.error ?? 'supervisorctl failed'}`;
       }
     }
+    let warnings: string[] = [];
     if (ok) {
       try {
         const res = await this.runPromises(this.promiseOptions(partitionId, partitionDir, 'test'));
         this.debugResults(partitionId, res.results);
         promises = toReportPromises(res.results);
         ok = res.ok;
+        warnings = res.warnings ?? [];
       } catch (err) {
         ok = false;
         error = `promise run failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -370,11 +398,12 @@ export class Agent {
       durationMs,
       ok,
       promises,
-      ...(error ? { error: capMessage(error) } : {}),
+      ...withWarnings(error, warnings),
       ...(flag ? { reprocessedUpTo: flag.requestedAt } : {}),
     };
     const delivered = await this.deliverReport(partitionDir, partitionId, body);
     const next: PartitionState = { ...readPartitionState(partitionDir) };
+    next.lastInstantiationStartedAt = startedAt.toISOString();
     next.lastInstantiationAt = finishedAt.toISOString();
     next.lastInstantiationOk = ok;
     next.lastInstantiationDurationMs = durationMs;
@@ -459,6 +488,7 @@ export class Agent {
         durationMs: Math.max(0, res.durationMs),
         ok: res.ok,
         promises,
+        ...withWarnings(undefined, res.warnings ?? []),
       };
       const delivered = await this.deliverReport(partitionDir, partitionId, body);
       const next = readPartitionState(partitionDir);
@@ -520,12 +550,13 @@ export class Agent {
     try {
       const state = readPartitionState(partitionDir);
       const flag = flags.get(partitionId);
-      const reason = instantiationReason({
-        state,
-        now: this.now(),
-        periodSeconds: this.periodSeconds(partitionDir, partitionId),
-        ...(flag ? { flag } : {}),
+      const periodSeconds = this.periodSeconds(partitionDir, partitionId);
+      const leadSeconds = reinstantiationLeadSeconds({
+        periodSeconds,
+        intervalMs: this.settings.intervalMs,
+        instantiateTimeoutMs: this.settings.instantiateTimeoutMs,
       });
+      const reason = instantiationReason({ state, now: this.now(), periodSeconds, leadSeconds, ...(flag ? { flag } : {}) });
       if (reason) return await this.instantiate(partitionId, partitionDir, state, reason, flag);
       if (state.lastInstantiationOk === false) {
         return { partitionId, action: 'waiting', until: state.nextAttemptAt ?? '' };
@@ -538,116 +569,116 @@ export class Agent {
     }
   }
 
+  /** What a heartbeat answer means for this cycle: the partitions to process, the reprocess flags. */
+  private applyHeartbeat(
+    hb: Awaited<ReturnType<MasterClient['heartbeat']>>,
+    onDisk: string[],
+  ): { ok: boolean; flags: Map<string, ReprocessRequest>; partitions: string[] } {
+    const flags = new Map<string, ReprocessRequest>();
+    if (!hb.ok) return { ok: false, flags, partitions: this.offlinePartitions(hb, onDisk) };
+    const reply = normalizeHeartbeat(hb.body);
+    if (reply.instantiationFrequencySeconds) this.frequencySeconds = reply.instantiationFrequencySeconds;
+    this.known = new Map(reply.partitions.map((p) => [p.partitionId, p]));
+    for (const r of reply.reprocess) {
+      const prev = flags.get(r.partitionId);
+      if (!prev || Date.parse(r.requestedAt) > Date.parse(prev.requestedAt)) flags.set(r.partitionId, r);
+    }
+    this.heardFromMaster = true;
+    this.log.debug(
+      `heartbeat ok: ${reply.partitions.length} partitions assigned, ${reply.reprocess.length} reprocess request${reply.reprocess.length === 1 ? '' : 's'}` +
+        (reply.reprocess.length ? ` (${reply.reprocess.map((r) => `${r.partitionId} at ${r.requestedAt}`).join(', ')})` : ''),
+      { event: 'heartbeat', assigned: reply.partitions.length, reprocess: reply.reprocess.length },
+    );
+    for (const p of onDisk) this.noteAssigned(p, this.known.has(p));
+    const unknown = onDisk.filter((p) => !this.known.has(p));
+    for (const p of unknown) {
+      if (!this.warnedUnknown.has(p)) {
+        this.warnedUnknown.add(p);
+        this.log.warn(
+          `${p}: not assigned to computer ${this.settings.computerId} at the master; skipped ` +
+            `(assign it with 'vigil admin partition set ${p} --computer ${this.settings.computerId} ...')`,
+          { partitionId: p, event: 'unknown-partition' },
+        );
+      }
+    }
+    for (const p of onDisk) if (this.known.has(p)) this.warnedUnknown.delete(p);
+    const missing = [...this.known.keys()].filter((p) => !onDisk.includes(p));
+    for (const p of missing) {
+      if (!this.warnedMissing.has(p)) {
+        this.warnedMissing.add(p);
+        this.log.warn(
+          `${p}: assigned to computer ${this.settings.computerId} by the master, but ${join(this.settings.instanceRoot, p)} does not exist`,
+          { partitionId: p, event: 'missing-partition' },
+        );
+      }
+    }
+    for (const p of this.warnedMissing) if (!this.known.has(p) || onDisk.includes(p)) this.warnedMissing.delete(p);
+    return { ok: true, flags, partitions: onDisk.filter((p) => this.known.has(p)) };
+  }
+
+  /** The heartbeat failed: say why, and work on the partitions known to be assigned. */
+  private offlinePartitions(hb: { status?: number; message: string }, onDisk: string[]): string[] {
+    if (hb.status === 401) {
+      this.log.error(
+        `heartbeat refused: ${hb.message}. The computer token is not accepted: write a valid one to the token file ` +
+          `(a new token: 'vigil admin computer token ${this.settings.computerId}'; the file is re-read when it changes). ` +
+          'Reports and bangs are spooled meanwhile.',
+        { event: 'heartbeat', status: hb.status },
+      );
+    } else if (hb.status === 403 || hb.status === 404) {
+      this.log.error(`heartbeat refused: ${hb.message}. Check --computer ${this.settings.computerId} and the token file.`, {
+        event: 'heartbeat',
+        status: hb.status,
+      });
+    } else {
+      this.log.warn(`heartbeat failed: ${hb.message} (working offline; reports are spooled)`, { event: 'heartbeat' });
+    }
+    // offline: only the partitions the master assigned to this computer (this run's last
+    // answer, else the last one recorded in each partition's state)
+    const assigned = onDisk.filter((p) =>
+      this.heardFromMaster ? this.known.has(p) : readPartitionState(join(this.settings.instanceRoot, p)).assigned === true,
+    );
+    for (const p of onDisk) {
+      if (!assigned.includes(p) && !this.warnedUnknown.has(p)) {
+        this.warnedUnknown.add(p);
+        this.log.warn(
+          `${p}: not known to be assigned to computer ${this.settings.computerId} (no answer from the master yet); skipped until the master confirms it`,
+          { partitionId: p, event: 'unknown-partition' },
+        );
+      }
+    }
+    return assigned;
+  }
+
   /** One cycle. Never throws for master or partition failures. */
   async cycle(): Promise<CycleSummary> {
     const started = Date.now();
     const cycle = ++this.cycleNo;
-    let onDisk = this.listPartitions();
-    const flushed = await this.flushSpools(onDisk);
-    if (flushed.sent || flushed.dropped) {
-      this.log.debug(`spool: ${flushed.sent} replayed, ${flushed.dropped} dropped`);
-    }
-    const hb = await this.deps.client.heartbeat();
-    const flags = new Map<string, ReprocessRequest>();
-    let heartbeatOk = false;
-    if (hb.ok) {
-      heartbeatOk = true;
-      const reply = normalizeHeartbeat(hb.body);
-      if (reply.instantiationFrequencySeconds) this.frequencySeconds = reply.instantiationFrequencySeconds;
-      this.known = new Map(reply.partitions.map((p) => [p.partitionId, p]));
-      for (const r of reply.reprocess) {
-        const prev = flags.get(r.partitionId);
-        if (!prev || Date.parse(r.requestedAt) > Date.parse(prev.requestedAt)) flags.set(r.partitionId, r);
-      }
-      this.heardFromMaster = true;
-      this.log.debug(
-        `heartbeat ok: ${reply.partitions.length} partitions assigned, ${reply.reprocess.length} reprocess request${reply.reprocess.length === 1 ? '' : 's'}` +
-          (reply.reprocess.length ? ` (${reply.reprocess.map((r) => `${r.partitionId} at ${r.requestedAt}`).join(', ')})` : ''),
-        { event: 'heartbeat', assigned: reply.partitions.length, reprocess: reply.reprocess.length },
-      );
-      for (const p of onDisk) this.noteAssigned(p, this.known.has(p));
-      const unknown = onDisk.filter((p) => !this.known.has(p));
-      for (const p of unknown) {
-        if (!this.warnedUnknown.has(p)) {
-          this.warnedUnknown.add(p);
-          this.log.warn(
-            `${p}: not assigned to computer ${this.settings.computerId} at the master; skipped ` +
-              `(assign it with 'vigil admin partition set ${p} --computer ${this.settings.computerId} ...')`,
-            { partitionId: p, event: 'unknown-partition' },
-          );
-        }
-      }
-      for (const p of onDisk) if (this.known.has(p)) this.warnedUnknown.delete(p);
-      const missing = [...this.known.keys()].filter((p) => !onDisk.includes(p));
-      for (const p of missing) {
-        if (!this.warnedMissing.has(p)) {
-          this.warnedMissing.add(p);
-          this.log.warn(
-            `${p}: assigned to computer ${this.settings.computerId} by the master, but ${join(this.settings.instanceRoot, p)} does not exist`,
-            { partitionId: p, event: 'missing-partition' },
-          );
-        }
-      }
-      for (const p of this.warnedMissing) if (!this.known.has(p) || onDisk.includes(p)) this.warnedMissing.delete(p);
-      onDisk = onDisk.filter((p) => this.known.has(p));
-    } else {
-      if (hb.status === 401) {
-        this.log.error(
-          `heartbeat refused: ${hb.message}. The computer token is not accepted: write a valid one to the token file ` +
-            `(a new token: 'vigil admin computer token ${this.settings.computerId}'; the file is re-read when it changes). ` +
-            'Reports and bangs are spooled meanwhile.',
-          { event: 'heartbeat', status: hb.status },
-        );
-      } else if (hb.status === 403 || hb.status === 404) {
-        this.log.error(`heartbeat refused: ${hb.message}. Check --computer ${this.settings.computerId} and the token file.`, {
-          event: 'heartbeat',
-          status: hb.status,
-        });
-      } else {
-        this.log.warn(`heartbeat failed: ${hb.message} (working offline; reports are spooled)`, { event: 'heartbeat' });
-      }
-      // offline: only the partitions the master assigned to this computer (this run's last
-      // answer, else the last one recorded in each partition's state)
-      const assigned = onDisk.filter((p) =>
-        this.heardFromMaster ? this.known.has(p) : readPartitionState(join(this.settings.instanceRoot, p)).assigned === true,
-      );
-      for (const p of onDisk) {
-        if (!assigned.includes(p) && !this.warnedUnknown.has(p)) {
-          this.warnedUnknown.add(p);
-          this.log.warn(
-            `${p}: not known to be assigned to computer ${this.settings.computerId} (no answer from the master yet); skipped until the master confirms it`,
-            { partitionId: p, event: 'unknown-partition' },
-          );
-        }
-      }
-      onDisk = assigned;
-    }
-    // a long cycle (slow etc/instantiate) still heartbeats at least every interval (≤ 60 s);
-    // flags seen by these keep-alives come back in the next cycle's heartbeat
-    const keepAlive = setInterval(() => {
-      void this.deps.client.heartbeat().then((r) => {
-        if (!r.ok) this.log.debug(`keep-alive heartbeat failed: ${r.message}`);
-      });
-    }, this.settings.intervalMs);
-    keepAlive.unref();
-    let actions: PartitionAction[];
-    try {
-      actions = await mapLimit(onDisk, this.settings.concurrency, (p) => this.processPartition(p, flags));
-    } finally {
-      clearInterval(keepAlive);
-    }
+    const hb = await this.heartbeats.beat();
+    const { ok: heartbeatOk, flags, partitions } = this.applyHeartbeat(hb, this.listPartitions());
+    // the master answers: send what is waiting (each partition on its own, time-bounded)
+    let bangsReplayed = heartbeatOk ? (await this.flushSpools(partitions)).bangs : 0;
+    // a long cycle (slow etc/instantiate, slow master) still heartbeats: the keeper's timer
+    const actions = await mapLimit(partitions, this.settings.concurrency, (p) => this.processPartition(p, flags));
     // the master may be back: send what this cycle spooled
-    if (heartbeatOk) await this.flushSpools(onDisk);
-    const spoolDepth = this.spoolDepth();
+    if (heartbeatOk) bangsReplayed += (await this.flushSpools(partitions)).bangs;
     const summary: CycleSummary = {
       cycle,
       heartbeatOk,
       partitions: actions,
-      spoolDepth,
-      banged: actions.some((a) => a.action === 'checked' && a.banged),
+      spoolDepth: this.spoolDepth(),
+      // a replayed bang counts: the loop heartbeats again soon to pick up its fan-out
+      banged: bangsReplayed > 0 || actions.some((a) => a.action === 'checked' && a.banged),
       failed: actions.some((a) => a.action === 'error' || a.action === 'waiting' || ('ok' in a && !a.ok)),
       durationMs: Date.now() - started,
     };
+    this.logCycle(summary);
+    return summary;
+  }
+
+  /** The one info line per cycle. */
+  private logCycle(summary: CycleSummary): void {
+    const { cycle, heartbeatOk, spoolDepth, partitions: actions } = summary;
     const count = (f: (a: PartitionAction) => boolean) => actions.filter(f).length;
     const inst = count((a) => a.action === 'instantiated');
     const instFailed = count((a) => a.action === 'instantiated' && !a.ok);
@@ -675,7 +706,6 @@ export class Agent {
         durationMs: summary.durationMs,
       },
     );
-    return summary;
   }
 
   stop(): void {
@@ -685,6 +715,15 @@ export class Agent {
 
   /** Run cycles until stop(); with once, a single cycle. Returns the last summary. */
   async run(opts: { once?: boolean } = {}): Promise<CycleSummary | undefined> {
+    if (!opts.once) this.heartbeats.start();
+    try {
+      return await this.loop(opts);
+    } finally {
+      this.heartbeats.stop();
+    }
+  }
+
+  private async loop(opts: { once?: boolean }): Promise<CycleSummary | undefined> {
     let last: CycleSummary | undefined;
     let followUps: { left: number; delayMs: number } | undefined;
     while (!this.stopping) {

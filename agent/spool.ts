@@ -2,16 +2,31 @@
 // written atomically (temp + fsync + rename), named so that lexical order = enqueue order;
 // replayed in that order with the item's original id (the master is idempotent on
 // reportId/bangId), across agent restarts. Several processes may enqueue (agent, watchdog);
-// the agent replays.
+// the agent replays. An item the master keeps refusing with a 5xx is *parked*: moved, as
+// is, to `parked/` beside the queue (visible in `vigil agent --status`), so the items behind
+// it flow; parked items are offered to the master again now and then.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BangBody, ReportBody } from './client.ts';
 import { fsyncDir, isRecord, readJsonFile, writeFileAtomic } from './fsutil.ts';
 
-export type SpoolEntry =
+/** Delivery history of an item (absent until the master refused it once). */
+export interface SpoolAttempts {
+  /** 5xx answers so far */
+  attempts?: number;
+  lastError?: string;
+  /** ISO */
+  lastAttemptAt?: string;
+  /** ISO, when moved to parked/ */
+  parkedAt?: string;
+}
+
+export type SpoolEntry = (
   | { kind: 'report'; partitionId: string; body: ReportBody; queuedAt: string }
-  | { kind: 'bang'; partitionId: string; body: BangBody; queuedAt: string };
+  | { kind: 'bang'; partitionId: string; body: BangBody; queuedAt: string }
+) &
+  SpoolAttempts;
 
 export type SpoolItem = SpoolEntry & { file: string };
 
@@ -20,11 +35,14 @@ export type SendOutcome =
   | { outcome: 'ack' }
   | { outcome: 'drop'; reason: string }
   /** keep it and stop replaying this spool for now (order is preserved) */
-  | { outcome: 'retry'; reason: string };
+  | { outcome: 'retry'; reason: string }
+  /** move it to parked/ (refused too often) and go on with the next item */
+  | { outcome: 'park'; reason: string };
 
 export interface FlushResult {
   sent: number;
   dropped: number;
+  parked: number;
   remaining: number;
   /** reason the flush stopped before the end */
   stopped?: string;
@@ -55,10 +73,15 @@ export class Spool {
     return name;
   }
 
-  private files(): string[] {
+  /** The directory of parked items. */
+  get parkedDir(): string {
+    return join(this.dir, 'parked');
+  }
+
+  private files(dir = this.dir): string[] {
     let names: string[];
     try {
-      names = readdirSync(this.dir);
+      names = readdirSync(dir);
     } catch {
       return [];
     }
@@ -69,11 +92,15 @@ export class Spool {
     return this.files().length;
   }
 
+  parkedCount(): number {
+    return this.files(this.parkedDir).length;
+  }
+
   /** Items in replay order. Unreadable files are set aside as `<name>.bad` (never replayed). */
-  list(onBad?: (file: string) => void): SpoolItem[] {
+  list(onBad?: (file: string) => void, dir = this.dir): SpoolItem[] {
     const items: SpoolItem[] = [];
-    for (const file of this.files()) {
-      const raw = readJsonFile(join(this.dir, file));
+    for (const file of this.files(dir)) {
+      const raw = readJsonFile(join(dir, file));
       if (
         isRecord(raw) &&
         (raw.kind === 'report' || raw.kind === 'bang') &&
@@ -84,7 +111,7 @@ export class Spool {
         items.push({ ...(raw as unknown as SpoolEntry), file });
       } else {
         try {
-          renameSync(join(this.dir, file), join(this.dir, `${file}.bad`));
+          renameSync(join(dir, file), join(dir, `${file}.bad`));
         } catch {
           // another process took it
         }
@@ -94,28 +121,58 @@ export class Spool {
     return items;
   }
 
-  remove(file: string): void {
+  /** Parked items, oldest first. */
+  listParked(): SpoolItem[] {
+    return this.list(undefined, this.parkedDir);
+  }
+
+  remove(file: string, dir = this.dir): void {
     try {
-      unlinkSync(join(this.dir, file));
+      unlinkSync(join(dir, file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    fsyncDir(this.dir);
+    fsyncDir(dir);
   }
 
-  /** Replay every item in order; stops at the first 'retry' so nothing overtakes it. */
-  async flush(send: (item: SpoolItem) => Promise<SendOutcome>): Promise<FlushResult> {
+  /** Rewrites an item in place (its delivery history), atomically. */
+  update(item: SpoolItem, dir = this.dir): void {
+    const { file, ...entry } = item;
+    if (!existsSync(join(dir, file))) return; // delivered or parked meanwhile
+    writeFileAtomic(join(dir, file), `${JSON.stringify(entry)}\n`);
+  }
+
+  /** Moves an item to parked/ (same name: its place in the order is kept). */
+  park(item: SpoolItem, at: string): void {
+    const { file, ...entry } = item;
+    mkdirSync(this.parkedDir, { recursive: true });
+    writeFileAtomic(join(this.parkedDir, file), `${JSON.stringify({ ...entry, parkedAt: at })}\n`);
+    this.remove(file);
+  }
+
+  /**
+   * Replay every item in order: stops at the first 'retry' so nothing overtakes it; a
+   * 'park' moves the item aside and goes on.
+   */
+  async flush(send: (item: SpoolItem) => Promise<SendOutcome>, shouldStop?: () => boolean): Promise<FlushResult> {
     const items = this.list();
     let sent = 0;
     let dropped = 0;
+    let parked = 0;
     for (let i = 0; i < items.length; i++) {
+      if (i > 0 && shouldStop?.()) return { sent, dropped, parked, remaining: items.length - i, stopped: 'time budget used' };
       const item = items[i]!;
       const r = await send(item);
-      if (r.outcome === 'retry') return { sent, dropped, remaining: items.length - i, stopped: r.reason };
+      if (r.outcome === 'retry') return { sent, dropped, parked, remaining: items.length - i, stopped: r.reason };
+      if (r.outcome === 'park') {
+        this.park(item, new Date().toISOString());
+        parked++;
+        continue;
+      }
       this.remove(item.file);
       if (r.outcome === 'ack') sent++;
       else dropped++;
     }
-    return { sent, dropped, remaining: 0 };
+    return { sent, dropped, parked, remaining: 0 };
   }
 }

@@ -10,6 +10,8 @@ import { isRecord, readJsonFile, writeFileAtomic } from './fsutil.ts';
 export interface PartitionState {
   /** ISO time the last instantiation finished */
   lastInstantiationAt?: string;
+  /** ISO time the last instantiation started (the periodic re-instantiation counts from it) */
+  lastInstantiationStartedAt?: string;
   lastInstantiationOk?: boolean;
   lastInstantiationDurationMs?: number;
   lastError?: string;
@@ -56,6 +58,7 @@ export function readPartitionState(partitionDir: string): PartitionState {
   };
   for (const k of [
     'lastInstantiationAt',
+    'lastInstantiationStartedAt',
     'lastError',
     'lastSuccessAt',
     'nextAttemptAt',

@@ -6,14 +6,19 @@ import { killAllGroups } from '../engine/proc.ts';
 import { createMasterClient } from '../client.ts';
 import { createLogger } from '../log.ts';
 import { Agent, type AgentSettings, DEFAULT_SETTINGS } from '../loop.ts';
+import { PARK_AFTER } from '../replay.ts';
+import { agentStatus, formatStatus } from '../status.ts';
 import { readTokenFile, TokenFileError, tokenFileSource } from '../token.ts';
 
 const HELP = `usage: vigil agent --master URL --computer ID --token-file F --instance-root DIR [options]
+       vigil agent --status --instance-root DIR [--json]
 
 Runs the node agent: every cycle it heartbeats the master, (re)instantiates the partitions
 that need it (master asked after a bang, new, periodic, failed and back-off elapsed) and
 reports, runs the anomaly checks of the others, reports state changes and bangs on
-anomalies. Undeliverable reports and bangs are spooled on disk and replayed in order.
+anomalies. Undeliverable reports and bangs are spooled on disk and replayed in order, each
+partition on its own; an item the master answers 5xx ${PARK_AFTER} times is parked (kept on disk,
+offered again every --parked-retry) so the partition's other items flow.
 
   --master URL                master base URL
   --computer ID               this computer's id
@@ -30,12 +35,16 @@ anomalies. Undeliverable reports and bangs are spooled on disk and replayed in o
   --promise-timeout S         per-promise timeout (default: the engine's, 20)
   --concurrency N             partitions processed at the same time (default 2)
   --http-timeout S            timeout of each request to the master (default 10)
+  --parked-retry S            how often parked spool items are offered again (default 3600)
   --supervisord-config FILE   supervisord configuration written by 'vigil supervisord-config':
                               after a successful etc/instantiate the agent starts the
                               partition's programs (supervisorctl -c FILE start <partition>:*),
                               so a service that exited (and banged) runs again
   --verbose                   more detail
   --json                      one JSON object per log line (stderr)
+  --status                    print, for each partition of --instance-root, its last
+                              instantiation, its spooled and its parked items (with --json:
+                              one JSON document), and exit; needs no master
 `;
 
 const STRING_OPTS = [
@@ -53,6 +62,7 @@ const STRING_OPTS = [
   'concurrency',
   'http-timeout',
   'supervisord-config',
+  'parked-retry',
 ] as const;
 
 class UsageError extends Error {}
@@ -69,7 +79,7 @@ function loadConfig(file: string): Record<string, string | boolean> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`--config ${file}: not a JSON object`);
   const out: Record<string, string | boolean> = {};
   const allowed = new Map<string, string>();
-  for (const k of [...STRING_OPTS, 'once', 'verbose', 'json']) {
+  for (const k of [...STRING_OPTS, 'once', 'verbose', 'json', 'status']) {
     allowed.set(k, k);
     allowed.set(camel(k), k);
   }
@@ -77,7 +87,7 @@ function loadConfig(file: string): Record<string, string | boolean> {
   for (const [k, v] of Object.entries(raw)) {
     const key = allowed.get(k);
     if (!key || key === 'config') throw new UsageError(`--config ${file}: unknown key '${k}'`);
-    if (key === 'once' || key === 'verbose' || key === 'json') {
+    if (key === 'once' || key === 'verbose' || key === 'json' || key === 'status') {
       if (typeof v !== 'boolean') throw new UsageError(`--config ${file}: '${k}' must be true or false`);
       out[key] = v;
     } else if (typeof v === 'string' || typeof v === 'number') {
@@ -99,6 +109,68 @@ function seconds(values: Record<string, unknown>, key: string, def: number, max?
   return n;
 }
 
+/** The agent's settings from the options (UsageError when one is wrong). */
+function parseSettings(values: Record<string, string | boolean | undefined>): AgentSettings {
+  const missing = ['master', 'computer', 'token-file', 'instance-root'].filter((k) => typeof values[k] !== 'string' || !values[k]);
+  if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
+  const master = String(values.master);
+  try {
+    const u = new URL(master);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`--master '${master}' is not an http(s) URL`);
+  }
+  const instanceRoot = resolve(String(values['instance-root']));
+  try {
+    if (!statSync(instanceRoot).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`--instance-root ${instanceRoot} is not a directory`);
+  }
+  const concurrency = values.concurrency === undefined ? DEFAULT_SETTINGS.concurrency : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+  const backoffBase = seconds(values, 'backoff-base', DEFAULT_SETTINGS.backoff.baseMs / 1000);
+  const backoffMax = seconds(values, 'backoff-max', DEFAULT_SETTINGS.backoff.maxMs / 1000);
+  if (backoffMax < backoffBase) throw new UsageError('--backoff-max must be at least --backoff-base');
+  let supervisordConfig: string | undefined;
+  if (typeof values['supervisord-config'] === 'string') {
+    supervisordConfig = resolve(values['supervisord-config']);
+    try {
+      if (!statSync(supervisordConfig).isFile()) throw new Error();
+    } catch {
+      throw new UsageError(`--supervisord-config ${supervisordConfig} is not a file (write it with 'vigil supervisord-config')`);
+    }
+  }
+  const promiseTimeout = values['promise-timeout'] === undefined ? undefined : seconds(values, 'promise-timeout', 20);
+return {
+    ...DEFAULT_SETTINGS,
+    masterUrl: master.replace(/\/+$/, ''),
+    computerId: String(values.computer),
+    instanceRoot,
+    intervalMs: seconds(values, 'interval', 60, 60) * 1000,
+    instantiateTimeoutMs: seconds(values, 'instantiate-timeout', 600) * 1000,
+    backoff: { baseMs: backoffBase * 1000, maxMs: backoffMax * 1000 },
+    defaultFrequencySeconds: seconds(values, 'frequency', DEFAULT_SETTINGS.defaultFrequencySeconds),
+    concurrency,
+    parkedRetryMs: seconds(values, 'parked-retry', DEFAULT_SETTINGS.parkedRetryMs / 1000) * 1000,
+    ...(promiseTimeout ? { promiseTimeoutSeconds: promiseTimeout } : {}),
+    ...(supervisordConfig ? { supervisordConfig } : {}),
+  };
+}
+
+/** --status: the agent's on-disk state of each partition (spool, parked items), no master needed. */
+function printStatus(values: Record<string, string | boolean | undefined>): number {
+  if (typeof values['instance-root'] !== 'string') throw new UsageError('--status needs --instance-root');
+  const root = resolve(values['instance-root']);
+  let list: ReturnType<typeof agentStatus>;
+  try {
+    list = agentStatus(root);
+  } catch (err) {
+    throw new UsageError(`--instance-root ${root} is not a readable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  process.stdout.write(values.json ? `${JSON.stringify({ instanceRoot: root, partitions: list }, null, 2)}\n` : formatStatus(root, list));
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let settings: AgentSettings;
   let once: boolean;
@@ -116,6 +188,7 @@ export async function main(argv: string[]): Promise<number> {
           once: { type: 'boolean' },
           verbose: { type: 'boolean', short: 'v' },
           json: { type: 'boolean' },
+          status: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -131,49 +204,8 @@ export async function main(argv: string[]): Promise<number> {
     const fromFile = typeof parsed.config === 'string' ? loadConfig(parsed.config) : {};
     const values: Record<string, string | boolean | undefined> = { ...fromFile };
     for (const [k, v] of Object.entries(parsed)) if (v !== undefined) values[k] = v;
-    const missing = ['master', 'computer', 'token-file', 'instance-root'].filter((k) => typeof values[k] !== 'string' || !values[k]);
-    if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
-    const master = String(values.master);
-    try {
-      const u = new URL(master);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    } catch {
-      throw new UsageError(`--master '${master}' is not an http(s) URL`);
-    }
-    const instanceRoot = resolve(String(values['instance-root']));
-    try {
-      if (!statSync(instanceRoot).isDirectory()) throw new Error();
-    } catch {
-      throw new UsageError(`--instance-root ${instanceRoot} is not a directory`);
-    }
-    const concurrency = values.concurrency === undefined ? DEFAULT_SETTINGS.concurrency : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
-    const backoffBase = seconds(values, 'backoff-base', DEFAULT_SETTINGS.backoff.baseMs / 1000);
-    const backoffMax = seconds(values, 'backoff-max', DEFAULT_SETTINGS.backoff.maxMs / 1000);
-    if (backoffMax < backoffBase) throw new UsageError('--backoff-max must be at least --backoff-base');
-    let supervisordConfig: string | undefined;
-    if (typeof values['supervisord-config'] === 'string') {
-      supervisordConfig = resolve(values['supervisord-config']);
-      try {
-        if (!statSync(supervisordConfig).isFile()) throw new Error();
-      } catch {
-        throw new UsageError(`--supervisord-config ${supervisordConfig} is not a file (write it with 'vigil supervisord-config')`);
-      }
-    }
-    const promiseTimeout = values['promise-timeout'] === undefined ? undefined : seconds(values, 'promise-timeout', 20);
-    settings = {
-      ...DEFAULT_SETTINGS,
-      masterUrl: master.replace(/\/+$/, ''),
-      computerId: String(values.computer),
-      instanceRoot,
-      intervalMs: seconds(values, 'interval', 60, 60) * 1000,
-      instantiateTimeoutMs: seconds(values, 'instantiate-timeout', 600) * 1000,
-      backoff: { baseMs: backoffBase * 1000, maxMs: backoffMax * 1000 },
-      defaultFrequencySeconds: seconds(values, 'frequency', DEFAULT_SETTINGS.defaultFrequencySeconds),
-      concurrency,
-      ...(promiseTimeout ? { promiseTimeoutSeconds: promiseTimeout } : {}),
-      ...(supervisordConfig ? { supervisordConfig } : {}),
-    };
+    if (values.status) return printStatus(values);
+    settings = parseSettings(values);
     httpTimeoutMs = seconds(values, 'http-timeout', 10) * 1000;
     once = Boolean(values.once);
     verbose = Boolean(values.verbose);

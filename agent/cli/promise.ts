@@ -114,6 +114,31 @@ export function createProgress(stream: ProgressStream, opts: { intervalMs?: numb
   };
 }
 
+/** The run's result on stdout (a table or --json), its warnings with --console on stderr too. */
+function printResult(
+  result: Awaited<ReturnType<typeof runPartitionPromises>>,
+  opts: { json: boolean; consoleLines: boolean; partition: string; dryRun: boolean },
+): void {
+  const { json, consoleLines, partition } = opts;
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    const width = process.stdout.columns || 120;
+    if (result.results.length === 0) process.stdout.write(`no promise in ${partition} (etc/plugin/, etc/promise/)\n`);
+    else process.stdout.write(`${formatTable(result.results, width)}\n`);
+    const failed = result.results.filter((r) => r.failed).length;
+    const skipped = result.results.filter((r) => r.skipped).length;
+    process.stdout.write(
+      `\n${result.results.length} promise(s): ${result.results.length - failed} kept, ${failed} failed, ${skipped} skipped` +
+        ` in ${fmtMs(result.durationMs)}${opts.dryRun ? ' (dry run)' : ''}\n`,
+    );
+    if (result.bang.due) process.stdout.write(`bang due: ${result.bang.message}\n`);
+    for (const w of result.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
+  }
+  // --console: the warnings on stderr too, with the per-promise lines
+  if (consoleLines) for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub) {
@@ -226,19 +251,6 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     progress?.stop();
   }
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  } else {
-    const width = process.stdout.columns || 120;
-    if (result.results.length === 0) process.stdout.write(`no promise in ${partition} (etc/plugin/, etc/promise/)\n`);
-    else process.stdout.write(`${formatTable(result.results, width)}\n`);
-    const failed = result.results.filter((r) => r.failed).length;
-    const skipped = result.results.filter((r) => r.skipped).length;
-    process.stdout.write(
-      `\n${result.results.length} promise(s): ${result.results.length - failed} kept, ${failed} failed, ${skipped} skipped` +
-        ` in ${fmtMs(result.durationMs)}${values['dry-run'] ? ' (dry run)' : ''}\n`,
-    );
-    if (result.bang.due) process.stdout.write(`bang due: ${result.bang.message}\n`);
-  }
+  printResult(result, { json, consoleLines, partition, dryRun: values['dry-run'] === true });
   return result.ok ? 0 : 1;
 }

@@ -29,7 +29,13 @@ export function titleOf(name: string): string {
 }
 
 export function discoverPromises(partitionDir: string): PromiseEntry[] {
+  return discoverPromisesWithWarnings(partitionDir).entries;
+}
+
+/** The promises, and a warning per file of etc/promise that cannot run (the reference warns too). */
+export function discoverPromisesWithWarnings(partitionDir: string): { entries: PromiseEntry[]; warnings: string[] } {
   const entries: PromiseEntry[] = [];
+  const warnings: string[] = [];
   const pluginDir = join(partitionDir, 'etc', 'plugin');
   for (const name of list(pluginDir)) {
     if (name.startsWith('.')) continue;
@@ -45,11 +51,16 @@ export function discoverPromises(partitionDir: string): PromiseEntry[] {
     if (name.startsWith('.')) continue;
     const file = join(legacyDir, name);
     const st = statSync(file);
-    if (!st.isFile()) continue;
+    if (!st.isFile()) {
+      warnings.push(`Bad promise file at '${file}': not a regular file; skipped`);
+      continue;
+    }
     try {
       accessSync(file, constants.X_OK);
     } catch {
-      continue; // not executable: not a promise (like the reference, which skips it)
+      // not a promise; the reference skips it with a warning: name it
+      warnings.push(`Bad promise file at '${file}': not executable (chmod +x it, or move it out of etc/promise); skipped`);
+      continue;
     }
     entries.push({ name, title: titleOf(name), file, kind: 'legacy', mtimeMs: st.mtimeMs });
   }
@@ -59,5 +70,5 @@ export function discoverPromises(partitionDir: string): PromiseEntry[] {
     if (first) e.problem = `duplicate promise title '${e.title}': ${first.file} and ${e.file} (rename one)`;
     else seen.set(e.title, e);
   }
-  return entries;
+  return { entries, warnings };
 }

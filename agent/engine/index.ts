@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stockPluginNames } from '../plugins/names.ts';
 import { capMessage } from '../promise/result.ts';
-import { discoverPromises, type PromiseEntry } from './discover.ts';
+import { discoverPromisesWithWarnings, type PromiseEntry } from './discover.ts';
 import { runLegacy } from './legacy.ts';
 import { RunnerPool } from './pool.ts';
 import {
@@ -21,7 +21,7 @@ import {
 import type { PartitionRunResult, PromiseRunResult, RunOptions } from './types.ts';
 
 export type { PartitionRunResult, ProgressEvent, PromiseRunResult, RunOptions } from './types.ts';
-export { discoverPromises, type PromiseEntry } from './discover.ts';
+export { discoverPromises, discoverPromisesWithWarnings, type PromiseEntry } from './discover.ts';
 export { stateDirs } from './state.ts';
 
 export const DEFAULT_TIMEOUT_SECONDS = 20;
@@ -62,7 +62,7 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   const checkAnomaly = opts.mode === 'anomaly';
   const kind = opts.mode;
 
-  const all = discoverPromises(partitionDir);
+  const { entries: all, warnings } = discoverPromisesWithWarnings(partitionDir);
   let entries = all;
   if (opts.runOnly && opts.runOnly.length > 0) {
     // Titles (file name without extension) per SPEC; a full file name is tolerated too.
@@ -172,8 +172,13 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
         checkAnomaly,
       });
       if (r.pending) pendingWrites.push(r.pending);
+      const cache = newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true);
+      if (r.timedOut) {
+        const previous = prev ?? (checkAnomaly ? loadState(dirs, entry.title) : undefined);
+        return { ...timeoutOutcome(r.message, r.executionTimeMs, checkAnomaly, previous?.result), cache, periodicityMinutes: LEGACY_PERIODICITY_MIN };
+      }
       return {
-        cache: newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true),
+        cache,
         failed: r.failed,
         message: r.message,
         executionTimeMs: r.executionTimeMs,
@@ -199,12 +204,8 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     // worker start-up is not the promise's time
     const executionTimeMs = out.kind === 'reply' ? out.elapsedMs : Math.round(performance.now() - started);
     if (out.kind === 'timeout') {
-      return {
-        failed: true,
-        message: `Error: Promise timed out after ${timeoutSeconds} seconds (process group killed)`,
-        executionTimeMs,
-        save: true,
-      };
+      const message = `Error: Promise timed out after ${timeoutSeconds} seconds (process group killed)`;
+      return timeoutOutcome(message, executionTimeMs, checkAnomaly, prev?.result);
     }
     if (out.kind === 'crash') return { failed: true, message: out.message, executionTimeMs, save: true };
     const reply = out.reply;
@@ -263,6 +264,7 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     durationMs: Math.round(performance.now() - t0),
     results,
     bang,
+    warnings,
   };
 }
 
@@ -323,6 +325,22 @@ function newCache(
     file: entry.file,
     fileMtimeMs: entry.mtimeMs,
   };
+}
+
+/**
+ * A promise that timed out (reference launcher): in test mode it fails; in anomaly mode it
+ * fails only if its previous result failed or said "error:" (so a second timeout in a row
+ * fails), and is kept as an anomaly result otherwise: one slow run is a glitch. Never a bang.
+ */
+function timeoutOutcome(
+  message: string,
+  executionTimeMs: number,
+  checkAnomaly: boolean,
+  previous: SavedState['result'] | undefined,
+): Outcome {
+  if (!checkAnomaly) return { failed: true, message, executionTimeMs, save: true };
+  const failed = previous !== undefined && (previous.failed || previous.message.toLowerCase().includes('error:'));
+  return { failed, message, executionTimeMs, save: true, type: 'Anomaly Result' };
 }
 
 /** Periodicity and test/anomaly-less skips, from the cache (reference semantics). */

@@ -26,8 +26,11 @@ export function ensureDirs(d: StateDirs): void {
  * launcher overlaps these writes with running promises); callback fs, not fs/promises: its
  * FileHandle machinery costs the main thread several times more per write.
  */
+let tmpSeq = 0;
+
 export function writeJsonAtomicAsync(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  // unique per write: two writes of one file may overlap (two promises with one title)
+  const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
   return new Promise((resolve, reject) => {
     writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`, (err) => {
       if (err) return reject(err);

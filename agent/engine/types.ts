@@ -41,6 +41,11 @@ export interface PartitionRunResult {
   durationMs: number;
   results: PromiseRunResult[];
   bang: { due: boolean; promise?: string; message?: string };
+  /**
+   * files in etc/promise that are not promises (not executable, not regular files): the
+   * reference warns "Bad promise file at ..." and goes on; they do not change the verdict.
+   */
+  warnings?: string[];
 }
 
 export type ProgressEvent =

@@ -1,10 +1,12 @@
-// Common base of the stock plugins: `frequency` (minutes), `result-count`, `failure-amount`.
-import { type AnomalyResult, GenericPromise, type PromiseConfig, type TestResult } from '../promise/index.ts';
+// Common base of the stock plugins: `frequency` (minutes) with the reference plugin's default,
+// and the tolerance of test() / anomaly(). Each plugin sets its tolerance as its reference
+// counterpart in slapos.toolbox does (which config keys, which defaults, which check they
+// apply to, TestResult or AnomalyResult); see docs/writing-promises.md.
+import { AnomalyResult, GenericPromise, type PromiseConfig, TestResult } from '../promise/index.ts';
+import { pyInt, pyRepr } from './py.ts';
 
-export interface Tolerance {
-  test: [resultCount: number, failureAmount: number];
-  anomaly: [resultCount: number, failureAmount: number];
-}
+/** [resultCount, failureAmount] */
+export type Counts = [number, number];
 
 export function asBool(v: unknown, dflt: boolean): boolean {
   if (v === undefined || v === null || v === '') return dflt;
@@ -20,18 +22,9 @@ export function asNumber(v: unknown, key: string, dflt?: number): number | undef
 }
 
 export abstract class StockPromise extends GenericPromise {
-  protected readonly tolerance: Tolerance;
-
-  constructor(config: PromiseConfig, tolerance: Tolerance) {
+  constructor(config: PromiseConfig, defaultFrequencyMinutes = 2) {
     super(config);
-    const frequency = asNumber(this.getConfig('frequency'), 'frequency');
-    if (frequency !== undefined) this.setPeriodicity(frequency);
-    const rc = asNumber(this.getConfig('result-count'), 'result-count');
-    const fa = asNumber(this.getConfig('failure-amount'), 'failure-amount');
-    this.tolerance = {
-      test: [rc ?? tolerance.test[0], fa ?? tolerance.test[1]],
-      anomaly: [rc ?? tolerance.anomaly[0], fa ?? tolerance.anomaly[1]],
-    };
+    this.setPeriodicity(asNumber(this.getConfig('frequency'), 'frequency', defaultFrequencyMinutes)!);
   }
 
   /** Reads a required string config key, or throws a clear error (logged as the failure). */
@@ -41,13 +34,33 @@ export abstract class StockPromise extends GenericPromise {
     return String(v);
   }
 
-  override test(): TestResult {
-    return this._test({ resultCount: this.tolerance.test[0], failureAmount: this.tolerance.test[1] });
+  /**
+   * result-count / failure-amount style keys (the first spelling given wins; integers as
+   * Python's int() reads them), with the plugin's defaults.
+   */
+  protected counts(resultKeys: string[], failureKeys: string[], dflt: Counts): Counts {
+    const read = (keys: string[], d: number) => {
+      for (const k of keys) {
+        const v = this.getConfig<unknown>(k);
+        if (v === undefined || v === null || v === '') continue;
+        const n = pyInt(v);
+        if (n === undefined) throw new Error(`invalid literal for int() with base 10: ${pyRepr(v)} (config '${k}')`);
+        return n;
+      }
+      return d;
+    };
+    return [read(resultKeys, dflt[0]), read(failureKeys, dflt[1])];
   }
 
-  override anomaly(): AnomalyResult | TestResult {
-    return this._anomaly({ resultCount: this.tolerance.anomaly[0], failureAmount: this.tolerance.anomaly[1] });
+  /** TestResult over the last runs. */
+  protected testOf([resultCount, failureAmount]: Counts, latestMinute = 0): TestResult {
+    return this._test({ resultCount, failureAmount, latestMinute });
+  }
+
+  /** AnomalyResult over the last runs (a failed one makes a bang due). */
+  protected anomalyOf([resultCount, failureAmount]: Counts, latestMinute = 0): AnomalyResult {
+    return this._anomaly({ resultCount, failureAmount, latestMinute });
   }
 }
 
-export const DEFAULT_TOLERANCE: Tolerance = { test: [1, 1], anomaly: [3, 3] };
+export { AnomalyResult, TestResult };

@@ -1,5 +1,6 @@
 // The agent loop end to end: real `vigil master` and `vigil agent` processes (built CLI).
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -224,9 +225,14 @@ describe('vigil agent against vigil master', () => {
         expect(new Set(seen).size).toBe(seen.length);
         expect(existsSync(pdir)).toBe(true);
       }
-      // stop the anomaly before the next phase; the bang led to a re-instantiation
+      // stop the anomaly before the next phase; the bang led to a re-instantiation (served:
+      // no reprocess flag left), and the tree is green again
       rmSync(join(a, 'var', 'down'), { force: true });
-      await waitFor('green again', async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green'), 40_000);
+      await waitFor(
+        'green again, the bang served',
+        async () => (await partitions(master.url, 't2')).every((p) => p.colour === 'green' && p.reprocess === null),
+        40_000,
+      );
     }
     expect(allIds.size).toBeGreaterThan(6);
     expect(await bangs(master.url, 't2-a')).toHaveLength(2);
@@ -347,6 +353,28 @@ describe('vigil agent against vigil master', () => {
     expect(once.output()).toMatch(/ debug t4-a: promise health \(anomaly\) FAILED: /);
   });
 
+  it('a plugin file and a legacy promise with one file name: one entry in the report, stored, the partition red with both reasons', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    const master = await startMaster({ dataDir: join(dir, 'master') });
+    procs.push(master);
+    const { tokenFile } = await seedFleet(master.url, { dir, computerId: 'c5', treeId: 't5', partitions: ['t5-a'] });
+    const p = makePartition(root, 't5-a');
+    // both fail at once, in the same millisecond: a broken plugin file, and the legacy
+    // duplicate of its name — two results of one name and one date
+    mkdirSync(join(p, 'etc', 'plugin'), { recursive: true });
+    writeFileSync(join(p, 'etc', 'plugin', 'dup.json'), '{"plugin": ');
+    replaceExecutable(join(p, 'etc', 'promise', 'dup.json'), '#!/bin/sh\necho legacy\n');
+    const once = spawnVigil(['agent', '--master', master.url, '--computer', 'c5', '--token-file', tokenFile, '--instance-root', root, '--once', '--json']);
+    procs.push(once);
+    expect(await once.exited).toBe(1);
+    expect(once.output()).toMatch(/instantiation FAILED: promises dup;.*report sent/);
+    const part = (await partitions(master.url, 't5'))[0]!;
+    expect(part.colour).toBe('red');
+    expect(part.colourReason).toMatch(/^promise dup\.json failed: .*invalid JSON.*duplicate promise title 'dup'/);
+  });
+
   it('refuses a token file readable by others, and bad usage', async () => {
     const dir = tempDir();
     dirs.push(dir);
@@ -356,6 +384,17 @@ describe('vigil agent against vigil master', () => {
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain(`token file ${tf}`);
     expect(p.output()).toContain(`chmod 600 ${tf}`);
+    // a FIFO (mode 0600) as the token file: refused at once, never waited on
+    const fifo = join(dir, 'token.fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    for (const cmd of [
+      ['agent', '--master', 'http://127.0.0.1:1', '--computer', 'c', '--token-file', fifo, '--instance-root', dir, '--once'],
+      ['watchdog', '--master', 'http://127.0.0.1:1', '--computer', 'c', '--token-file', fifo],
+    ]) {
+      const f = spawnVigil(cmd);
+      expect(await f.exited).toBe(2);
+      expect(f.output()).toContain(`token file ${fifo} is a FIFO, not a regular file`);
+    }
     const q = spawnVigil(['agent', '--master', 'http://x', '--computer', 'c', '--token-file', tf, '--instance-root', dir, '--interval', '120']);
     expect(await q.exited).toBe(2);
     expect(q.output()).toMatch(/--interval must be at most 60/);

@@ -63,6 +63,21 @@ describe('vigil promise run', () => {
     expect(c.stdout).toMatch(/2 promise\(s\): 0 kept, 2 failed/);
   });
 
+  it('a non-executable file in etc/promise is named (table, JSON, --console), the verdict unchanged', () => {
+    const part = copyExample('healthy');
+    const bad = join(part, 'etc', 'promise', 'not-executable');
+    writeFileSync(bad, '#!/bin/sh\necho never\n', { mode: 0o644 });
+    const warning = `Bad promise file at '${bad}': not executable (chmod +x it, or move it out of etc/promise); skipped`;
+    const table = vigil('promise', 'run', '--partition', part);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(`warning: ${warning}`);
+    const json = vigil('promise', 'run', '--partition', part, '--json', '--force');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).warnings).toEqual([warning]);
+    const con = vigil('promise', 'run', '--partition', part, '--console', '--force');
+    expect(con.stderr).toContain(`warning: ${warning}`);
+  });
+
   it('dry run writes nothing; bad usage exits 2 with a message', () => {
     const part = copyExample('healthy');
     const dry = vigil('promise', 'run', '--partition', part, '--dry-run');

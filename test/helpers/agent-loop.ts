@@ -123,12 +123,15 @@ export async function seedFleet(
     partitions: string[];
     srId?: string;
     bangQuotaPerDay?: number;
+    /** the SR's periodicitySeconds: the master's freshness limit of its partitions' reports */
+    periodicitySeconds?: number;
   },
 ): Promise<{ tokenFile: string; token: string }> {
   const srId = opts.srId ?? 'sr-test';
   const sr = await api(url, 'PUT', `/v1/software-releases/${srId}`, {
     url: 'https://example.invalid/sr.cfg',
     ...(opts.bangQuotaPerDay !== undefined ? { bangQuotaPerDay: opts.bangQuotaPerDay } : {}),
+    ...(opts.periodicitySeconds !== undefined ? { periodicitySeconds: opts.periodicitySeconds } : {}),
   });
   if (sr.status >= 300) throw new Error(`PUT sr: ${sr.status} ${JSON.stringify(sr.body)}`);
   const c = await api<{ token: string }>(url, 'PUT', `/v1/computers/${opts.computerId}`, {});

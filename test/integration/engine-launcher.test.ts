@@ -198,7 +198,7 @@ export default class P extends GenericPromise {
     const cache = statusOf('hangs').cache;
     expect(cache.nextRunAfter).toBeGreaterThan(Date.now());
     writeFileSync(flag, '');
-    const forced = await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, timeoutSeconds: 0.5, runOnly: ['hangs'] });
+    const forced = await runPartitionPromises({ partitionDir: part, mode: 'test', force: true, timeoutSeconds: 3, runOnly: ['hangs'] });
     expect(forced.results[0]!.message).toMatch(/timed out/);
     expect(statusOf('hangs')).toMatchObject({ result: { failed: true }, cache });
     // not due yet: skipped, and the timeout keeps failing until it runs and passes

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelayMs, nextAttemptAt } from '../../../agent/backoff.ts';
-import { instantiationReason, stateSignature } from '../../../agent/loop.ts';
+import { instantiationReason, LEAD_MARGIN_SECONDS, reinstantiationLeadSeconds, stateSignature } from '../../../agent/loop.ts';
 import {
   bangBlockedReason,
   readLastBang,
@@ -74,6 +74,24 @@ describe('instantiation decision', () => {
     expect(
       instantiationReason({ state: { ...failed, nextAttemptAt: '2024-01-01T11:59:59.000Z' }, now, periodSeconds: 86400 }),
     ).toMatch(/retry after 2 failures/);
+  });
+
+  it('re-instantiates ahead of the master\'s freshness limit: one cycle + the instantiate timeout + a margin, at most half the period', () => {
+    // a day, a 60 s cycle, a 600 s etc/instantiate timeout: 690 s before the limit
+    const day = { periodSeconds: 86_400, intervalMs: 60_000, instantiateTimeoutMs: 600_000 };
+    expect(reinstantiationLeadSeconds(day)).toBe(60 + 600 + LEAD_MARGIN_SECONDS);
+    // an SR asking every 20 s with the same timeout: half the period, not "instantiate all the time"
+    expect(reinstantiationLeadSeconds({ ...day, periodSeconds: 20, intervalMs: 2000 })).toBe(10);
+    // an hour, a 10 s cycle and a 30 s timeout: the full lead fits
+    expect(reinstantiationLeadSeconds({ periodSeconds: 3600, intervalMs: 10_000, instantiateTimeoutMs: 30_000 })).toBe(10 + 30 + LEAD_MARGIN_SECONDS);
+    // counted from the start of the last instantiation (its report reached the master later)
+    const started = { failures: 0, lastInstantiationOk: true, lastInstantiationStartedAt: '2024-01-01T11:59:49.000Z', lastInstantiationAt: '2024-01-01T11:59:59.000Z' };
+    expect(instantiationReason({ state: started, now, periodSeconds: 20, leadSeconds: 10 })).toMatch(/periodic \(last instantiation 11 s ago; the master's limit is 20 s\)/);
+    expect(instantiationReason({ state: { ...started, lastInstantiationStartedAt: '2024-01-01T11:59:51.000Z' }, now, periodSeconds: 20, leadSeconds: 10 })).toBeUndefined();
+    // a day: due 690 s before the day is over, not after it
+    const dayOld = { failures: 0, lastInstantiationOk: true, lastInstantiationAt: '2023-12-31T12:12:00.000Z', lastInstantiationStartedAt: '2023-12-31T12:11:00.000Z' };
+    expect(instantiationReason({ state: dayOld, now, periodSeconds: 86_400, leadSeconds: reinstantiationLeadSeconds(day) })).toMatch(/periodic/);
+    expect(instantiationReason({ state: dayOld, now, periodSeconds: 86_400 })).toBeUndefined();
   });
 
   it('signature changes only with the set of failed promises', () => {

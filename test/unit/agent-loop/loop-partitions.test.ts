@@ -1,7 +1,10 @@
 // The agent loop's cycle against a scripted master (a fake MasterClient: the wire is tested
 // in spool-client.test.ts and e2e): which partitions are processed online and offline, what
 // happens to reports the master refuses, and the token file being re-read.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +13,8 @@ import { createMasterClient } from '../../../agent/client.ts';
 import { createLogger } from '../../../agent/log.ts';
 import { Agent, DEFAULT_SETTINGS, type RunPromises } from '../../../agent/loop.ts';
 import { readPartitionState } from '../../../agent/state.ts';
-import { tokenFileSource } from '../../../agent/token.ts';
+import { readTokenFile, TokenFileError, tokenFileSource } from '../../../agent/token.ts';
+import { writePartitionState } from '../../../agent/state.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -222,5 +226,104 @@ describe('token file', () => {
     writeFileSync(f, 'fourth-token\n');
     await client.heartbeat();
     expect(seen).toEqual(['Bearer second-token', 'Bearer fourth-token']);
+  });
+});
+
+describe('token file that is not a regular file', () => {
+  it('a FIFO, a directory, /dev/zero: refused at once with a clear message (no hang)', () => {
+    const d = tmp();
+    const fifo = join(d, 'fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const dir = join(d, 'dir');
+    mkdirSync(dir, { mode: 0o700 });
+    const cases: [string, RegExp][] = [
+      [fifo, /is a FIFO, not a regular file/],
+      [dir, /is a directory, not a regular file/],
+      ['/dev/zero', /is a character device, not a regular file/],
+    ];
+    for (const [file, message] of cases) {
+      expect(() => readTokenFile(file)).toThrow(TokenFileError);
+      expect(() => readTokenFile(file)).toThrow(message);
+    }
+  });
+
+  it('a token file replaced by a FIFO keeps the previous token (re-read does not block)', () => {
+    const d = tmp();
+    const f = join(d, 'tok');
+    writeFileSync(f, 'first\n', { mode: 0o600 });
+    const errors: string[] = [];
+    const get = tokenFileSource(f, 'first', (m) => errors.push(m));
+    const fifo = join(d, 'fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    renameSync(fifo, f);
+    expect(get()).toBe('first');
+    expect(errors[0]).toMatch(/is a FIFO, not a regular file.*still using the previous token/);
+  });
+});
+
+describe('heartbeat answered 200 by something that is not the master', () => {
+  it('is a failed heartbeat: the agent works offline on the partitions it knew, and records nothing as unassigned', async () => {
+    const { root, lines } = setup(['p1'], ['p1']);
+    writePartitionState(join(root, 'p1'), { failures: 0, assigned: true });
+    const portal = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Please log in to use the Wi-Fi</body></html>');
+    });
+    await new Promise<void>((r) => portal.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+      const client = createMasterClient({ masterUrl: url, computerId: 'c1', token: 't' });
+      const log = createLogger({ write: (l) => lines.push(l) });
+      const agent = new Agent({ ...DEFAULT_SETTINGS, masterUrl: url, computerId: 'c1', instanceRoot: root }, { client, log, runPromises: okRun });
+      const s = await agent.cycle();
+      expect(s.heartbeatOk).toBe(false);
+      // the partition is still processed (assigned as far as the agent knows), not skipped
+      expect(s.partitions.map((a) => a.partitionId)).toEqual(['p1']);
+      expect(readPartitionState(join(root, 'p1')).assigned).toBe(true);
+      expect(lines.join('\n')).toMatch(/heartbeat failed: .*unexpected answer \(content type 'text\/html'\)/);
+      expect(lines.join('\n')).not.toMatch(/not assigned/);
+    } finally {
+      portal.closeAllConnections();
+      await new Promise((r) => portal.close(r));
+    }
+  });
+});
+
+describe('engine warnings in reports', () => {
+  it('a non-executable file in etc/promise is named in the report, which stays OK', async () => {
+    const { root, master } = setup(['p1'], ['p1']);
+    const warning = "Bad promise file at '/x/etc/promise/y': not executable (chmod +x it, or move it out of etc/promise); skipped";
+    const run: RunPromises = async () => ({ ...(await okRun({ partitionDir: root, mode: 'test' })), warnings: [warning] });
+    const agent = new Agent(
+      { ...DEFAULT_SETTINGS, masterUrl: 'http://fake', computerId: 'c1', instanceRoot: root },
+      { client: master.client, log: createLogger({ write: () => {} }), runPromises: run },
+    );
+    await agent.cycle();
+    expect(master.state.reports).toHaveLength(1);
+    expect(master.state.reports[0]!.body).toMatchObject({ kind: 'instantiation', ok: true, error: `warning: ${warning}` });
+  });
+});
+
+describe('promises sharing a file name', () => {
+  it('etc/plugin/dup.json beside etc/promise/dup.json: one entry in the report (the failure), never two the master cannot store', async () => {
+    const { root, master } = setup(['p1'], ['p1']);
+    const date = new Date().toISOString();
+    const entry = (failed: boolean, legacy: boolean) => ({
+      name: 'dup.json',
+      title: 'dup',
+      kind: 'test' as const,
+      failed,
+      message: failed ? "duplicate promise title 'dup': rename one" : 'ok',
+      date,
+      executionTimeMs: 0,
+      legacy,
+    });
+    const run: RunPromises = async () => ({ ok: false, startedAt: date, durationMs: 1, results: [entry(false, false), entry(true, true)], bang: { due: false } });
+    const agent = new Agent(
+      { ...DEFAULT_SETTINGS, masterUrl: 'http://fake', computerId: 'c1', instanceRoot: root },
+      { client: master.client, log: createLogger({ write: () => {} }), runPromises: run },
+    );
+    await agent.cycle();
+    expect(master.state.reports[0]!.body.promises).toEqual([expect.objectContaining({ name: 'dup.json', failed: true })]);
   });
 });

@@ -11,7 +11,12 @@ const dirs: string[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(
+    servers.splice(0).map((s) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    }),
+  );
 });
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'vigil-spool-'));
@@ -42,7 +47,7 @@ describe('spool', () => {
       return id === 'r3' ? { outcome: 'drop', reason: 'rejected' } : { outcome: 'ack' };
     });
     expect(seen).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
-    expect(r1).toEqual({ sent: 4, dropped: 1, remaining: 15, stopped: 'down' });
+    expect(r1).toEqual({ sent: 4, dropped: 1, parked: 0, remaining: 15, stopped: 'down' });
     const rest: string[] = [];
     await b.flush(async (item) => {
       rest.push(item.kind === 'report' ? item.body.reportId : item.body.bangId);
@@ -115,5 +120,83 @@ describe('master client', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     const down = createMasterClient({ masterUrl: 'http://127.0.0.1:1', computerId: 'c', token: 't' });
     expect(await down.heartbeat()).toMatchObject({ ok: false, retryable: true });
+  });
+});
+
+describe('master client: a 2xx is an acknowledgement only with the expected answer', () => {
+  async function server(handler: Parameters<typeof createServer>[1]): Promise<string> {
+    const s = createServer(handler);
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  }
+  const body = report('r-1').body;
+
+  it('HTML, wrong content type, broken JSON, missing or other ids: retryable failures, never an ack', async () => {
+    const answers: [string, string][] = [
+      ['text/html', '<html>captive portal</html>'],
+      ['text/plain', JSON.stringify({ reportId: 'r-1', status: 'accepted' })],
+      ['application/json', '{"reportId": "r-1", '],
+      ['application/json', JSON.stringify({ ok: true })],
+      ['application/json', JSON.stringify({ reportId: 'someone-else', status: 'accepted' })],
+      ['application/json', JSON.stringify({ reportId: 'r-1', status: 'maybe' })],
+      ['application/json', ''],
+    ];
+    let i = 0;
+    const url = await server((_req, res) => {
+      const [type, text] = answers[i++ % answers.length]!;
+      res.writeHead(200, { 'content-type': type });
+      res.end(text);
+    });
+    const c = createMasterClient({ masterUrl: url, computerId: 'c', token: 't' });
+    for (let k = 0; k < answers.length; k++) {
+      const r = await c.report('p1', body);
+      expect(r, `answer ${k}: ${answers[k]![0]} ${answers[k]![1]}`).toMatchObject({ ok: false, status: 200, retryable: true });
+      expect(!r.ok && r.message).toMatch(/unexpected answer/);
+    }
+    // the real answer is an ack
+    const good = await server((_req, res) => {
+      res.writeHead(202, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify({ reportId: 'r-1', status: 'duplicate' }));
+    });
+    expect(await createMasterClient({ masterUrl: good, computerId: 'c', token: 't' }).report('p1', body)).toMatchObject({
+      ok: true,
+      status: 202,
+    });
+  });
+
+  it('a body that never ends is a timeout (retryable), not an acknowledgement', async () => {
+    const url = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"reportId": "r-1", "status": "accep');
+      // ...and never ends
+    });
+    const c = createMasterClient({ masterUrl: url, computerId: 'c', token: 't', timeoutMs: 300 });
+    const r = await c.report('p1', body);
+    expect(r).toMatchObject({ ok: false, retryable: true });
+    expect(!r.ok && r.message).toMatch(/no complete answer within 300 ms/);
+    const hb = await c.heartbeat();
+    expect(hb).toMatchObject({ ok: false, retryable: true });
+  });
+
+  it('a 200 heartbeat that is not the master\'s answer is a failed heartbeat (not "no partitions")', async () => {
+    const url = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>welcome to the hotel wifi</html>');
+    });
+    const hb = await createMasterClient({ masterUrl: url, computerId: 'c', token: 't' }).heartbeat();
+    expect(hb).toMatchObject({ ok: false, status: 200, retryable: true });
+    const json = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ hello: 'world' }));
+    });
+    expect(await createMasterClient({ masterUrl: json, computerId: 'c', token: 't' }).heartbeat()).toMatchObject({ ok: false, status: 200 });
+    const bang = await server((_req, res) => {
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ bangId: 'other', fannedOutTo: 3 }));
+    });
+    expect(
+      await createMasterClient({ masterUrl: bang, computerId: 'c', token: 't' }).bang('p1', { bangId: 'b1', message: 'm', source: 'manual' }),
+    ).toMatchObject({ ok: false, status: 202, retryable: true });
   });
 });
