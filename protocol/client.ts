@@ -27,6 +27,11 @@ import {
   SoftwareRelease,
   SoftwareReleaseList,
   type SoftwareReleasePut,
+  Summary,
+  type BangListQuery,
+  type ComputerListQuery,
+  type PageQuery,
+  type PartitionListQuery,
 } from './index.ts';
 
 /** `fetch`, or anything shaped like it (Hono's `app.request` in process). */
@@ -162,7 +167,7 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
       return { created: r.status === 201, softwareRelease: r.body };
     },
     getSoftwareRelease: (id: string) => get(SoftwareRelease, `/v1/software-releases/${enc(id)}`),
-    listSoftwareReleases: () => get(SoftwareReleaseList, '/v1/software-releases'),
+    listSoftwareReleases: (q: PageQuery = {}) => get(SoftwareReleaseList, `/v1/software-releases${query(q)}`),
 
     // ------------------------------------------------------------ computers (admin)
     /** First PUT: `{created: true, token}` (shown only now); later: `{created: false, computer}`. */
@@ -172,7 +177,7 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
     },
     rotateComputerToken: async (id: string) => (await call(ComputerToken, 'POST', `/v1/computers/${enc(id)}/token`)).body,
     getComputer: (id: string) => get(Computer, `/v1/computers/${enc(id)}`),
-    listComputers: () => get(ComputerList, '/v1/computers'),
+    listComputers: (q: ComputerListQuery = {}) => get(ComputerList, `/v1/computers${query(q)}`),
 
     // ------------------------------------------------------------ partitions and trees (admin)
     async putPartition(id: string, body: PartitionPut, o: { move?: boolean } = {}): Promise<{ created: boolean; partition: Partition }> {
@@ -180,12 +185,13 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
       return { created: r.status === 201, partition: r.body };
     },
     getPartition: (id: string) => get(PartitionDetail, `/v1/partitions/${enc(id)}`),
-    listPartitions: (filter: { instanceTreeId?: string; computerId?: string } = {}) => get(PartitionList, `/v1/partitions${query(filter)}`),
-    partitionPromises: (id: string) => get(PartitionPromises, `/v1/partitions/${enc(id)}/promises`),
-    getInstanceTree: (id: string) => get(InstanceTree, `/v1/instance-trees/${enc(id)}`),
+    listPartitions: (q: PartitionListQuery = {}) => get(PartitionList, `/v1/partitions${query(q)}`),
+    partitionPromises: (id: string, q: PageQuery = {}) => get(PartitionPromises, `/v1/partitions/${enc(id)}/promises${query(q)}`),
+    getInstanceTree: (id: string, q: PageQuery = {}) => get(InstanceTree, `/v1/instance-trees/${enc(id)}${query(q)}`),
+    summary: () => get(Summary, '/v1/summary'),
 
     // ------------------------------------------------------------ bangs
-    listBangs: (filter: { partitionId?: string; limit?: number } = {}) => get(BangList, `/v1/bangs${query(filter)}`),
+    listBangs: (q: BangListQuery = {}) => get(BangList, `/v1/bangs${query(q)}`),
     /** A bang (computer token, or the admin's for a manual one); 429 over the daily quota. */
     bang: async (partitionId: string, body: BangRequest) => (await call(BangResponse, 'POST', `/v1/partitions/${enc(partitionId)}/bang`, body)).body,
 
@@ -196,3 +202,16 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
 }
 
 export type VigilClient = ReturnType<typeof createVigilClient>;
+
+/**
+ * Every page of a collection, in order: `for await (const page of allPages((cursor) =>
+ * client.listPartitions({ cursor, limit: 1000 })))`. Stops at the page whose nextCursor is null.
+ */
+export async function* allPages<P extends { nextCursor: string | null }>(fetchPage: (cursor: string | undefined) => Promise<P>): AsyncGenerator<P> {
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    yield page;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}

@@ -2,9 +2,9 @@
 // Plain `zod` only: this module is bundled into the agent, which must stay thin.
 // GET /openapi.json is generated from these schemas, so the document cannot drift.
 import { z } from 'zod';
-import { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX, REPORT_ERROR_MAX } from './limits.ts';
+import { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REPORT_ERROR_MAX } from './limits.ts';
 
-export { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX };
+export { BODY_LIMIT_BYTES, MAX_DURATION_MS, MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX };
 
 /** The characters of an identifier (the agent also uses it to tell partition directories). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
@@ -22,6 +22,22 @@ export const IsoDate = z.iso.datetime({ offset: true });
 
 export const Colour = z.enum(['green', 'orange', 'red']);
 export type Colour = z.infer<typeof Colour>;
+
+// ---------------------------------------------------------------- paging (SPEC §3 "Fleet scale")
+/** `?limit=&cursor=` of every collection GET. */
+export const PageQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(PAGE_LIMIT_MAX)
+    .optional()
+    .describe(`items per page (default ${PAGE_LIMIT_DEFAULT}, at most ${PAGE_LIMIT_MAX})`),
+  cursor: z.string().min(1).max(2048).optional().describe('the nextCursor of the previous page (opaque)'),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+/** Every page names where the next one starts; null on the last page. */
+export const NextCursor = z.string().nullable().describe('pass as ?cursor= to get the next page; null on the last page');
 
 export const ErrorBody = z.object({
   error: z.string().describe('machine-readable code, e.g. bad_request, unauthorized, forbidden, not_found'),
@@ -47,7 +63,7 @@ export const SoftwareRelease = z.object({
   updatedAt: IsoDate,
 });
 export type SoftwareRelease = z.infer<typeof SoftwareRelease>;
-export const SoftwareReleaseList = z.object({ softwareReleases: z.array(SoftwareRelease) });
+export const SoftwareReleaseList = z.object({ softwareReleases: z.array(SoftwareRelease), nextCursor: NextCursor });
 export type SoftwareReleaseList = z.infer<typeof SoftwareReleaseList>;
 
 // ---------------------------------------------------------------- computers
@@ -72,7 +88,10 @@ export const Computer = z.object({
   updatedAt: IsoDate,
 });
 export type Computer = z.infer<typeof Computer>;
-export const ComputerList = z.object({ computers: z.array(Computer) });
+export const ComputerList = z.object({ computers: z.array(Computer), nextCursor: NextCursor });
+/** GET /v1/computers filters (with paging). */
+export const ComputerListQuery = PageQuery.extend({ colour: Colour.optional().describe('only computers of this colour') });
+export type ComputerListQuery = z.infer<typeof ComputerListQuery>;
 export type ComputerList = z.infer<typeof ComputerList>;
 
 // ---------------------------------------------------------------- partitions
@@ -129,7 +148,14 @@ export const Partition = z.object({
   updatedAt: IsoDate,
 });
 export type Partition = z.infer<typeof Partition>;
-export const PartitionList = z.object({ partitions: z.array(Partition) });
+export const PartitionList = z.object({ partitions: z.array(Partition), nextCursor: NextCursor });
+/** GET /v1/partitions filters; they combine with each other and with paging. */
+export const PartitionListQuery = PageQuery.extend({
+  instanceTreeId: Id.optional(),
+  computerId: Id.optional(),
+  colour: Colour.optional().describe('only partitions of this colour (partitions are green or red)'),
+});
+export type PartitionListQuery = z.infer<typeof PartitionListQuery>;
 
 /** One partition (GET /v1/partitions/{id}): with its bang quota use of today (UTC). */
 export const PartitionDetail = Partition.extend({
@@ -141,9 +167,10 @@ export type PartitionList = z.infer<typeof PartitionList>;
 
 export const InstanceTree = z.object({
   instanceTreeId: Id,
-  colour: Colour,
+  colour: Colour.describe('of the whole tree, whatever the page'),
   colourReason: z.string(),
-  partitions: z.array(Partition),
+  partitions: z.array(Partition).describe('one page of the partitions of the tree'),
+  nextCursor: NextCursor,
 });
 export type InstanceTree = z.infer<typeof InstanceTree>;
 
@@ -230,8 +257,9 @@ export type PromiseHistory = z.infer<typeof PromiseHistory>;
 
 export const PartitionPromises = z.object({
   partitionId: Id,
-  promises: z.array(PromiseHistory),
-  reports: z.array(LastReportSummary).describe('recent reports, newest first'),
+  promises: z.array(PromiseHistory).describe('every promise of the latest report (on every page), with its history within this page'),
+  reports: z.array(LastReportSummary).describe('one page of the reports, newest first'),
+  nextCursor: NextCursor,
 });
 export type PartitionPromises = z.infer<typeof PartitionPromises>;
 
@@ -266,7 +294,18 @@ export const Bang = z.object({
   accepted: z.boolean().describe('false: rejected by the daily quota (429), nothing fanned out'),
 });
 export type Bang = z.infer<typeof Bang>;
-export const BangList = z.object({ bangs: z.array(Bang) });
+export const BangList = z.object({ bangs: z.array(Bang), nextCursor: NextCursor });
+export const BangListQuery = PageQuery.extend({ partitionId: Id.optional() });
+export type BangListQuery = z.infer<typeof BangListQuery>;
+
+// ---------------------------------------------------------------- summary
+/** GET /v1/summary: colour counts of the fleet, at a cost that does not grow with it (may lag by one sweep). */
+export const Summary = z.object({
+  computers: z.object({ green: z.number().int(), orange: z.number().int(), red: z.number().int() }),
+  partitions: z.object({ green: z.number().int(), red: z.number().int() }),
+  asOf: IsoDate.describe('when these counts were taken (the last sweep)'),
+});
+export type Summary = z.infer<typeof Summary>;
 export type BangList = z.infer<typeof BangList>;
 
 // ---------------------------------------------------------------- misc

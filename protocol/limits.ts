@@ -29,6 +29,10 @@ export const BANG_REASON_MAX = 500;
 /** The detail (a promise message, an error) quoted in a colour reason, on one line. */
 export const REASON_DETAIL_MAX = 300;
 
+/** Items per page of a collection GET (`?limit=`): default and maximum (SPEC §3 "Fleet scale"). */
+export const PAGE_LIMIT_DEFAULT = 100;
+export const PAGE_LIMIT_MAX = 1000;
+
 /** Upper bound of a duration in milliseconds (one year): larger numbers are bad input. */
 export const MAX_DURATION_MS = 366 * 86_400_000;
 

@@ -41,6 +41,6 @@ export function bangRoutes() {
     })
     .openapi(list, async (c) => {
       const q = c.req.valid('query');
-      return c.json({ bangs: await listBangs(c.var.deps, q.partitionId ? { partitionId: q.partitionId } : {}, q.limit) }, 200);
+      return c.json({ bangs: await listBangs(c.var.deps, q.partitionId ? { partitionId: q.partitionId } : {}, q.limit), nextCursor: null }, 200);
     });
 }

@@ -47,7 +47,7 @@ export function computerRoutes() {
       if (!token) throw notFound(`computer ${computerId}`);
       return c.json(token, 200);
     })
-    .openapi(list, async (c) => c.json({ computers: await listComputers(c.var.deps) }, 200))
+    .openapi(list, async (c) => c.json({ computers: await listComputers(c.var.deps), nextCursor: null }, 200))
     .openapi(get, async (c) => {
       const { computerId } = c.req.valid('param');
       const computer = await getComputer(c.var.deps, computerId);

@@ -54,7 +54,7 @@ export function partitionRoutes() {
     .openapi(list, async (c) => {
       const q = c.req.valid('query');
       const filter = { ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) };
-      return c.json({ partitions: await listPartitions(c.var.deps, filter) }, 200);
+      return c.json({ partitions: await listPartitions(c.var.deps, filter), nextCursor: null }, 200);
     })
     .openapi(put, async (c) => {
       const { partitionId } = c.req.valid('param');

@@ -25,7 +25,7 @@ export function softwareReleaseRoutes() {
       const r = await putSoftwareRelease(c.var.deps, c.req.valid('param').srId, c.req.valid('json'));
       return r.created ? c.json(r.softwareRelease, 201) : c.json(r.softwareRelease, 200);
     })
-    .openapi(list, async (c) => c.json({ softwareReleases: await listSoftwareReleases(c.var.deps) }, 200))
+    .openapi(list, async (c) => c.json({ softwareReleases: await listSoftwareReleases(c.var.deps), nextCursor: null }, 200))
     .openapi(get, async (c) => {
       const { srId } = c.req.valid('param');
       const sr = await getSoftwareRelease(c.var.deps, srId);

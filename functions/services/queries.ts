@@ -56,7 +56,7 @@ export async function getPartition(deps: Deps, id: string): Promise<PartitionDet
 export async function getInstanceTree(deps: Deps, instanceTreeId: string): Promise<InstanceTree | null> {
   const partitions = await listPartitions(deps, { instanceTreeId });
   if (partitions.length === 0) return null;
-  return { instanceTreeId, ...treeColour(partitions), partitions };
+  return { instanceTreeId, ...treeColour(partitions), partitions, nextCursor: null };
 }
 
 /** The latest result and recent history of each promise of a partition, and its recent reports. */
@@ -79,7 +79,7 @@ export async function getPartitionPromises(deps: Deps, partitionId: string): Pro
     promises.push({ name, title: latest.title, latest: strip(latest), history: list.slice(0, HISTORY_SHOWN).map(strip) });
   }
   reports.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
-  return { partitionId, promises, reports: reports.slice(0, HISTORY_SHOWN).map(({ partitionId: _p, expiresAt: _e, ...r }) => r) };
+  return { partitionId, promises, reports: reports.slice(0, HISTORY_SHOWN).map(({ partitionId: _p, expiresAt: _e, ...r }) => r), nextCursor: null };
 }
 
 export async function listBangs(deps: Deps, filter: { partitionId?: string }, limit = DEFAULT_BANG_LIST_LIMIT): Promise<Bang[]> {
