@@ -154,6 +154,7 @@ export const PartitionListQuery = PageQuery.extend({
   instanceTreeId: Id.optional(),
   computerId: Id.optional(),
   colour: Colour.optional().describe('only partitions of this colour (partitions are green or red)'),
+  crimes: z.enum(['true']).optional().describe('true: only partitions with at least one monitoring crime'),
 });
 export type PartitionListQuery = z.infer<typeof PartitionListQuery>;
 
