@@ -47,9 +47,25 @@ interface Outcome {
   cache?: PromiseCache;
 }
 
-export async function runPartitionPromises(opts: RunOptions): Promise<PartitionRunResult> {
-  const startedAt = new Date();
-  const t0 = performance.now();
+/** What every promise of one run shares. */
+interface RunContext {
+  opts: RunOptions;
+  partitionDir: string;
+  dirs: ReturnType<typeof stateDirs>;
+  /** Where promise logs go (a throw-away copy in a dry run). */
+  logFolder: string;
+  timeoutSeconds: number;
+  checkAnomaly: boolean;
+  /** Default config keys of every plugin (partition-id, computer-id, master-url, promise-timeout). */
+  defaults: Record<string, unknown>;
+  /** The runner processes of plugin promises, started on first use. */
+  pool(): RunnerPool;
+  /** Status file writes overlap with the next promises; all are awaited before returning. */
+  pendingWrites: Promise<void>[];
+}
+
+/** The checked partition directory, timeout and concurrency of a run (EngineUsageError if bad). */
+function checkRunOptions(opts: RunOptions): { partitionDir: string; timeoutSeconds: number; concurrency: number } {
   const partitionDir = resolve(opts.partitionDir);
   if (!existsSync(partitionDir) || !statSync(partitionDir).isDirectory()) {
     throw new EngineUsageError(`partition directory not found: ${partitionDir}`);
@@ -58,41 +74,38 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   if (!(timeoutSeconds > 0) || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
     throw new EngineUsageError(`timeout must be > 0 and <= ${MAX_TIMEOUT_SECONDS} seconds, got ${timeoutSeconds}`);
   }
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? availableParallelism()));
-  const checkAnomaly = opts.mode === 'anomaly';
-  const kind = opts.mode;
+  return { partitionDir, timeoutSeconds, concurrency: Math.max(1, Math.floor(opts.concurrency ?? availableParallelism())) };
+}
 
-  const { entries: all, warnings } = discoverPromisesWithWarnings(partitionDir);
-  let entries = all;
-  if (opts.runOnly && opts.runOnly.length > 0) {
-    // Titles (file name without extension) per SPEC; a full file name is tolerated too.
-    const byName = new Map(all.map((e) => [e.name, e.title]));
-    const runOnly = opts.runOnly.map((t) => byName.get(t) ?? t);
-    const known = new Set(all.map((e) => e.title));
-    const unknown = runOnly.filter((t) => !known.has(t));
-    if (unknown.length > 0) {
-      throw new EngineUsageError(
-        `unknown promise title(s) in run-only: ${unknown.join(', ')} (known: ${[...known].join(', ') || 'none'})`,
-      );
-    }
-    const wanted = new Set(runOnly);
-    entries = all.filter((e) => wanted.has(e.title));
+/** The promises `--run-only` keeps (titles per SPEC; a full file name is tolerated too). */
+function selectEntries(all: PromiseEntry[], runOnly: string[] | undefined): PromiseEntry[] {
+  if (!runOnly || runOnly.length === 0) return all;
+  const byName = new Map(all.map((e) => [e.name, e.title]));
+  const titles = runOnly.map((t) => byName.get(t) ?? t);
+  const known = new Set(all.map((e) => e.title));
+  const unknown = titles.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    throw new EngineUsageError(`unknown promise title(s) in run-only: ${unknown.join(', ')} (known: ${[...known].join(', ') || 'none'})`);
   }
+  const wanted = new Set(titles);
+  return all.filter((e) => wanted.has(e.title));
+}
 
-  const dirs = stateDirs(partitionDir);
-  let logFolder = dirs.log;
-  let dryDir: string | undefined;
-  if (opts.dryRun) {
-    // the promise's log is its memory: a dry run works on a copy and throws it away
-    dryDir = mkdtempSync(join(tmpdir(), 'vigil-dry-run-'));
-    logFolder = dryDir;
-    if (existsSync(dirs.log)) {
-      for (const f of readdirSync(dirs.log)) if (f.endsWith('.log')) copyFileSync(join(dirs.log, f), join(dryDir, f));
-    }
-  } else {
+/** The promises' log folder: the real one, or (dry run) a copy thrown away afterwards. */
+function logFolderOf(dirs: ReturnType<typeof stateDirs>, dryRun: boolean | undefined): { logFolder: string; dryDir?: string } {
+  if (!dryRun) {
     ensureDirs(dirs);
+    return { logFolder: dirs.log };
   }
+  // the promise's log is its memory: a dry run works on a copy and throws it away
+  const dryDir = mkdtempSync(join(tmpdir(), 'vigil-dry-run-'));
+  if (existsSync(dirs.log)) {
+    for (const f of readdirSync(dirs.log)) if (f.endsWith('.log')) copyFileSync(join(dirs.log, f), join(dryDir, f));
+  }
+  return { logFolder: dryDir, dryDir };
+}
 
+function pluginDefaults(opts: RunOptions, partitionDir: string, timeoutSeconds: number): Record<string, unknown> {
   const defaults: Record<string, unknown> = {
     'partition-id': opts.config?.partitionId ?? basename(partitionDir),
     // like the reference: plugins keep their own waits below it (check-url-available)
@@ -100,170 +113,183 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   };
   if (opts.config?.computerId !== undefined) defaults['computer-id'] = opts.config.computerId;
   if (opts.config?.masterUrl !== undefined) defaults['master-url'] = opts.config.masterUrl;
+  return defaults;
+}
 
-  let pool: RunnerPool | undefined;
-  const getPool = () => {
-    pool ??= new RunnerPool(partitionDir);
-    return pool;
+async function executeLegacy(ctx: RunContext, entry: PreparedEntry, prev: SavedState | undefined): Promise<Outcome> {
+  const { checkAnomaly } = ctx;
+  const r = await runLegacy({
+    file: entry.file,
+    title: entry.title,
+    partitionDir: ctx.partitionDir,
+    logFolder: ctx.logFolder,
+    timeoutMs: ctx.timeoutSeconds * 1000,
+    checkAnomaly,
+  });
+  if (r.pending) ctx.pendingWrites.push(r.pending);
+  const cache = newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true);
+  if (r.timedOut) {
+    const previous = prev ?? (checkAnomaly ? loadState(ctx.dirs, entry.title) : undefined);
+    return { ...timeoutOutcome(r.message, r.executionTimeMs, checkAnomaly, previous?.result), cache, periodicityMinutes: LEGACY_PERIODICITY_MIN };
+  }
+  return { cache, failed: r.failed, message: r.message, executionTimeMs: r.executionTimeMs, save: true, type: 'Test Result', periodicityMinutes: LEGACY_PERIODICITY_MIN };
+}
+
+async function executePlugin(ctx: RunContext, entry: PreparedEntry, prev: SavedState | undefined): Promise<Outcome> {
+  const { checkAnomaly } = ctx;
+  const config: Record<string, unknown> = {
+    ...(entry.config ?? {}),
+    ...ctx.defaults,
+    name: entry.name,
+    path: entry.file,
+    'partition-folder': ctx.partitionDir,
+    'log-folder': ctx.logFolder,
   };
-
-  const bangCandidates: { title: string; message: string }[] = [];
-  /** status file writes overlap with the next promises; all are awaited before returning. */
-  const pendingWrites: Promise<void>[] = [];
-  const results: PromiseRunResult[] = new Array(entries.length);
-  let done = 0;
-  const total = entries.length;
-
-  const runOne = async (entry: PreparedEntry, index: number) => {
-    opts.onProgress?.({ type: 'start', name: entry.name, total });
-    // a legacy promise always caches "tested and anomaly-checked": forced, nothing to read
-    const prev = entry.problem || (opts.force && entry.kind === 'legacy') ? undefined : loadState(dirs, entry.title);
-    const o = await execute(entry, prev);
-    const date = new Date();
-    const res: PromiseRunResult = {
-      name: entry.name,
-      title: entry.title,
-      kind,
-      failed: o.failed,
-      message: capMessage(o.message),
-      date: date.toISOString(),
-      executionTimeMs: o.executionTimeMs,
-      legacy: entry.kind === 'legacy',
-    };
-    if (o.skipped) res.skipped = true;
-    if (o.periodicityMinutes !== undefined) res.periodicityMinutes = o.periodicityMinutes;
-    if ((o.save || o.cache) && !opts.dryRun) {
-      // one atomic write per promise: the result (or the last one) with the cache (or the last one)
-      const cache = o.cache ?? validCache(prev, entry.file, entry.mtimeMs);
-      const state: SavedState = {
-        title: entry.title,
-        name: entry.name,
-        path: entry.file,
-        legacy: res.legacy,
-        executionTimeMs: o.save ? res.executionTimeMs : typeof prev?.executionTimeMs === 'number' ? prev.executionTimeMs : 0,
-      };
-      const result = o.save
-        ? { type: o.type ?? (checkAnomaly ? 'Anomaly Result' : 'Test Result'), failed: res.failed, date: res.date, message: res.message }
-        : prev?.result;
-      if (result) state.result = result;
-      if (cache) state.cache = cache;
-      pendingWrites.push(saveState(dirs, state));
-    }
-    if (o.bang && entry.config?.['bang-on-failure'] !== false && entry.config?.['bang-on-failure'] !== 'false') {
-      bangCandidates.push({ title: entry.title, message: res.message });
-    }
-    results[index] = res;
-    done += 1;
-    opts.onProgress?.({ type: 'done', result: res, done, total });
-  };
-
-  const execute = async (entry: PreparedEntry, prev: SavedState | undefined): Promise<Outcome> => {
-    if (entry.problem) return { failed: true, message: entry.problem, executionTimeMs: 0, save: true };
-    const skip = checkSkip(prev, entry, checkAnomaly, opts.force);
-    if (skip) return skip;
-    const timeoutMs = timeoutSeconds * 1000;
-    if (entry.kind === 'legacy') {
-      const r = await runLegacy({
-        file: entry.file,
-        title: entry.title,
-        partitionDir,
-        logFolder,
-        timeoutMs,
-        checkAnomaly,
-      });
-      if (r.pending) pendingWrites.push(r.pending);
-      const cache = newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true);
-      if (r.timedOut) {
-        const previous = prev ?? (checkAnomaly ? loadState(dirs, entry.title) : undefined);
-        return { ...timeoutOutcome(r.message, r.executionTimeMs, checkAnomaly, previous?.result), cache, periodicityMinutes: LEGACY_PERIODICITY_MIN };
-      }
-      return {
-        cache,
-        failed: r.failed,
-        message: r.message,
-        executionTimeMs: r.executionTimeMs,
-        save: true,
-        type: 'Test Result',
-        periodicityMinutes: LEGACY_PERIODICITY_MIN,
-      };
-    }
-    const config: Record<string, unknown> = {
-      ...(entry.config ?? {}),
-      ...defaults,
-      name: entry.name,
-      path: entry.file,
-      'partition-folder': partitionDir,
-      'log-folder': logFolder,
-    };
-    const started = performance.now();
-    const out = await getPool().run(
-      { file: entry.file, stock: entry.stock, version: Math.round(entry.mtimeMs), config, checkAnomaly },
-      timeoutMs,
-      entry.name,
-    );
-    // worker start-up is not the promise's time
-    const executionTimeMs = out.kind === 'reply' ? out.elapsedMs : Math.round(performance.now() - started);
-    if (out.kind === 'timeout') {
-      const message = `Error: Promise timed out after ${timeoutSeconds} seconds (process group killed)`;
-      return timeoutOutcome(message, executionTimeMs, checkAnomaly, prev?.result);
-    }
-    if (out.kind === 'crash') return { failed: true, message: out.message, executionTimeMs, save: true };
-    const reply = out.reply;
-    if (!reply.ok) return { failed: true, message: `Error: ${reply.error}`, executionTimeMs, save: true };
-    const cache = newCache(entry, reply.periodicity, reply.executed, reply.isTested, reply.isAnomalyDetected);
-    if (!reply.executed || !reply.result) {
-      return {
-        cache,
-        failed: false,
-        skipped: true,
-        message: `${checkAnomaly ? 'anomaly' : 'test'} disabled by the promise (${checkAnomaly ? 'setAnomalyLess' : 'setTestLess'})`,
-        executionTimeMs,
-        save: false,
-        periodicityMinutes: reply.periodicity,
-      };
-    }
+  const started = performance.now();
+  const out = await ctx
+    .pool()
+    .run({ file: entry.file, stock: entry.stock, version: Math.round(entry.mtimeMs), config, checkAnomaly }, ctx.timeoutSeconds * 1000, entry.name);
+  // worker start-up is not the promise's time
+  const executionTimeMs = out.kind === 'reply' ? out.elapsedMs : Math.round(performance.now() - started);
+  if (out.kind === 'timeout') {
+    const message = `Error: Promise timed out after ${ctx.timeoutSeconds} seconds (process group killed)`;
+    return timeoutOutcome(message, executionTimeMs, checkAnomaly, prev?.result);
+  }
+  if (out.kind === 'crash') return { failed: true, message: out.message, executionTimeMs, save: true };
+  const reply = out.reply;
+  if (!reply.ok) return { failed: true, message: `Error: ${reply.error}`, executionTimeMs, save: true };
+  const cache = newCache(entry, reply.periodicity, reply.executed, reply.isTested, reply.isAnomalyDetected);
+  if (!reply.executed || !reply.result) {
     return {
       cache,
-      periodicityMinutes: reply.periodicity,
-      failed: reply.result.failed,
-      message: reply.result.message,
+      failed: false,
+      skipped: true,
+      message: `${checkAnomaly ? 'anomaly' : 'test'} disabled by the promise (${checkAnomaly ? 'setAnomalyLess' : 'setTestLess'})`,
       executionTimeMs,
-      bang: reply.bang && !opts.dryRun,
-      save: true,
-      type: reply.result.type,
+      save: false,
+      periodicityMinutes: reply.periodicity,
     };
+  }
+  return {
+    cache,
+    periodicityMinutes: reply.periodicity,
+    failed: reply.result.failed,
+    message: reply.result.message,
+    executionTimeMs,
+    bang: reply.bang && !ctx.opts.dryRun,
+    save: true,
+    type: reply.result.type,
   };
+}
 
-  const prepared = entries.map((e) => prepareEntry(e));
+function execute(ctx: RunContext, entry: PreparedEntry, prev: SavedState | undefined): Promise<Outcome> {
+  if (entry.problem) return Promise.resolve({ failed: true, message: entry.problem, executionTimeMs: 0, save: true });
+  const skip = checkSkip(prev, entry, ctx.checkAnomaly, ctx.opts.force);
+  if (skip) return Promise.resolve(skip);
+  return entry.kind === 'legacy' ? executeLegacy(ctx, entry, prev) : executePlugin(ctx, entry, prev);
+}
+
+/** One atomic write per promise: the result (or the last one) with the cache (or the last one). */
+function stateToSave(ctx: RunContext, entry: PreparedEntry, res: PromiseRunResult, o: Outcome, prev: SavedState | undefined): SavedState {
+  const cache = o.cache ?? validCache(prev, entry.file, entry.mtimeMs);
+  const state: SavedState = {
+    title: entry.title,
+    name: entry.name,
+    path: entry.file,
+    legacy: res.legacy,
+    executionTimeMs: o.save ? res.executionTimeMs : typeof prev?.executionTimeMs === 'number' ? prev.executionTimeMs : 0,
+  };
+  const result = o.save
+    ? { type: o.type ?? (ctx.checkAnomaly ? 'Anomaly Result' : 'Test Result'), failed: res.failed, date: res.date, message: res.message }
+    : prev?.result;
+  if (result) state.result = result;
+  if (cache) state.cache = cache;
+  return state;
+}
+
+/** Runs one promise; returns its result and, when it asks for one, a bang candidate. */
+async function runOne(ctx: RunContext, entry: PreparedEntry): Promise<{ res: PromiseRunResult; bang?: { title: string; message: string } }> {
+  const { opts } = ctx;
+  // a legacy promise always caches "tested and anomaly-checked": forced, nothing to read
+  const prev = entry.problem || (opts.force && entry.kind === 'legacy') ? undefined : loadState(ctx.dirs, entry.title);
+  const o = await execute(ctx, entry, prev);
+  const res: PromiseRunResult = {
+    name: entry.name,
+    title: entry.title,
+    kind: opts.mode,
+    failed: o.failed,
+    message: capMessage(o.message),
+    date: new Date().toISOString(),
+    executionTimeMs: o.executionTimeMs,
+    legacy: entry.kind === 'legacy',
+  };
+  if (o.skipped) res.skipped = true;
+  if (o.periodicityMinutes !== undefined) res.periodicityMinutes = o.periodicityMinutes;
+  if ((o.save || o.cache) && !opts.dryRun) ctx.pendingWrites.push(saveState(ctx.dirs, stateToSave(ctx, entry, res, o, prev)));
+  const bangs = o.bang && entry.config?.['bang-on-failure'] !== false && entry.config?.['bang-on-failure'] !== 'false';
+  return bangs ? { res, bang: { title: entry.title, message: res.message } } : { res };
+}
+
+/** The bang due after a run: the first failing promise (by title) that asked for one. */
+function bangOf(candidates: { title: string; message: string }[]): PartitionRunResult['bang'] {
+  const first = [...candidates].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0))[0];
+  return first ? { due: true, promise: first.title, message: capMessage(`Promise ${first.title} is failing: ${first.message}`) } : { due: false };
+}
+
+export async function runPartitionPromises(opts: RunOptions): Promise<PartitionRunResult> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const { partitionDir, timeoutSeconds, concurrency } = checkRunOptions(opts);
+  const { entries: all, warnings } = discoverPromisesWithWarnings(partitionDir);
+  const prepared = selectEntries(all, opts.runOnly).map((e) => prepareEntry(e));
+  const dirs = stateDirs(partitionDir);
+  const { logFolder, dryDir } = logFolderOf(dirs, opts.dryRun);
+  let pool: RunnerPool | undefined;
+  const ctx: RunContext = {
+    opts,
+    partitionDir,
+    dirs,
+    logFolder,
+    timeoutSeconds,
+    checkAnomaly: opts.mode === 'anomaly',
+    defaults: pluginDefaults(opts, partitionDir, timeoutSeconds),
+    pool: () => {
+      pool ??= new RunnerPool(partitionDir);
+      return pool;
+    },
+    pendingWrites: [],
+  };
+  const results: PromiseRunResult[] = new Array(prepared.length);
+  const bangCandidates: { title: string; message: string }[] = [];
+  let done = 0;
+  const total = prepared.length;
   try {
     let next = 0;
     const workers = Array.from({ length: Math.min(concurrency, prepared.length) }, async () => {
       while (next < prepared.length) {
         const i = next++;
-        await runOne(prepared[i]!, i);
+        const entry = prepared[i]!;
+        opts.onProgress?.({ type: 'start', name: entry.name, total });
+        const r = await runOne(ctx, entry);
+        results[i] = r.res;
+        if (r.bang) bangCandidates.push(r.bang);
+        done += 1;
+        opts.onProgress?.({ type: 'done', result: r.res, done, total });
       }
     });
     await Promise.all(workers);
   } finally {
-    await Promise.allSettled(pendingWrites);
+    await Promise.allSettled(ctx.pendingWrites);
     pool?.close();
     if (dryDir) rmSync(dryDir, { recursive: true, force: true });
   }
-  if (!opts.dryRun && !(opts.runOnly && opts.runOnly.length > 0)) {
-    removeStale(dirs, new Set(all.map((e) => e.title)));
-  }
-
-  bangCandidates.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
-  const first = bangCandidates[0];
-  const bang: PartitionRunResult['bang'] = first
-    ? { due: true, promise: first.title, message: capMessage(`Promise ${first.title} is failing: ${first.message}`) }
-    : { due: false };
+  if (!opts.dryRun && !(opts.runOnly && opts.runOnly.length > 0)) removeStale(dirs, new Set(all.map((e) => e.title)));
   return {
     ok: results.every((r) => !r.failed),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     results,
-    bang,
+    bang: bangOf(bangCandidates),
     warnings,
   };
 }
