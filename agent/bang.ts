@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { secondsToNextUtcDay } from '../protocol/quota.ts';
-import type { BangBody, MasterClient } from './client.ts';
+import type { MasterClient } from './client.ts';
+import type { BangRequest } from '../protocol/index.ts';
 import { capMessage } from './promise/result.ts';
 import { Spool } from './spool.ts';
 import { agentStateDir, readPartitionState, writeLastBang } from './state.ts';
@@ -28,10 +29,10 @@ export async function sendBang(opts: {
   partitionDir: string;
   partitionId: string;
   message: string;
-  source: BangBody['source'];
+  source: BangRequest['source'];
   now: () => Date;
 }): Promise<BangOutcome> {
-  const body: BangBody = { bangId: randomUUID(), message: capMessage(opts.message), source: opts.source };
+  const body: BangRequest = { bangId: randomUUID(), message: capMessage(opts.message), source: opts.source };
   const spool = partitionSpool(opts.partitionDir);
   const successAtBang = readPartitionState(opts.partitionDir).lastSuccessAt;
   const mark = () =>

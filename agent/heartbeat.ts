@@ -2,12 +2,13 @@
 // doing: the cycle asks for one at its start, and a timer sends one whenever `everyMs` passed
 // since the last one started (a slow etc/instantiate, a long spool replay against a slow
 // master). A heartbeat asked for while one is in flight shares it (no double request).
-import type { CallResult, HeartbeatReply, MasterClient } from './client.ts';
+import type { CallResult, MasterClient } from './client.ts';
+import type { HeartbeatResponse } from '../protocol/index.ts';
 import type { Logger } from './log.ts';
 
 export class HeartbeatKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<CallResult<HeartbeatReply>> | undefined;
+  private inflight: Promise<CallResult<HeartbeatResponse>> | undefined;
   private running = false;
   /** Date.now() when the last heartbeat request started (0: none yet) */
   lastStartMs = 0;
@@ -21,7 +22,7 @@ export class HeartbeatKeeper {
   ) {}
 
   /** A heartbeat now (or the one in flight). */
-  beat(): Promise<CallResult<HeartbeatReply>> {
+  beat(): Promise<CallResult<HeartbeatResponse>> {
     if (this.inflight) return this.inflight;
     this.lastStartMs = Date.now();
     this.arm();

@@ -7,18 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ID_PATTERN } from '../protocol/index.ts';
+import { type HeartbeatPartition, ID_PATTERN, type PromiseReport, type ReportRequest, type Reprocess } from '../protocol/index.ts';
 import { REPORT_FIT_BYTES } from '../protocol/limits.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextAttemptAt } from './backoff.ts';
 import { partitionSpool, secondsToNextUtcDay, sendBang } from './bang.ts';
-import {
-  type HeartbeatPartition,
-  type MasterClient,
-  normalizeHeartbeat,
-  type ReportBody,
-  type ReportPromise,
-  type ReprocessRequest,
-} from './client.ts';
+import type { MasterClient } from './client.ts';
 import { HeartbeatKeeper } from './heartbeat.ts';
 import { runPartitionPromises } from './engine/index.ts';
 import type { PartitionRunResult, PromiseRunResult, RunOptions } from './engine/types.ts';
@@ -135,7 +128,7 @@ export function reinstantiationLeadSeconds(args: { periodSeconds: number; interv
 /** Why a partition must be (re)instantiated now, or undefined. Pure: exported for tests. */
 export function instantiationReason(args: {
   state: PartitionState;
-  flag?: ReprocessRequest;
+  flag?: Reprocess;
   now: Date;
   periodSeconds: number;
   /** re-instantiate this long before the period ends (reinstantiationLeadSeconds) */
@@ -173,11 +166,11 @@ export function stateSignature(ok: boolean, promises: { title: string; failed: b
   return `failed:${error ? 'error;' : ''}${failed.join(',')}`;
 }
 
-function toReportPromises(results: PromiseRunResult[]): ReportPromise[] {
-  const byName = new Map<string, ReportPromise>();
+function toReportPromises(results: PromiseRunResult[]): PromiseReport[] {
+  const byName = new Map<string, PromiseReport>();
   for (const r of results) {
     if (r.skipped && !r.failed) continue;
-    const p: ReportPromise = {
+    const p: PromiseReport = {
       name: r.name,
       title: r.title,
       kind: r.kind,
@@ -210,13 +203,13 @@ export function withWarnings(error: string | undefined, warnings: string[]): { e
 }
 
 /** The master refuses bodies over 256 KiB (413) and more than 1000 promises: shrink to fit. */
-export function fitReport(body: ReportBody, maxBytes = REPORT_FIT_BYTES): ReportBody {
+export function fitReport(body: ReportRequest, maxBytes = REPORT_FIT_BYTES): ReportRequest {
   let promises = body.promises;
   if (promises.length > 1000) {
     // keep the failures first: they decide the colour
     promises = [...promises.filter((p) => p.failed), ...promises.filter((p) => !p.failed)].slice(0, 1000);
   }
-  let out: ReportBody = { ...body, promises };
+  let out: ReportRequest = { ...body, promises };
   let cap = MESSAGE_CAP;
   while (Buffer.byteLength(JSON.stringify(out)) > maxBytes && cap > 50) {
     cap = Math.max(50, Math.floor(cap / 2));
@@ -308,7 +301,7 @@ export class Agent {
   }
 
   /** Post a report now, or spool it (behind anything already spooled) when the master can't take it. */
-  private async deliverReport(partitionDir: string, partitionId: string, full: ReportBody): Promise<string> {
+  private async deliverReport(partitionDir: string, partitionId: string, full: ReportRequest): Promise<string> {
     const body = fitReport(full);
     const spool = partitionSpool(partitionDir);
     const enqueue = () => spool.enqueue({ kind: 'report', partitionId, body, queuedAt: this.now().toISOString() });
@@ -355,7 +348,7 @@ export class Agent {
     partitionDir: string,
     state: PartitionState,
     reason: string,
-    flag: ReprocessRequest | undefined,
+    flag: Reprocess | undefined,
   ): Promise<PartitionAction> {
     const startedAt = this.now();
     this.log.info(`${partitionId}: instantiating (${reason})`, { partitionId, event: 'instantiate', reason });
@@ -366,7 +359,7 @@ export class Agent {
       masterUrl: this.settings.masterUrl,
       timeoutMs: this.settings.instantiateTimeoutMs,
     });
-    let promises: ReportPromise[] = [];
+    let promises: PromiseReport[] = [];
     let ok = inst.ok;
     let error = inst.error;
     if (ok && this.settings.supervisordConfig) {
@@ -391,7 +384,7 @@ export class Agent {
     }
     const finishedAt = this.now();
     const durationMs = Math.max(0, finishedAt.getTime() - startedAt.getTime());
-    const body: ReportBody = {
+    const body: ReportRequest = {
       reportId: randomUUID(),
       kind: 'instantiation',
       startedAt: startedAt.toISOString(),
@@ -481,7 +474,7 @@ export class Agent {
     const signature = stateSignature(res.ok, promises);
     let reported = false;
     if (signature !== state.lastReportedSignature) {
-      const body: ReportBody = {
+      const body: ReportRequest = {
         reportId: randomUUID(),
         kind: 'anomaly',
         startedAt: startedAt.toISOString(),
@@ -545,7 +538,7 @@ export class Agent {
     return { partitionId, action: 'checked', ok: res.ok, reported, banged, ...(note ? { note } : {}) };
   }
 
-  private async processPartition(partitionId: string, flags: Map<string, ReprocessRequest>): Promise<PartitionAction> {
+  private async processPartition(partitionId: string, flags: Map<string, Reprocess>): Promise<PartitionAction> {
     const partitionDir = join(this.settings.instanceRoot, partitionId);
     try {
       const state = readPartitionState(partitionDir);
@@ -573,10 +566,10 @@ export class Agent {
   private applyHeartbeat(
     hb: Awaited<ReturnType<MasterClient['heartbeat']>>,
     onDisk: string[],
-  ): { ok: boolean; flags: Map<string, ReprocessRequest>; partitions: string[] } {
-    const flags = new Map<string, ReprocessRequest>();
+  ): { ok: boolean; flags: Map<string, Reprocess>; partitions: string[] } {
+    const flags = new Map<string, Reprocess>();
     if (!hb.ok) return { ok: false, flags, partitions: this.offlinePartitions(hb, onDisk) };
-    const reply = normalizeHeartbeat(hb.body);
+    const reply = hb.body;
     if (reply.instantiationFrequencySeconds) this.frequencySeconds = reply.instantiationFrequencySeconds;
     this.known = new Map(reply.partitions.map((p) => [p.partitionId, p]));
     for (const r of reply.reprocess) {

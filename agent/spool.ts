@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BangBody, ReportBody } from './client.ts';
+import type { BangRequest, ReportRequest } from '../protocol/index.ts';
 import { fsyncDir, isRecord, readJsonFile, writeFileAtomic } from './fsutil.ts';
 
 /** Delivery history of an item (absent until the master refused it once). */
@@ -23,8 +23,8 @@ export interface SpoolAttempts {
 }
 
 export type SpoolEntry = (
-  | { kind: 'report'; partitionId: string; body: ReportBody; queuedAt: string }
-  | { kind: 'bang'; partitionId: string; body: BangBody; queuedAt: string }
+  | { kind: 'report'; partitionId: string; body: ReportRequest; queuedAt: string }
+  | { kind: 'bang'; partitionId: string; body: BangRequest; queuedAt: string }
 ) &
   SpoolAttempts;
 

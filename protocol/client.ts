@@ -103,6 +103,11 @@ function parseBody(text: string): unknown {
 
 const enc = encodeURIComponent;
 
+function oneLine(text: string, max = 120): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
 function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -129,11 +134,20 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
       if (opts.timeoutMs) init.signal = AbortSignal.timeout(opts.timeoutMs);
       res = await doFetch(`${base}${path}`, init);
     } catch (err) {
-      const e = err as { message?: string; cause?: { code?: string; message?: string } };
-      const why = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-      throw new VigilApiError(0, 'unreachable', `cannot reach the master${base ? ` at ${base}` : ''}: ${why}`, undefined, undefined, `${method} ${path}`);
+      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+      const why = timedOut ? `no answer within ${opts.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+      throw new VigilApiError(0, timedOut ? 'timeout' : 'unreachable', `cannot reach the master${base ? ` at ${base}` : ''}: ${why}`, undefined, undefined, `${method} ${path}`);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      // (under the same deadline: a body that never ends is no answer)
+      text = await res.text();
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no complete answer within ${opts.timeoutMs} ms` : `the answer was cut: ${e.message ?? String(err)}`;
+      throw new VigilApiError(res.status, 'incomplete', `${method} ${path}: ${res.status} but ${why}`, undefined, undefined, `${method} ${path}`);
+    }
     return { status: res.status, headers: res.headers, text, body: parseBody(text) };
   }
 
@@ -146,9 +160,16 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
       const message = e.success ? e.data.message : r.text.slice(0, 300) || `HTTP ${r.status}`;
       throw new VigilApiError(r.status, e.success ? e.data.error : 'http_error', message, e.success ? e.data.details : undefined, parseRetryAfter(r.headers.get('retry-after')), request);
     }
+    // A 2xx counts only when it is the master's answer: a captive portal, a misrouted load
+    // balancer or a cut body is not an acknowledgement.
+    const type = r.headers.get('content-type') ?? '';
+    if (!/\bjson\b/i.test(type)) {
+      throw new VigilApiError(r.status, 'bad_response', `${request}: ${r.status} with an unexpected answer (content type '${type || 'none'}'): ${oneLine(r.text) || 'empty body'}`, undefined, undefined, request);
+    }
     const parsed = schema.safeParse(r.body);
     if (!parsed.success) {
-      throw new VigilApiError(r.status, 'bad_response', `${request}: the answer is not the protocol's: ${parsed.error.issues[0]?.message ?? 'invalid'}`, parsed.error.issues, undefined, request);
+      const what = typeof r.body === 'string' || r.body === null ? 'not JSON' : parsed.error.issues[0]?.message ?? 'invalid';
+      throw new VigilApiError(r.status, 'bad_response', `${request}: ${r.status} with an unexpected answer (${what}): ${oneLine(r.text) || 'empty body'}`, parsed.error.issues, undefined, request);
     }
     return { status: r.status, body: parsed.data };
   }
@@ -156,6 +177,8 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
 
   return {
     raw,
+    /** One call: a 2xx answer checked against `schema` (with its status), else VigilApiError. */
+    request: call,
     /** The same client with another token (e.g. a computer's). */
     withToken: (token: string | null) => createVigilClient({ ...opts, token }),
 

@@ -16,7 +16,7 @@ it('sends the token and the JSON body, and returns the answer parsed by the prot
     token: 'tok',
     fetch: (url, init) => {
       seen.push({ url, init });
-      return new Response(JSON.stringify({ bangId: 'b1', fannedOutTo: 3, extra: 'dropped' }), { status: 202 });
+      return new Response(JSON.stringify({ bangId: 'b1', fannedOutTo: 3, extra: 'dropped' }), { status: 202, headers: { 'content-type': 'application/json' } });
     },
   });
   expect(await client.bang('p 1', { bangId: 'b1', message: 'm', source: 'manual' })).toEqual({ bangId: 'b1', fannedOutTo: 3 });
@@ -37,6 +37,9 @@ it('an error answer is one VigilApiError: status, code, message, details, Retry-
 
 it('an answer that is not the protocol’s is a bad_response, a master out of reach is status 0', async () => {
   await expect(createVigilClient({ fetch: answer(200, { ...health, status: 'maybe' }) }).health()).rejects.toMatchObject({ status: 200, code: 'bad_response' });
+  // the right JSON with another content type is not the master's answer either (a proxy, a portal)
+  const html = () => new Response(JSON.stringify(health), { status: 200, headers: { 'content-type': 'text/html' } });
+  await expect(createVigilClient({ fetch: html }).health()).rejects.toMatchObject({ status: 200, code: 'bad_response' });
   await expect(createVigilClient({ fetch: answer(200, health) }).health()).resolves.toEqual(health);
   const down = createVigilClient({ baseUrl: 'http://127.0.0.1:1', fetch: () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })) });
   await expect(down.health()).rejects.toMatchObject({ status: 0, code: 'unreachable', message: 'cannot reach the master at http://127.0.0.1:1: ECONNREFUSED' });

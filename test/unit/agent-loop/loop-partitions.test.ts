@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallResult, HeartbeatReply, MasterClient, ReportBody } from '../../../agent/client.ts';
+import type { CallResult, MasterClient } from '../../../agent/client.ts';
+import type { HeartbeatResponse, ReportRequest } from '../../../protocol/index.ts';
 import { createMasterClient } from '../../../agent/client.ts';
 import { createLogger } from '../../../agent/log.ts';
 import { Agent, DEFAULT_SETTINGS, type RunPromises } from '../../../agent/loop.ts';
@@ -35,7 +36,7 @@ function fakeMaster(assigned: string[]) {
     heartbeatStatus: undefined as number | undefined,
     reportAnswer: { ok: true } as Answer,
     assigned,
-    reports: [] as { partitionId: string; body: ReportBody }[],
+    reports: [] as { partitionId: string; body: ReportRequest }[],
     bangs: [] as string[],
   };
   const fail = (status?: number): CallResult<never> =>
@@ -44,7 +45,7 @@ function fakeMaster(assigned: string[]) {
       : { ok: false, status, retryable: status >= 500 || status === 401 || status === 429, message: `${status} refused` };
   const client: MasterClient = {
     masterUrl: 'http://fake',
-    async heartbeat(): Promise<CallResult<HeartbeatReply>> {
+    async heartbeat(): Promise<CallResult<HeartbeatResponse>> {
       if (!state.up) return fail();
       if (state.heartbeatStatus) return fail(state.heartbeatStatus);
       return {
@@ -220,7 +221,7 @@ describe('token file', () => {
         return new Response('{}', { status: 401 });
       }) as typeof fetch,
     });
-    const r = await client.report('p', {} as ReportBody);
+    const r = await client.report('p', {} as ReportRequest);
     expect(r).toMatchObject({ ok: false, status: 401, retryable: true });
     chmodSync(f, 0o600);
     writeFileSync(f, 'fourth-token\n');

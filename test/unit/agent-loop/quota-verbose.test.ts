@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallResult, HeartbeatReply, MasterClient, ReprocessRequest } from '../../../agent/client.ts';
+import type { CallResult, MasterClient } from '../../../agent/client.ts';
+import type { HeartbeatResponse, Reprocess } from '../../../protocol/index.ts';
 import { createLogger } from '../../../agent/log.ts';
 import { Agent, DEFAULT_SETTINGS, type RunPromises } from '../../../agent/loop.ts';
 import { readPartitionState } from '../../../agent/state.ts';
@@ -18,7 +19,7 @@ afterEach(() => {
 function scripted() {
   const m = {
     now: new Date('2024-03-10T22:00:00.000Z'),
-    flags: [] as ReprocessRequest[],
+    flags: [] as Reprocess[],
     /** 429 answers while set; retryAfter undefined → no Retry-After header */
     quota: true,
     retryAfter: undefined as number | undefined,
@@ -27,7 +28,7 @@ function scripted() {
   };
   const client: MasterClient = {
     masterUrl: 'http://fake',
-    async heartbeat(): Promise<CallResult<HeartbeatReply>> {
+    async heartbeat(): Promise<CallResult<HeartbeatResponse>> {
       return {
         ok: true,
         status: 200,

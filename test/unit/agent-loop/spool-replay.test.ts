@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionSpool } from '../../../agent/bang.ts';
-import type { CallResult, HeartbeatReply, MasterClient, ReportBody } from '../../../agent/client.ts';
+import type { CallResult, MasterClient } from '../../../agent/client.ts';
+import type { HeartbeatResponse, ReportRequest } from '../../../protocol/index.ts';
 import { createLogger } from '../../../agent/log.ts';
 import { Agent, type AgentSettings, DEFAULT_SETTINGS, type RunPromises } from '../../../agent/loop.ts';
 import { agentStatus, formatStatus } from '../../../agent/status.ts';
@@ -38,7 +39,7 @@ function scriptedMaster(partitions: string[]) {
   const wait = () => new Promise((r) => setTimeout(r, state.delayMs));
   const client: MasterClient = {
     masterUrl: 'http://scripted',
-    async heartbeat(): Promise<CallResult<HeartbeatReply>> {
+    async heartbeat(): Promise<CallResult<HeartbeatResponse>> {
       state.heartbeats.push(Date.now());
       await wait();
       if (state.heartbeat !== 'ok') return fail(state.heartbeat);
@@ -52,7 +53,7 @@ function scriptedMaster(partitions: string[]) {
         },
       };
     },
-    async report(partitionId: string, body: ReportBody) {
+    async report(partitionId: string, body: ReportRequest) {
       await wait();
       const b = state.reports.get(partitionId) ?? 'ok';
       if (b !== 'ok') {
