@@ -1,7 +1,6 @@
 // `vigil agent`: the node agent loop (see agent/loop.ts).
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { killAllGroups } from '../engine/proc.ts';
 import { createMasterClient } from '../client.ts';
 import { createLogger } from '../log.ts';
@@ -9,6 +8,7 @@ import { Agent, type AgentSettings, DEFAULT_SETTINGS } from '../loop.ts';
 import { PARK_AFTER } from '../replay.ts';
 import { agentStatus, formatStatus } from '../status.ts';
 import { readTokenFile, TokenFileError, tokenFileSource } from '../token.ts';
+import { parseFlags } from './args.ts';
 
 const HELP = `usage: vigil agent --master URL --computer ID --token-file F --instance-root DIR [options]
        vigil agent --status --instance-root DIR [--json]
@@ -179,24 +179,15 @@ export async function main(argv: string[]): Promise<number> {
   let tokenFile: string;
   let httpTimeoutMs: number;
   try {
-    let parsed: Record<string, string | boolean | undefined>;
-    try {
-      ({ values: parsed } = parseArgs({
-        args: argv,
-        options: {
-          ...Object.fromEntries(STRING_OPTS.map((k) => [k, { type: 'string' as const }])),
-          once: { type: 'boolean' },
-          verbose: { type: 'boolean', short: 'v' },
-          json: { type: 'boolean' },
-          status: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const flags = parseFlags(argv, {
+      ...Object.fromEntries(STRING_OPTS.map((k) => [k, { type: 'string' as const }])),
+      once: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      json: { type: 'boolean' },
+      status: { type: 'boolean' },
+    });
+    if ('error' in flags) throw new UsageError(flags.error);
+    const parsed = flags.values;
     if (parsed.help) {
       process.stdout.write(HELP);
       return 0;

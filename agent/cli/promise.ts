@@ -1,6 +1,5 @@
 // `vigil promise run --partition DIR ...`: run one partition's promises and show the results.
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   EngineUsageError,
   MAX_TIMEOUT_SECONDS,
@@ -9,6 +8,7 @@ import {
   runPartitionPromises,
 } from '../engine/index.ts';
 import { killAllGroups } from '../engine/proc.ts';
+import { parseFlags } from './args.ts';
 
 const HELP = `usage: vigil promise run --partition DIR [options]
 
@@ -150,30 +150,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub !== 'run') return usageError(`unknown subcommand '${sub}' (expected 'run')`);
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      allowPositionals: false,
-      options: {
-        partition: { type: 'string' },
-        console: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        'run-only': { type: 'string' },
-        force: { type: 'boolean' },
-        'check-anomaly': { type: 'boolean' },
-        timeout: { type: 'string' },
-        concurrency: { type: 'string' },
-        json: { type: 'boolean' },
-        'partition-id': { type: 'string' },
-        'computer-id': { type: 'string' },
-        'master-url': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
+  const parsed = parseFlags(rest, {
+    partition: { type: 'string' },
+    console: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    'run-only': { type: 'string' },
+    force: { type: 'boolean' },
+    'check-anomaly': { type: 'boolean' },
+    timeout: { type: 'string' },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+    'partition-id': { type: 'string' },
+    'computer-id': { type: 'string' },
+    'master-url': { type: 'string' },
+  });
+  if ('error' in parsed) return usageError(parsed.error);
+  const { values } = parsed;
   if (values['help']) {
     process.stdout.write(HELP);
     return 0;

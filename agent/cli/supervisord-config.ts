@@ -5,9 +5,9 @@
 // [eventlistener:watchdog] section running `vigil watchdog`.
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../fsutil.ts';
 import { WATCH_SUFFIX } from './watchdog.ts';
+import { MASTER_OPTIONS, parseCommand } from './args.ts';
 
 const HELP = `usage: vigil supervisord-config --instance-root DIR [options]
 
@@ -162,31 +162,14 @@ export function renderConfig(opts: ConfigOptions, services: ServiceEntry[]): str
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'instance-root': { type: 'string' },
-        master: { type: 'string' },
-        computer: { type: 'string' },
-        'token-file': { type: 'string' },
-        'vigil-command': { type: 'string' },
-        standalone: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`vigil supervisord-config: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseCommand('vigil supervisord-config', HELP, argv, {
+    'instance-root': { type: 'string' },
+    ...MASTER_OPTIONS,
+    'vigil-command': { type: 'string' },
+    standalone: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  });
+  if (typeof values === 'number') return values;
   const fail = (m: string) => {
     process.stderr.write(`vigil supervisord-config: ${m}\n`);
     return 2;

@@ -5,12 +5,12 @@
 // instantiation newer than its last bang (read from <root>/<partition>/.vigil/agent/).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { sendBang } from '../bang.ts';
 import { createMasterClient, type MasterClient } from '../client.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { bangBlockedReason, readLastBang, readPartitionState } from '../state.ts';
 import { readTokenFile, TokenFileError, tokenFileSource } from '../token.ts';
+import { MASTER_OPTIONS, parseCommand } from './args.ts';
 
 export const WATCH_SUFFIX = '-on-watch';
 const WATCHED_EVENTS = new Set(['PROCESS_STATE_EXITED', 'PROCESS_STATE_FATAL']);
@@ -169,31 +169,14 @@ export function runListener(
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        master: { type: 'string' },
-        computer: { type: 'string' },
-        'token-file': { type: 'string' },
-        'instance-root': { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`vigil watchdog: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseCommand('vigil watchdog', HELP, argv, {
+    ...MASTER_OPTIONS,
+    'instance-root': { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  if (typeof values === 'number') return values;
   const missing = ['master', 'computer', 'token-file'].filter((k) => typeof values[k] !== 'string' || !values[k]);
   if (missing.length) {
     process.stderr.write(`vigil watchdog: missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${HELP}`);

@@ -120,61 +120,58 @@ export function Ago(props: { at: string | undefined; now: Date }) {
   );
 }
 
-export function LoginPage(props: { error?: string; next: string }) {
+/** The bare page of the login and logout forms (no navigation: no session yet, or no more). */
+function AuthShell(props: { title: string; page: string; children: unknown }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Log in · vigil</title>
+        <title>{props.title} · vigil</title>
         <link rel="stylesheet" href="/assets/dashboard.css" />
         <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
       </head>
-      <body data-page="login">
+      <body data-page={props.page}>
         <main class="login card">
-          <h1>vigil — log in</h1>
-          <form method="post" action="/login">
-            <input type="hidden" name="next" value={props.next} />
-            <label for="token">Admin token</label>
-            <input id="token" name="token" type="password" autocomplete="off" required autofocus />
-            {props.error ? (
-              <p class="error" role="alert">
-                {props.error}
-              </p>
-            ) : (
-              ''
-            )}
-            <button type="submit">Log in</button>
-          </form>
+          <h1>vigil — {props.title.toLowerCase()}</h1>
+          {props.children}
         </main>
       </body>
     </html>
   );
 }
 
+export function LoginPage(props: { error?: string; next: string }) {
+  return (
+    <AuthShell title="Log in" page="login">
+      <form method="post" action="/login">
+        <input type="hidden" name="next" value={props.next} />
+        <label for="token">Admin token</label>
+        <input id="token" name="token" type="password" autocomplete="off" required autofocus />
+        {props.error ? (
+          <p class="error" role="alert">
+            {props.error}
+          </p>
+        ) : (
+          ''
+        )}
+        <button type="submit">Log in</button>
+      </form>
+    </AuthShell>
+  );
+}
+
 /** GET /logout: a button, not a logout (a GET can come from any site). */
 export function LogoutPage() {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Log out · vigil</title>
-        <link rel="stylesheet" href="/assets/dashboard.css" />
-        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
-      </head>
-      <body data-page="logout">
-        <main class="login card">
-          <h1>vigil — log out</h1>
-          <form method="post" action="/logout">
-            <button type="submit">Log out</button>
-          </form>
-          <p>
-            <a href="/">Back to the fleet</a>
-          </p>
-        </main>
-      </body>
-    </html>
+    <AuthShell title="Log out" page="logout">
+      <form method="post" action="/logout">
+        <button type="submit">Log out</button>
+      </form>
+      <p>
+        <a href="/">Back to the fleet</a>
+      </p>
+    </AuthShell>
   );
 }
 
