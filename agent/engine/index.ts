@@ -7,6 +7,7 @@ import { stockPluginNames } from '../plugins/names.ts';
 import { capMessage } from '../promise/result.ts';
 import { discoverPromisesWithWarnings, type PromiseEntry } from './discover.ts';
 import { runLegacy } from './legacy.ts';
+import { OutputPipes } from './output-pipe.ts';
 import { RunnerPool } from './pool.ts';
 import {
   ensureDirs,
@@ -60,6 +61,8 @@ interface RunContext {
   defaults: Record<string, unknown>;
   /** The runner processes of plugin promises, started on first use. */
   pool(): RunnerPool;
+  /** The output FIFOs of legacy promises, made on first use. */
+  pipes(): OutputPipes;
   /** Status file writes overlap with the next promises; all are awaited before returning. */
   pendingWrites: Promise<void>[];
 }
@@ -125,6 +128,7 @@ async function executeLegacy(ctx: RunContext, entry: PreparedEntry, prev: SavedS
     logFolder: ctx.logFolder,
     timeoutMs: ctx.timeoutSeconds * 1000,
     checkAnomaly,
+    pipes: ctx.pipes(),
   });
   if (r.pending) ctx.pendingWrites.push(r.pending);
   const cache = newCache(entry, LEGACY_PERIODICITY_MIN, true, true, true);
@@ -245,6 +249,7 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   const dirs = stateDirs(partitionDir);
   const { logFolder, dryDir } = logFolderOf(dirs, opts.dryRun);
   let pool: RunnerPool | undefined;
+  let pipes: OutputPipes | undefined;
   const ctx: RunContext = {
     opts,
     partitionDir,
@@ -256,6 +261,11 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
     pool: () => {
       pool ??= new RunnerPool(partitionDir);
       return pool;
+    },
+    pipes: () => {
+      // at most one FIFO per worker
+      pipes ??= new OutputPipes(Math.min(concurrency, prepared.filter((e) => e.kind === 'legacy').length));
+      return pipes;
     },
     pendingWrites: [],
   };
@@ -281,6 +291,8 @@ export async function runPartitionPromises(opts: RunOptions): Promise<PartitionR
   } finally {
     await Promise.allSettled(ctx.pendingWrites);
     pool?.close();
+    pipes?.close();
+    if (pipes?.problem) warnings.push(`legacy promise output: ${pipes.problem}; stdout and stderr were read as two streams (order between them lost, \`> /dev/stderr\` fails)`);
     if (dryDir) rmSync(dryDir, { recursive: true, force: true });
   }
   if (!opts.dryRun && !(opts.runOnly && opts.runOnly.length > 0)) removeStale(dirs, new Set(all.map((e) => e.title)));

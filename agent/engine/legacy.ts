@@ -1,11 +1,11 @@
 // Legacy promises: executables in etc/promise/, spawned directly (own process group),
-// stdout and stderr on one stream into the message (the order written), exit 0 = kept. Logged in the promise's own log
+// stdout and stderr on one kernel pipe into the message (the order written), exit 0 = kept. Logged in the promise's own log
 // like a plugin (test: the last run, anomaly: the last 3 runs), and never bang.
 import { spawn } from 'node:child_process';
-import { appendFile } from 'node:fs';
+import { appendFile, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine, checkRuns, readLastRuns, trimLog } from '../promise/log.ts';
-import { outputPair } from './output-pair.ts';
+import { OutputPipes } from './output-pipe.ts';
 import { killGroup, killTree, Tail, trackGroup } from './proc.ts';
 
 export interface LegacyOutcome {
@@ -29,17 +29,22 @@ export interface SpawnOutcome {
 }
 
 /**
- * Runs the executable with stdout and stderr on one stream (the order written is kept, like
- * the reference's stderr=STDOUT), kills its whole group on timeout and, after it exits,
- * whatever it left behind.
+ * Runs the executable with stdout and stderr on one kernel pipe (the order written is kept,
+ * like the reference's stderr=STDOUT, and `> /dev/stderr` works), kills its whole group on
+ * timeout and, after it exits, whatever it left behind. Without `pipes`, a pool of one is made
+ * for this promise. When no FIFO can be had, stdout and stderr are two streams (Node's 'pipe').
  */
-export async function spawnLegacy(file: string, cwd: string, timeoutMs: number): Promise<SpawnOutcome> {
-  let pair: Awaited<ReturnType<typeof outputPair>> | undefined;
+export async function spawnLegacy(file: string, cwd: string, timeoutMs: number, pipes?: OutputPipes): Promise<SpawnOutcome> {
+  const own = pipes ? undefined : new OutputPipes(1);
   try {
-    pair = await outputPair();
-  } catch {
-    pair = undefined; // no unix socket here: two pipes (order between them is lost)
+    return await spawnOn((pipes ?? own)!, file, cwd, timeoutMs);
+  } finally {
+    own?.close();
   }
+}
+
+async function spawnOn(pipes: OutputPipes, file: string, cwd: string, timeoutMs: number): Promise<SpawnOutcome> {
+  const fifo = await pipes.open();
   return new Promise((resolve) => {
     const out = new Tail(20_000);
     let timedOut = false;
@@ -48,20 +53,18 @@ export async function spawnLegacy(file: string, cwd: string, timeoutMs: number):
       child = spawn(file, [], {
         cwd,
         detached: true,
-        stdio: pair ? ['ignore', pair.writer, pair.writer] : ['ignore', 'pipe', 'pipe'],
+        stdio: fifo ? ['ignore', fifo.writeFd, fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
-      pair?.writer.destroy();
-      pair?.reader.destroy();
+      fifo?.release();
       resolve({ code: null, signal: null, output: '', timedOut: false, error: (err as Error).message });
       return;
     } finally {
       // the child has its own copies: ours must go, or the stream never ends
-      pair?.writer.destroy();
+      if (fifo) closeSync(fifo.writeFd);
     }
     trackGroup(child);
-    const streams = pair ? [pair.reader] : [child.stdout, child.stderr].filter((x): x is NonNullable<typeof x> => x !== null);
-    const onData = (d: Buffer) => out.push(d.toString('utf8'));
+    const streams = fifo ? [fifo.reader] : [child.stdout, child.stderr].filter((x): x is NonNullable<typeof x> => x !== null);
     let open = streams.length;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let spawnError: string | undefined;
@@ -70,10 +73,12 @@ export async function spawnLegacy(file: string, cwd: string, timeoutMs: number):
       if (!exit || open > 0) return;
       clearTimeout(timer);
       clearTimeout(drain);
+      fifo?.release();
       resolve({ ...exit, output: out.text, timedOut, ...(spawnError ? { error: spawnError } : {}) });
     };
     for (const s of streams) {
-      s.on('data', onData);
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => out.push(d));
       s.on('error', () => s.destroy());
       s.once('close', () => {
         open -= 1;
@@ -99,7 +104,8 @@ export async function spawnLegacy(file: string, cwd: string, timeoutMs: number):
       // no process left behind: a daemon forked by the promise would also hold our stream open
       killGroup(child.pid);
       // a daemon that left the group (setsid) and kept our stdout would hold the stream open
-      // forever: stop reading after a grace period (its output so far is kept)
+      // forever: stop reading after a grace period (its output so far is kept; its FIFO is
+      // not reused)
       drain = setTimeout(() => {
         for (const s of streams) s.destroy();
       }, LEGACY_DRAIN_MS);
@@ -116,11 +122,13 @@ export async function runLegacy(opts: {
   logFolder: string;
   timeoutMs: number;
   checkAnomaly: boolean;
+  /** the run's output FIFOs (none: a pool of one for this promise). */
+  pipes?: OutputPipes;
   now?: () => Date;
 }): Promise<LegacyOutcome> {
   const now = opts.now ?? (() => new Date());
   const started = performance.now();
-  const r = await spawnLegacy(opts.file, opts.partitionDir, opts.timeoutMs);
+  const r = await spawnLegacy(opts.file, opts.partitionDir, opts.timeoutMs, opts.pipes);
   const executionTimeMs = Math.round(performance.now() - started);
   const timeoutS = opts.timeoutMs / 1000;
   if (r.timedOut) {

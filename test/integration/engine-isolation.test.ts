@@ -99,6 +99,38 @@ export default class P extends GenericPromise { sense() { process.kill(process.p
     }
   });
 
+  it('a FIFO still held by a daemon is not reused: the next promise gets its own output and ends on time', async () => {
+    const part = tempPartition();
+    const pidFile = join(part, 'daemon.pid');
+    // the daemon ignores SIGPIPE and keeps writing: a reused FIFO would feed the next promise
+    // its lines and never end. It writes its pid once in its own session, and the promise
+    // waits for that (else, on a loaded machine, the group kill at the exit could take it
+    // before its setsid)
+    writeLegacy(
+      part,
+      'a-daemon',
+      `readlink /proc/self/fd/1\nsetsid sh -c 'echo $$ > ${pidFile}; trap "" PIPE; while :; do echo LEAK; sleep 0.05; done' &\nwhile [ ! -s ${pidFile} ]; do sleep 0.01; done\necho started`,
+    );
+    writeLegacy(part, 'b-next', 'sleep 0.3; echo mine; readlink /proc/self/fd/1');
+    try {
+      const res = await runPartitionPromises({ partitionDir: part, mode: 'test', concurrency: 1, timeoutSeconds: 20 });
+      const by = Object.fromEntries(res.results.map((r) => [r.title, r]));
+      expect(by['a-daemon']!.failed).toBe(false);
+      const [fifoA, ...linesA] = by['a-daemon']!.message.split('\n');
+      expect(linesA).toContain('started'); // with the daemon's first lines, maybe
+      expect(by['b-next']!.failed).toBe(false);
+      const [mine, fifoB, ...rest] = by['b-next']!.message.split('\n');
+      expect([mine, rest]).toEqual(['mine', []]);
+      expect(fifoB).not.toBe(fifoA);
+      expect(by['b-next']!.executionTimeMs).toBeLessThan(5000);
+      // it held its FIFO all along
+      expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
+    } finally {
+      const daemon = Number(readFileSync(pidFile, 'utf8'));
+      if (daemon > 0 && alive(daemon)) process.kill(daemon, 'SIGKILL');
+    }
+  });
+
   it('a runner process that never becomes ready fails the promise at its timeout (no hang)', async () => {
     const part = tempPartition();
     writePlugin(part, 'ok.mjs', okPlugin);
