@@ -2,7 +2,10 @@
 // in the partition (stdout and stderr in one stream, in the order written); exit 0 = OK.
 // Keys and defaults as the reference: frequency (2), result_count (1) and failure_amount (1)
 // for the anomaly only (also accepted spelt result-count / failure-amount); test() is 1/1.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { OutputPipes } from '../engine/output-pipe.ts';
 import type { PromiseConfig } from '../promise/index.ts';
 import { type AnomalyResult, type Counts, StockPromise, type TestResult } from './base.ts';
 import { pyBytesRepr, pyRepr } from './py.ts';
@@ -48,16 +51,56 @@ export default class CheckCommandExecute extends StockPromise {
   }
 }
 
-function run(command: string, cwd: string): Promise<{ code: number | null; signal: string | null; output: Buffer }> {
+type RunOutput = { code: number | null; signal: string | null; output: Buffer };
+
+/**
+ * Runs the command with stdout and stderr on one kernel pipe (a FIFO, as the reference's
+ * subprocess does): one stream in the order written, and `> /dev/stderr` works (it fails on
+ * a socket, which Node's 'pipe' stdio is). Without a FIFO, the shell's own `2>&1`.
+ */
+async function run(command: string, cwd: string): Promise<RunOutput> {
+  const pipes = new OutputPipes(1);
+  try {
+    const pipe = await pipes.open();
+    if (!pipe) return await runOnSocket(command, cwd);
+    try {
+      const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', pipe.writeFd, pipe.writeFd] });
+      closeSync(pipe.writeFd);
+      return await collect(child, pipe.reader);
+    } finally {
+      pipe.release();
+    }
+  } finally {
+    pipes.close();
+  }
+}
+
+function runOnSocket(command: string, cwd: string): Promise<RunOutput> {
+  const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${command}`], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+  return collect(child, child.stdout);
+}
+
+/** The exit and the end of the output (OUTPUT_MAX bytes at most) of a child. */
+function collect(child: ChildProcess, stream: Readable): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
-    // the shell sends its stderr where its stdout goes: one stream, in the order written
-    const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${command}`], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = Buffer.alloc(0);
-    child.stdout.on('data', (d: Buffer) => {
+    stream.on('data', (d: Buffer) => {
       out = Buffer.concat([out, d]);
       if (out.length > OUTPUT_MAX * 2) out = out.subarray(-OUTPUT_MAX);
     });
+    let exit: { code: number | null; signal: string | null } | undefined;
+    let ended = false;
+    const done = () => {
+      if (exit && ended) resolve({ ...exit, output: out.length > OUTPUT_MAX ? out.subarray(-OUTPUT_MAX) : out });
+    };
+    stream.once('close', () => {
+      ended = true;
+      done();
+    });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output: out.length > OUTPUT_MAX ? out.subarray(-OUTPUT_MAX) : out }));
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      done();
+    });
   });
 }

@@ -170,6 +170,15 @@ describe('check-command-execute, check-file-state, check-free-disk-space', () =>
     expect(r.message).toBe("ERROR 'echo oops; exit 4' run with failure, output: b'oops\\n' (exit code 4)");
   });
 
+  it('command output is one real pipe: /dev/stderr and /dev/stdout work, order kept', async () => {
+    const ok = await check('check-command-execute', { command: 'set -e; echo o1 > /dev/stdout; echo e2 > /dev/stderr; echo o3' });
+    expect(ok).toMatchObject({ failed: false });
+    const command = 'echo o1; sleep 0.05; echo e2 > /dev/stderr; sleep 0.05; echo o3; sleep 0.05; echo e4 >&2; exit 3';
+    const r = await check('check-command-execute', { command });
+    expect(r.failed).toBe(true);
+    expect(r.message).toContain("output: b'o1\\ne2\\no3\\ne4\\n' (exit code 3)");
+  });
+
   it('file states absent, empty, not-empty', async () => {
     const d = tempDir();
     const empty = join(d, 'empty');
