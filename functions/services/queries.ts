@@ -64,7 +64,7 @@ export async function listComputers(deps: Deps, q: ComputerListQuery): Promise<{
   const now = deps.now();
   const colour = q.colour;
   const keep = colour ? (c: Parameters<typeof wireComputer>[0]) => computerVerdict(c, now).colour === colour : undefined;
-  const page = await deps.store.listComputers({ limit: limitOf(q), cursor: q.cursor, accept: fitting((c) => wireComputer(c, now), keep) });
+  const page = await deps.store.listComputers({ limit: limitOf(q), cursor: q.cursor, accept: fitting((c) => wireComputer(c, now), keep), filtered: !!keep });
   const { items, nextCursor } = pageOf(page, (c) => wireComputer(c, now));
   return { computers: items, nextCursor };
 }
@@ -85,7 +85,7 @@ export async function listPartitions(deps: Deps, q: PartitionListQuery): Promise
   const filter: PartitionFilter = { instanceTreeId: q.instanceTreeId, computerId: q.computerId, recordedRed: q.colour === 'red', crimes: q.crimes === 'true' };
   const colour: Colour | undefined = q.colour;
   const keep = colour ? (p: Parameters<typeof wirePartition>[0]) => partitionVerdict(p, now).colour === colour : undefined;
-  const page = await deps.store.listPartitions(filter, { limit: limitOf(q), cursor: q.cursor, accept: fitting((p) => wirePartition(p, now), keep) });
+  const page = await deps.store.listPartitions(filter, { limit: limitOf(q), cursor: q.cursor, accept: fitting((p) => wirePartition(p, now), keep), filtered: !!keep });
   const { items, nextCursor } = pageOf(page, (p) => wirePartition(p, now));
   return { partitions: items, nextCursor };
 }
@@ -143,6 +143,8 @@ export async function getPartitionPromises(deps: Deps, partitionId: string, q: P
     limit: limitOf(q),
     cursor: q.cursor,
     accept: fitting((h) => ({ s: h.summary, r: resultsOf(h) }), live, Math.max(budget, 64 * 1024)),
+    // a page of big reports stops early: read a few at a time
+    filtered: false,
   });
   const inPage = new Map<string, PromiseResult[]>();
   for (const r of page.items.flatMap(resultsOf)) inPage.set(r.name, [...(inPage.get(r.name) ?? []), r]);

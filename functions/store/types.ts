@@ -27,6 +27,8 @@ export interface Page<T> {
 /** A list's page request with its item filter. */
 export interface ListRequest<T> extends PageRequest {
   accept?: Accept<T> | undefined;
+  /** `accept` skips items (a filter): the page reads ahead (else it reads only what it can take). */
+  filtered?: boolean | undefined;
 }
 
 export interface ReportWrite {

@@ -5,7 +5,7 @@ import { crimesOf } from '../../domain/crimes.ts';
 import { mapLimit } from '../../lib/concurrency.ts';
 import { GSI_CRIMES, GSI_PARTITIONS, GSI_RED, GSI_TREE, INDEX_ATTR as A, INDEX_PK, indexKeys, keys } from '../table.ts';
 import type { PartitionRecord } from '../../domain/records.ts';
-import type { Accept, InitialColour, PartitionFilter, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
+import type { Accept, InitialColour, ListRequest, PartitionFilter, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
 import { bumpAssignments } from './computers.ts';
 import { colourCode, computerFromItem, ms, P, partitionFromItem, softwareReleaseFromItem } from './items.ts';
 import { type CursorBounds, type Item, type Key, keyOf, type ListSpec, loadItems, mapItems, type QueryInput, type TableClient } from './table-client.ts';
@@ -169,18 +169,20 @@ function filterScope(f: PartitionFilter): string {
   return `partitions?tree=${f.instanceTreeId ?? ''}&computer=${f.computerId ?? ''}&red=${f.recordedRed ? 1 : 0}&crimes=${f.crimes ? 1 : 0}`;
 }
 
-function listPartitions(table: TableClient, f: PartitionFilter, page: { limit: number; cursor?: string | undefined; accept?: Accept<PartitionRecord> | undefined }) {
+function listPartitions(table: TableClient, f: PartitionFilter, page: ListRequest<PartitionRecord>) {
   const { residual, ...source } = partitionSource(table, f);
   const outer = page.accept;
   const accept: Accept<PartitionRecord> = (p) => (!residual(p) ? 'skip' : outer ? outer(p) : 'take');
   // an index entry may lag its item (eventually consistent): every item is checked again
-  const filtered = !!(outer || f.computerId || f.crimes || f.recordedRed || f.instanceTreeId);
+  // residual checks that drop items: the computer (on another index), crimes (on the red index), the service's colour
+  const filtered = !!(page.filtered || (f.computerId && (f.instanceTreeId || f.recordedRed)) || (f.crimes && (f.instanceTreeId || f.recordedRed || f.computerId)));
   return table.listPage({
     ...source,
     scope: filterScope(f),
     limit: page.limit,
     cursor: page.cursor,
     accept,
+    filtered,
     ...(filtered ? { budget: Math.max(page.limit, 100) * FILTER_BUDGET_PER_ITEM } : {}),
   });
 }

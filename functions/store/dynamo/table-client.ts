@@ -99,6 +99,8 @@ export interface ListSpec<T> {
   /** Records of the Query's entries, in order (null: the entry's item vanished). */
   load: (entries: Item[]) => Promise<(T | null)[]>;
   accept?: Accept<T> | undefined;
+  /** `accept` skips items: read ahead (else read only as many as the page can take). */
+  filtered?: boolean | undefined;
   limit: number;
   cursor?: string | undefined;
   /** Entries examined at most (a filter dropping most of them answers a short page with a cursor). */
@@ -172,14 +174,21 @@ async function listPage<T>(doc: DynamoDBDocumentClient, TableName: string, spec:
   let last: Item | undefined;
   for (;;) {
     const remaining = spec.limit - items.length;
-    const want = spec.accept ? Math.min(1000, Math.max(25, remaining * 2)) : remaining;
+    const want = spec.filtered ? Math.min(1000, Math.max(25, remaining * 2)) : remaining;
     const r = await doc.send(
       new QueryCommand({ TableName, ...spec.query, ...(spec.index ? { IndexName: spec.index } : {}), Limit: Math.max(1, Math.min(want, budget - examined)), ExclusiveStartKey: start }),
     );
     const entries = (r.Items ?? []) as Item[];
-    const recs = await spec.load(entries);
+    // loaded a chunk at a time: never more than the page can still take (size cut, filters)
+    let recs: (T | null)[] = [];
+    let loaded = 0;
     for (let i = 0; i < entries.length; i++) {
-      const rec = recs[i];
+      if (i >= loaded) {
+        const chunk = spec.filtered ? Math.max(25, spec.limit - items.length) : Math.max(1, spec.limit - items.length);
+        recs = await spec.load(entries.slice(i, i + chunk));
+        loaded = i + recs.length;
+      }
+      const rec = recs[i - (loaded - recs.length)];
       if (rec !== null && rec !== undefined) {
         let d = spec.accept ? spec.accept(rec) : 'take';
         // a page holds at least one item, whatever its size
