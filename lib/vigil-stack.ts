@@ -71,7 +71,11 @@ export class VigilStack extends Stack {
     const removalPolicy = protect ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.table = new VigilTable(this, 'Table', { deletionProtection: protect, removalPolicy });
+    // 'Store' (the store layout of issue 12), not 'Table': a deployed table cannot change its
+    // indexes' projections, nor more than one index per update, so an existing stack gets a NEW
+    // table (the old one is retained, never deleted) and `vigil migrate` copies the data
+    // (docs/deploy.md "Moving to the store layout of issue 12").
+    this.table = new VigilTable(this, 'Store', { deletionProtection: protect, removalPolicy });
     this.bangQueue = new BangQueue(this, 'Bangs', {
       consumerTimeout: FANOUT_TIMEOUT,
       consumerBatchingWindow: FANOUT_BATCHING_WINDOW,
@@ -103,7 +107,9 @@ export class VigilStack extends Stack {
       handler: 'api',
       description: 'vigil master HTTP API for the agents (heartbeats, reports, bangs) behind its function URL',
       timeout: API_TIMEOUT,
-      memorySize: 512,
+      // agents only (issue 12): a slower cold start (~0.5 s) is harmless to them, and their calls
+      // wait on DynamoDB, not the CPU: half the memory is half the compute cost (docs/cost.md)
+      memorySize: 256,
       logRetention,
       removalPolicy,
       reservedConcurrentExecutions: reserved?.api,

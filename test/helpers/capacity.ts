@@ -18,6 +18,8 @@ export interface Units {
    * they are counted here as 1 write unit each and listed apart.
    */
   refusedWrites: number;
+  /** Wall time spent waiting for DynamoDB (ms), all requests. */
+  dynamoMs: number;
 }
 
 export interface CapacityMeter {
@@ -49,7 +51,7 @@ interface Consumed {
 }
 
 function empty(): Units {
-  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0 };
+  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0, dynamoMs: 0 };
 }
 
 /** Install the meter on a client (and so on every DynamoDBDocumentClient built from it). */
@@ -68,8 +70,10 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
       const kind = READS.has(name) ? 'read' : WRITES.has(name) ? 'write' : null;
       if (kind) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
       acc.requests[name] = (acc.requests[name] ?? 0) + 1;
+      const started = performance.now();
       try {
         const out = await next(args);
+        acc.dynamoMs += performance.now() - started;
         if (kind) {
           const cc = (out.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
           for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) {
@@ -79,6 +83,7 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
         }
         return out;
       } catch (err) {
+        acc.dynamoMs += performance.now() - started;
         if (kind === 'write' && (err as { name?: string }).name === 'ConditionalCheckFailedException') {
           acc.refusedWrites++;
           add('write', 'table', 1);
@@ -107,5 +112,27 @@ export function perCall(u: Units, n: number): Units {
   for (const [k, v] of Object.entries(u.byTarget)) byTarget[k] = { read: v.read / n, write: v.write / n };
   const requests: Units['requests'] = {};
   for (const [k, v] of Object.entries(u.requests)) requests[k] = v / n;
-  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n };
+  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n, dynamoMs: u.dynamoMs / n };
+}
+
+/**
+ * The size DynamoDB bills an item at (the documented rules, approximately): attribute names
+ * and values in UTF-8 bytes, numbers about one byte per two significant digits plus one,
+ * binary its length, booleans and nulls one byte, lists and maps 3 bytes plus one per element.
+ */
+export function itemBytes(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (typeof v === 'string') return Buffer.byteLength(v);
+    if (typeof v === 'number') {
+      const digits = String(Math.abs(v)).replace('.', '').replace(/^0+/, '').replace(/e.*$/, '').length;
+      return Math.ceil(digits / 2) + 1;
+    }
+    if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+    if (v instanceof Uint8Array) return v.length;
+    if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + value(x), 0);
+    if (v instanceof Set) return [...v].reduce((n: number, x) => n + value(x), 0);
+    if (typeof v === 'object') return 3 + Object.entries(v).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
+    return 0;
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
 }

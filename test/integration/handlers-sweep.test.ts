@@ -61,11 +61,12 @@ describe('sweep handler', () => {
     expect(obs.logs.some((l) => l.message === 'colour changed' && l.id === 'sweepy')).toBe(true);
   });
 
-  it('the next minute has nothing due: no reads of unchanged items, no transition', async () => {
+  it('the next minute has nothing due: the one computer read, no partition, no transition', async () => {
     clock = min(7);
     const r = await sweep(schedulerEvent(min(7)), lambdaContext('vigil-sweep'));
     expect(r.changed).toBe(0);
-    expect(r.examined).toBe(0);
+    expect(r.examined).toBe(1);
+    expect(r.summary.computers).toEqual({ green: 0, orange: 1, red: 0 });
   });
 
   it('uses the master clock, not scheduledTime, and publishes the delay', async () => {
@@ -75,6 +76,11 @@ describe('sweep handler', () => {
     expect(r.transitions).toContainEqual(expect.objectContaining({ id: 'sweepy', from: 'orange', to: 'red' }));
     const delays = obs.emf.map((d) => d.SweepDelayMs).filter((v) => typeof v === 'number');
     expect(delays.at(-1)).toBe(3 * 60_000);
+  });
+
+  it('publishes two custom metrics only (each one is billed as a metric-month, docs/cost.md)', () => {
+    const names = new Set(obs.emf.flatMap((d) => ((d._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined)?.CloudWatchMetrics ?? []).flatMap((m) => m.Metrics.map((x) => x.Name))));
+    expect([...names].sort()).toEqual(['ColourChanges', 'SweepDelayMs']);
   });
 
   it('accepts an event without input (e.g. a manual test invoke)', async () => {
