@@ -39,15 +39,7 @@ const assignmentOf = (p: PartitionRecord): HeartbeatPartition => ({
 
 /** Bumps the assignment version of computers (their heartbeats re-read their partitions). */
 export async function bumpAssignments(table: TableClient, computerIds: Iterable<string>): Promise<void> {
-  for (const id of new Set(computerIds)) {
-    await table.update({
-      Key: keys.computer(id),
-      UpdateExpression: 'ADD #v :one',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#v': C.assignmentVersion },
-      ExpressionAttributeValues: { ':one': 1 },
-    });
-  }
+  for (const id of new Set(computerIds)) await addOne(table, id, C.assignmentVersion);
 }
 
 async function updateComputer(table: TableClient, id: string, patch: { instantiationFrequencySeconds?: number }, now: string): Promise<ComputerRecord | null> {
@@ -79,11 +71,16 @@ async function updateComputer(table: TableClient, id: string, patch: { instantia
 
 /** Raises a computer's reprocess hint (after the flags it concerns are written): its heartbeats read its partitions' flags. */
 export async function raiseHint(table: TableClient, computerId: string): Promise<void> {
+  await addOne(table, computerId, C.reprocessHint);
+}
+
+/** Adds 1 to a counter of an existing computer's item (never creates the item). */
+async function addOne(table: TableClient, computerId: string, attribute: string): Promise<void> {
   await table.update({
     Key: keys.computer(computerId),
-    UpdateExpression: 'ADD #rh :one',
+    UpdateExpression: 'ADD #a :one',
     ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#rh': C.reprocessHint },
+    ExpressionAttributeNames: { '#a': attribute },
     ExpressionAttributeValues: { ':one': 1 },
   });
 }
