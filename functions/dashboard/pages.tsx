@@ -140,7 +140,7 @@ export function FilterForm(props: {
 export function SearchForm(props: { action: string; placeholder: string; value?: string }) {
   return (
     <form class="search" method="get" action={props.action} aria-label="Search by id">
-      <input type="search" name="q" value={props.value ?? ''} placeholder={props.placeholder} aria-label={props.placeholder} size={24} maxlength={128} spellcheck={false} autocomplete="off" />
+      <input type="search" name="q" value={props.value ?? ''} placeholder={props.placeholder} aria-label={props.placeholder} size={30} maxlength={128} spellcheck={false} autocomplete="off" />
       <button type="submit">Go</button>
     </form>
   );

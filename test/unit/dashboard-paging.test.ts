@@ -265,6 +265,14 @@ describe('dashboard over a paged API (fleet larger than a page)', () => {
     }
   });
 
+  test('a login that expired comes back to the same page and filters', async () => {
+    const d = await dashboardOver(fakeFleet({ computers: 1, perComputer: 1 }));
+    const dash = createDashboard({ adminToken: () => ADMIN, now: () => NOW, api: d.api.fetch, sessions: createSessions({ store: { createSession: async () => {}, getSession: async () => null, deleteSession: async () => {} }, now: () => NOW }) });
+    const res = await dash.request('/partitions?colour=red&tree=t1&limit=50');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/partitions?colour=red&tree=t1&limit=50')}`);
+  });
+
   test('a page never shows more rows than asked, even from an API that ignores the limit', async () => {
     const fleet = fakeFleet({ computers: 300, perComputer: 1 });
     const d = await dashboardOver(fleet, (f) => (input, init) => f(input.replace(/([?&])limit=\d+/, '$1limit=1000'), init));
