@@ -13,8 +13,10 @@ import { healthRoutes, serveOpenApi } from './routes/health.ts';
 import { errorHandler, jsonBodies, limitBody, noRoute } from './routes/http.ts';
 import { partitionRoutes } from './routes/partitions.ts';
 import { softwareReleaseRoutes } from './routes/software-releases.ts';
+import { summaryRoutes } from './routes/summary.ts';
 import { treeRoutes } from './routes/trees.ts';
 import { defaultLogError } from './services/deps.ts';
+import { ComputerTokenCache } from './token-cache.ts';
 
 export { ApiError } from './routes/context.ts';
 
@@ -28,6 +30,7 @@ export function createApp(deps: AppDeps) {
   // Failed admin-token attempts, counted per client address (functions/limiter.ts), for the
   // API's auth (routes/auth.ts) and the dashboard's login alike.
   const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
+  const tokens = deps.tokens ?? new ComputerTokenCache();
   app.onError(errorHandler(deps.logError ?? defaultLogError));
   app.notFound(noRoute);
   app.use('*', limitBody);
@@ -35,6 +38,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('guard', guard);
+    c.set('tokens', tokens);
     await next();
   });
   app.route('/', healthRoutes());
@@ -43,6 +47,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', partitionRoutes());
   app.route('/', treeRoutes());
   app.route('/', bangRoutes());
+  app.route('/', summaryRoutes());
   serveOpenApi(app);
   if (deps.dashboard !== false) {
     const sessions = createSessions({ store: deps.store, now: deps.now });

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { BODY_LIMIT_BYTES } from '../../protocol/limits.ts';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
+import { InvalidCursor, isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
 import { type ApiEnv, ApiError } from './context.ts';
 
 export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
@@ -35,6 +35,9 @@ export function errorHandler(logError: (message: string, err: unknown) => void):
     if (e instanceof ApiError) {
       for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
       return c.json({ error: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) }, e.status);
+    }
+    if (e instanceof InvalidCursor) {
+      return c.json({ error: 'bad_request', message: `query.cursor: ${e.message}`, details: [{ path: 'query.cursor', message: e.message }] }, 400);
     }
     if (e instanceof HTTPException) {
       const status = e.status as ContentfulStatusCode;

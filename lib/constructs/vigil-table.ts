@@ -5,7 +5,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { GSI_BY_KIND, GSI_BY_SR, GSI_BY_TREE, GSI_SWEEP, TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.ts';
+import { GSI_BANGS, GSI_CRIMES, GSI_PARTITION_BANGS, GSI_PARTITIONS, GSI_RED, GSI_SR, GSI_SWEEP, GSI_TREE, TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.ts';
 
 type KeyElement = { AttributeName?: string; KeyType?: string };
 type AttributeDefinition = { AttributeName?: string; AttributeType?: string };
@@ -94,12 +94,13 @@ export const TABLE_ACCESS = {
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     ],
-    indexes: [GSI_BY_TREE, GSI_BY_KIND, GSI_SWEEP, GSI_BY_SR],
+    indexes: [GSI_PARTITIONS, GSI_TREE, GSI_SR, GSI_RED, GSI_CRIMES, GSI_BANGS, GSI_PARTITION_BANGS],
   },
-  // fanOutBang: getBang, pageTreePartitions, flagReprocess, completeBang
-  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_BY_TREE] },
-  // runSweep: pageSweepDue, recordColour
-  sweep: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP] },
+  // fanOutBang: getBang, pageTreePartitions, flagReprocess, raiseReprocessHint, completeBang
+  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_TREE] },
+  // runSweep: the computers (Query), pageSweepDue (Query + BatchGetItem), colour writes, the
+  // red count and the summary item (UpdateItem)
+  sweep: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP, GSI_RED] },
 } as const satisfies Record<string, { actions: readonly string[]; indexes: readonly string[] }>;
 
 /**
