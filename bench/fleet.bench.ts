@@ -286,7 +286,7 @@ async function walkDashboard(url: string, cookie: string, what: string, path: st
     if (r.status !== 200) throw new Error(`${what} ${href}: HTTP ${r.status}`);
     stat.pages++;
     stat.maxBytes = Math.max(stat.maxBytes, r.bytes);
-    const next = r.html.match(/<a href="([^"]+)" rel="next" data-page-link="next">/)?.[1];
+    const next = r.html.match(/<a href="([^"]+)" rel="next" data-goto="next">/)?.[1];
     href = next ? next.replace(/&amp;/g, '&') : null;
     if (stat.pages > 10_000) throw new Error(`${what}: no end`);
   }

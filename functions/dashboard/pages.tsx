@@ -51,23 +51,23 @@ function ComputerLink(props: { id: string }) {
 export function Pager(props: { links: PagerLinks; noun: string; id?: string }) {
   const { links } = props;
   return (
-    <nav class="pager" aria-label={`Pages of ${props.noun}`} data-pager={props.id ?? props.noun}>
-      <span class="rows" data-from={String(links.from)} data-to={String(links.to)}>
-        {links.to ? `${props.noun} ${links.from}–${links.to}` : `no ${props.noun}`}
+    <nav class="pager" aria-label={`Pages of ${props.noun}`} data-list={props.id ?? props.noun}>
+      <span class="rows" data-shown={String(links.shown)}>
+        {links.shown === 0 ? `no ${props.noun}` : links.from && links.to ? `${props.noun} ${links.from}–${links.to}` : `${links.shown} ${props.noun}`}
       </span>
       {links.first ? (
-        <a href={links.first} rel="first" data-page-link="first">
+        <a href={links.first} rel="first" data-goto="first">
           « First page
         </a>
       ) : (
         ''
       )}
       {links.next ? (
-        <a href={links.next} rel="next" data-page-link="next">
+        <a href={links.next} rel="next" data-goto="next">
           Next page »
         </a>
       ) : (
-        <span class="meta" data-page-link="last">
+        <span class="meta" data-goto="last">
           last page
         </span>
       )}
@@ -78,7 +78,7 @@ export function Pager(props: { links: PagerLinks; noun: string; id?: string }) {
             s.current ? (
               <b aria-current="true">{s.limit}</b>
             ) : (
-              <a href={s.href} data-page-size={String(s.limit)}>
+              <a href={s.href} data-per-page={String(s.limit)}>
                 {s.limit}
               </a>
             ),
@@ -334,7 +334,15 @@ export function PartitionsPage(props: { now: Date; summary: SummaryState; params
         <SearchForm action="/partitions" placeholder="partition, tree or computer id" value={props.search} />
       </div>
       <p class="meta">
-        {what ? `Only partitions ${what}` : 'Every partition'}, by id. {p.tree ? <TreeLink id={p.tree} /> : ''}
+        {what ? `Only partitions ${what}` : 'Every partition'}
+        {p.colour === 'red' ? ' (recorded red: a partition that turned red by time alone joins at the next sweep, within a minute)' : ''}.{' '}
+        {p.tree ? (
+          <>
+            The tree's page: <TreeLink id={p.tree} />
+          </>
+        ) : (
+          ''
+        )}
       </p>
       {partitions.items.length === 0 ? (
         <p class="empty">No partition{what ? ` ${what}` : ''} on this page.</p>
@@ -671,7 +679,7 @@ export function CrimesPage(props: { now: Date; params: ListParams; partitions: P
     <Layout title="Monitoring crimes" section="crimes" now={now}>
       <h1>Monitoring crimes</h1>
       <p class="meta">
-        Partitions flagged, by id. Rules: a promise that never passes, instantiation over 60 s, every promise at 1-minute periodicity,
+        Partitions flagged. Rules: a promise that never passes, instantiation over 60 s, every promise at 1-minute periodicity,
         instantiation that never sleeps.
       </p>
       {flagged.length === 0 ? (

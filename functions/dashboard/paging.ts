@@ -43,8 +43,12 @@ export type ColourFilter = 'green' | 'orange' | 'red';
 export interface ListParams {
   limit: number;
   cursor?: string;
-  /** 1 on the first page; counts "Next" clicks (for "rows 101–200"). */
-  page: number;
+  /**
+   * The row number of this page's first row (1 on the first page; carried by the Next link,
+   * for "rows 101–200"). Counted from the rows shown, as an API page may hold fewer than
+   * `limit` items (it is cut before 1 MiB). Unknown for a cursor without it.
+   */
+  from?: number;
   colour?: ColourFilter;
   /** Partitions of this instance tree. */
   tree?: string;
@@ -77,8 +81,12 @@ export function listParams(q: Query, sizes: PageSizes, colours: readonly ColourF
   const limit = asked !== undefined && sizes.includes(asked) ? asked : sizes[0];
   const cursor = q['cursor'] && q['cursor'].length <= CURSOR_MAX ? q['cursor'] : undefined;
   const colour = colours.find((c) => c === q['colour']);
-  const out: ListParams = { limit, page: cursor ? (positiveInt(q['page']) ?? 2) : 1 };
-  if (cursor) out.cursor = cursor;
+  const out: ListParams = { limit };
+  if (cursor) {
+    out.cursor = cursor;
+    const from = positiveInt(q['from']);
+    if (from && from > 1) out.from = from;
+  } else out.from = 1;
   if (colour) out.colour = colour;
   for (const key of ['tree', 'computer', 'partition'] as const) {
     const v = idOrUndefined(q[key]);
@@ -97,7 +105,7 @@ export function listHref(path: string, p: ListParams, sizes: PageSizes): string 
   if (p.limit !== sizes[0]) q.set('limit', String(p.limit));
   if (p.cursor) {
     q.set('cursor', p.cursor);
-    q.set('page', String(p.page));
+    if (p.from) q.set('from', String(p.from));
   }
   const s = q.toString();
   return s ? `${path}?${s}` : path;
@@ -108,24 +116,29 @@ export interface PagerLinks {
   first: string | null;
   next: string | null;
   sizes: { limit: number; href: string; current: boolean }[];
-  /** 1-based number of the first and last row shown ("rows 101–200"); 0, 0 when empty. */
-  from: number;
-  to: number;
+  /** Rows on this page. */
+  shown: number;
+  /** Row numbers of the first and last row shown ("rows 101–200"), when known. */
+  from?: number;
+  to?: number;
 }
 
 export function pagerLinks(path: string, p: ListParams, sizes: PageSizes, shown: number, nextCursor: string | null): PagerLinks {
-  const first = { ...p, page: 1, cursor: undefined };
-  const from = shown ? (p.page - 1) * p.limit + 1 : 0;
-  return {
+  const first: ListParams = { ...p, from: 1, cursor: undefined };
+  const links: PagerLinks = {
     first: p.cursor ? listHref(path, first, sizes) : null,
-    next: nextCursor ? listHref(path, { ...p, cursor: nextCursor, page: p.page + 1 }, sizes) : null,
+    next: nextCursor ? listHref(path, { ...p, cursor: nextCursor, from: p.from ? p.from + shown : undefined }, sizes) : null,
     sizes: sizes
       .slice()
       .sort((a, b) => a - b)
       .map((limit) => ({ limit, href: listHref(path, { ...first, limit }, sizes), current: limit === p.limit })),
-    from,
-    to: shown ? from + shown - 1 : 0,
+    shown,
   };
+  if (p.from && shown) {
+    links.from = p.from;
+    links.to = p.from + shown - 1;
+  }
+  return links;
 }
 
 /** A search box's text when it can be an id (what the API would accept), else null. */

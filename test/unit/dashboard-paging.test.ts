@@ -22,35 +22,39 @@ describe('paging.ts', () => {
   const sizes = [100, 50, 500] as const;
 
   test('listParams: page sizes offered only, colours offered only, cursor and page kept, ids trimmed', () => {
-    expect(listParams({}, sizes)).toEqual({ limit: 100, page: 1 });
+    expect(listParams({}, sizes)).toEqual({ limit: 100, from: 1 });
     expect(listParams({ limit: '500' }, sizes).limit).toBe(500);
     for (const bad of ['7', '0', '-1', '1e3', 'abc', '5000', '']) expect(listParams({ limit: bad }, sizes).limit, bad).toBe(100);
     expect(listParams({ colour: 'orange' }, sizes, ['green', 'red']).colour).toBeUndefined();
     expect(listParams({ colour: 'red' }, sizes, ['green', 'red']).colour).toBe('red');
     expect(listParams({ colour: 'purple' }, sizes).colour).toBeUndefined();
-    expect(listParams({ cursor: 'abc', page: '4' }, sizes)).toMatchObject({ cursor: 'abc', page: 4 });
-    expect(listParams({ cursor: 'abc' }, sizes).page).toBe(2); // a cursor is never the first page
-    expect(listParams({ page: '4' }, sizes).page).toBe(1); // nor is a page without a cursor
+    expect(listParams({ cursor: 'abc', from: '301' }, sizes)).toMatchObject({ cursor: 'abc', from: 301 });
+    for (const from of [undefined, '1', '0', 'x']) expect(listParams({ cursor: 'abc', from }, sizes).from).toBeUndefined(); // a cursor is never the first page
+    expect(listParams({ from: '301' }, sizes).from).toBe(1); // nor is a page without a cursor
     expect(listParams({ cursor: 'x'.repeat(2049) }, sizes).cursor).toBeUndefined();
     expect(listParams({ tree: '  t1 ', computer: '', partition: 'p' }, sizes)).toMatchObject({ tree: 't1', partition: 'p' });
     expect(listParams({ computer: ' ' }, sizes).computer).toBeUndefined();
   });
 
   test('listHref leaves defaults out; pagerLinks: first, next, sizes, rows shown', () => {
-    expect(listHref('/', { limit: 100, page: 1 }, sizes)).toBe('/');
-    expect(listHref('/partitions', { limit: 50, page: 3, cursor: 'c/+=', colour: 'red', tree: 't:1' }, sizes)).toBe(
-      '/partitions?colour=red&tree=t%3A1&limit=50&cursor=c%2F%2B%3D&page=3',
+    expect(listHref('/', { limit: 100, from: 1 }, sizes)).toBe('/');
+    expect(listHref('/partitions', { limit: 50, from: 101, cursor: 'c/+=', colour: 'red', tree: 't:1' }, sizes)).toBe(
+      '/partitions?colour=red&tree=t%3A1&limit=50&cursor=c%2F%2B%3D&from=101',
     );
-    const first = pagerLinks('/', { limit: 50, page: 1, colour: 'red' }, sizes, 50, 'n1');
-    expect(first).toMatchObject({ first: null, next: '/?colour=red&limit=50&cursor=n1&page=2', from: 1, to: 50 });
+    const first = pagerLinks('/', { limit: 50, from: 1, colour: 'red' }, sizes, 50, 'n1');
+    expect(first).toMatchObject({ first: null, next: '/?colour=red&limit=50&cursor=n1&from=51', from: 1, to: 50 });
     expect(first.sizes).toEqual([
       { limit: 50, href: '/?colour=red&limit=50', current: true },
       { limit: 100, href: '/?colour=red', current: false },
       { limit: 500, href: '/?colour=red&limit=500', current: false },
     ]);
-    const last = pagerLinks('/', { limit: 50, page: 3, cursor: 'n2', colour: 'red' }, sizes, 7, null);
+    const last = pagerLinks('/', { limit: 50, from: 101, cursor: 'n2', colour: 'red' }, sizes, 7, null);
     expect(last).toMatchObject({ first: '/?colour=red&limit=50', next: null, from: 101, to: 107 });
-    expect(pagerLinks('/', { limit: 100, page: 1 }, sizes, 0, null)).toMatchObject({ from: 0, to: 0 });
+    expect(pagerLinks('/', { limit: 100, from: 1 }, sizes, 0, null)).not.toHaveProperty('from');
+    // an API page cut short (under 1 MiB) moves the numbering by the rows shown, not by the limit
+    expect(pagerLinks('/', { limit: 100, from: 101, cursor: 'c' }, sizes, 37, 'd').next).toBe('/?cursor=d&from=138');
+    // a cursor without a row number: the rows are counted, not numbered
+    expect(pagerLinks('/', { limit: 100, cursor: 'c' }, sizes, 37, 'd')).toMatchObject({ next: '/?cursor=d', shown: 37 });
   });
 
   test('searchId accepts what the API takes as an id; clip keeps the end', () => {
@@ -100,8 +104,8 @@ async function dashboardOver(fleet: FakeFleet, wrap: (f: FetchLike) => FetchLike
 
 const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 const nextHref = (html: string, pager = '') => {
-  const nav = pager ? html.slice(html.indexOf(`data-pager="${pager}"`)) : html;
-  const m = nav.match(/<a href="([^"]+)" rel="next" data-page-link="next">/);
+  const nav = pager ? html.slice(html.indexOf(`data-list="${pager}"`)) : html;
+  const m = nav.match(/<a href="([^"]+)" rel="next" data-goto="next">/);
   return m ? unescapeHtml(m[1]!) : null;
 };
 const ids = (html: string, attr: string) => [...html.matchAll(new RegExp(`<tr[^>]* ${attr}="([^"]+)"`, 'g'))].map((m) => m[1]!);
@@ -149,7 +153,7 @@ describe('dashboard over a paged API (fleet larger than a page)', () => {
     // the last page says so, and links back to the first
     const last = await d.get(nextHref((await d.get('/?limit=200')).html)!);
     expect(ids(last.html, 'data-computer')).toHaveLength(34);
-    expect(last.html).toContain('data-page-link="last"');
+    expect(last.html).toContain('data-goto="last"');
     expect((await d.get(nextHref(first.html)!)).html).toMatch(/href="\/" rel="first"/);
   });
 

@@ -207,7 +207,7 @@ test('partition page: one chart point per history entry, colour always with a la
       now: NOW,
       partition: partitionView(partition()),
       promises: { ...promises, nextCursor: null },
-      params: { limit: 50, page: 1 },
+      params: { limit: 50, from: 1 },
       bangs: { items: [], nextCursor: null },
     }),
   );
@@ -240,7 +240,7 @@ test('fleet page escapes API text; the summary counts link to filtered lists; a 
     await FleetPage({
       now: NOW,
       summary,
-      params: { limit: 100, page: 1 },
+      params: { limit: 100, from: 1 },
       computers: { items: computers, nextCursor: 'abc' },
       failing: { items: failing, nextCursor: null },
     }),
@@ -255,11 +255,11 @@ test('fleet page escapes API text; the summary counts link to filtered lists; a 
   expect(html).toMatch(/data-count="computers-orange" href="\/\?colour=orange"[\s\S]*?<b>1<\/b>/);
   expect(html).toMatch(/counts as of <time[^>]*>1 min ago</);
   expect(html).toContain('href="/partitions?colour=red&amp;computer=c1"');
-  expect(html).toContain('<a href="/?cursor=abc&amp;page=2" rel="next" data-page-link="next">');
+  expect(html).toContain('<a href="/?cursor=abc&amp;from=2" rel="next" data-goto="next">');
   expect(html).toContain('name="viewport"');
   // the summary could not be read: the page still shows, saying so
   const without = String(
-    await FleetPage({ now: NOW, summary: { unavailable: 'GET /v1/summary answered 404' }, params: { limit: 100, page: 1 }, computers: { items: computers, nextCursor: null }, failing: { items: [], nextCursor: null } }),
+    await FleetPage({ now: NOW, summary: { unavailable: 'GET /v1/summary answered 404' }, params: { limit: 100, from: 1 }, computers: { items: computers, nextCursor: null }, failing: { items: [], nextCursor: null } }),
   );
   expect(without).toContain('Fleet counts unavailable: GET /v1/summary answered 404');
   expect(without).toContain('data-computer="c1"');
