@@ -24,6 +24,19 @@ export type TokenCheck = 'valid' | 'refused' | 'unknown';
 
 export class ComputerTokenCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, Promise<string | null>>();
+
+  /** One look-up of a computer's hash at a time (concurrent requests for one id share it), learnt. */
+  async lookUp(computerId: string, nowMs: number, fetch: () => Promise<string | null>): Promise<void> {
+    let p = this.inFlight.get(computerId);
+    if (!p) {
+      p = fetch().finally(() => this.inFlight.delete(computerId));
+      this.inFlight.set(computerId, p);
+      this.learn(computerId, await p, nowMs);
+      return;
+    }
+    await p;
+  }
 
   /** valid: the hash known for the computer; refused: known to differ (looked up recently); unknown: look it up. */
   check(computerId: string, tokenHash: string, nowMs: number): TokenCheck {

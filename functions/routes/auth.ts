@@ -8,8 +8,8 @@
 // looked up once.
 //  - requireAdmin: the admin token (a valid computer token is 403, anything else 401);
 //  - heartbeatAuth: the computer's own token (the heartbeat service's write checks it again);
-//  - partitionAuth: the token of the partition's computer (its partition read, plus the
-//    computer when its hash is not known), or the admin token where allowed (a manual bang).
+//  - partitionAuth: the token of the partition's computer (then its partition read), or the
+//    admin token where allowed (a manual bang).
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Id } from '../../protocol/index.ts';
@@ -62,8 +62,8 @@ async function verifyComputerToken(c: Context<ApiEnv>, token: string): Promise<{
   const nowMs = c.var.deps.now().getTime();
   let check = c.var.tokens.check(computerId, tokenHash, nowMs);
   if (check === 'unknown') {
-    const comp = await c.var.deps.store.getComputer(computerId);
-    c.var.tokens.learn(computerId, comp ? comp.tokenHash : null, nowMs);
+    // one strongly consistent read (shared by concurrent requests for the id), then known for a while
+    await c.var.tokens.lookUp(computerId, nowMs, async () => (await c.var.deps.store.getComputer(computerId))?.tokenHash ?? null);
     check = c.var.tokens.check(computerId, tokenHash, nowMs);
   }
   return check === 'valid' ? { computerId, tokenHash } : null;
@@ -123,24 +123,12 @@ export const partitionAuth =
       c.set('actor', 'admin');
       return next();
     }
-    const computerId = tokenComputerId(token);
-    if (!computerId) throw unauthorized();
-    const tokenHash = sha256Hex(token);
-    const nowMs = deps.now().getTime();
-    const check = c.var.tokens.check(computerId, tokenHash, nowMs);
-    if (check === 'refused') throw unauthorized();
-    let partition: Awaited<ReturnType<typeof deps.store.getComputerPartition>>;
-    if (check === 'valid') {
-      partition = await deps.store.getComputerPartition(computerId, pid);
-    } else {
-      // one BatchGetItem (eventually consistent): the computer's hash and the partition
-      const found = await deps.store.getComputerAndPartition(computerId, pid);
-      c.var.tokens.learn(computerId, found.computer ? found.computer.tokenHash : null, nowMs);
-      if (c.var.tokens.check(computerId, tokenHash, nowMs) !== 'valid') throw unauthorized();
-      partition = found.partition;
-    }
-    if (!partition) throw forbidden(`partition ${pid} is not a partition of computer ${computerId}`);
-    c.set('auth', { computerId, tokenHash });
+    const auth = await verifyComputerToken(c, token);
+    if (!auth) throw unauthorized();
+    // its own partition (the computer is in the key): one eventually consistent read
+    const partition = await deps.store.getComputerPartition(auth.computerId, pid);
+    if (!partition) throw forbidden(`partition ${pid} is not a partition of computer ${auth.computerId}`);
+    c.set('auth', auth);
     c.set('partition', partition);
     c.set('actor', 'computer');
     return next();

@@ -41,6 +41,8 @@ export function computerRoutes() {
     .openapi(put, async (c) => {
       const { computerId } = c.req.valid('param');
       const r = await registerComputer(c.var.deps, computerId, c.req.valid('json') ?? {});
+      // this process may remember the id as unknown
+      c.var.tokens.forget(computerId);
       if (r.outcome === 'registered') return c.json(r.token, 201);
       if (r.outcome === 'conflict') throw new ApiError(409, 'conflict', `computer ${computerId} changed concurrently, retry`);
       return c.json(r.computer, 200);
@@ -48,6 +50,8 @@ export function computerRoutes() {
     .openapi(rotateToken, async (c) => {
       const { computerId } = c.req.valid('param');
       const token = await rotateComputerToken(c.var.deps, computerId);
+      // the new token works at once here (other processes look it up within TOKEN_RECHECK_MS)
+      c.var.tokens.forget(computerId);
       if (!token) throw notFound(`computer ${computerId}`);
       return c.json(token, 200);
     })

@@ -4,11 +4,13 @@
 // bangs, quota counters and sessions copied with their new index keys, and the history
 // (one item per promise result) regrouped into one item per report. Every migrated partition
 // is due for the sweep at once (it records their colours again), and every computer's
-// reprocess hint is raised (its next heartbeat reads its partitions' flags). Idempotent: the
-// items are written with PutItem, so running it again rewrites the same items.
-// A Scan of the v1 table, never on a request path.
+// reprocess hint is raised (its next heartbeat reads its partitions' flags). An item already in
+// the new table is never overwritten (conditional PutItem): running it again, or after the
+// master started on the new table, copies only what is missing (the history is rewritten as
+// it was). A Scan of the v1 table, never on a request path.
 import { compactFailed } from '../../domain/reports.ts';
 import { crimeStateFromV1, crimesOf } from '../../domain/crimes.ts';
+import { mapLimit } from '../../lib/concurrency.ts';
 import type { LastReportSummary, PromiseReport } from '../../../protocol/index.ts';
 import { keepEnd, SUMMARY_ERROR_MAX } from '../../../protocol/limits.ts';
 import { indexKeys, keys, legacy } from '../table.ts';
@@ -148,48 +150,47 @@ async function migrateHistory(from: TableClient, to: TableClient, partitionId: s
   return { reports: out.length, latestOfKind };
 }
 
-/** Copies every item of the v1 table `from` into the v2 table `to`. */
+type Kind = keyof MigrationReport;
+
+/** The v2 item of a v1 item (history aside), and what it is; null: not copied. */
+async function convert(from: TableClient, to: TableClient, i: Item, opts: { now: string; history?: boolean }, report: MigrationReport): Promise<{ kind: Kind; item: Item } | null> {
+  if (legacy.isComputer(i)) return { kind: 'computers', item: computerV2(i) };
+  if (legacy.isPartition(i)) {
+    let otherKind: string | null = null;
+    if (opts.history !== false) {
+      const h = await migrateHistory(from, to, str(i.partitionId));
+      report.reports += h.reports;
+      const lastKind = isObject(i.lastReport) && i.lastReport.kind === 'anomaly' ? 'anomaly' : 'instantiation';
+      otherKind = h.latestOfKind.get(lastKind === 'anomaly' ? 'instantiation' : 'anomaly') ?? null;
+    }
+    return { kind: 'partitions', item: partitionV2(i, opts.now, otherKind) };
+  }
+  if (legacy.isSoftwareRelease(i)) {
+    const { pk: _pk, sk: _sk, softwareReleaseId, ...rest } = withoutV1Index(i);
+    return { kind: 'softwareReleases', item: { ...rest, ...keys.softwareRelease(str(softwareReleaseId)) } };
+  }
+  if (legacy.isBang(i)) {
+    const b = withoutV1Index(i);
+    return { kind: 'bangs', item: { ...b, ...indexKeys.bang(str(b.createdAt), str(b.partitionId), str(b.bangId)) } };
+  }
+  if (legacy.isQuota(i)) return { kind: 'quotaCounters', item: withoutV1Index(i) };
+  if (legacy.isSession(i)) return { kind: 'sessions', item: withoutV1Index(i) };
+  return null;
+}
+
+/** Copies every item of the v1 table `from` missing in the v2 table `to`; counts what it copied. */
 export async function migrateFromV1(from: TableClient, to: TableClient, opts: { now: string; history?: boolean; log?: (line: string) => void }): Promise<MigrationReport> {
   const report: MigrationReport = { computers: 0, softwareReleases: 0, partitions: 0, bangs: 0, quotaCounters: 0, sessions: 0, reports: 0 };
   let start: Item | undefined;
   do {
     const page = await from.scanPage({}, start);
-    const out: Item[] = [];
-    for (const i of page.items) {
-      if (legacy.isComputer(i)) {
-        out.push(computerV2(i));
-        report.computers++;
-      } else if (legacy.isPartition(i)) {
-        let otherKind: string | null = null;
-        if (opts.history !== false) {
-          const h = await migrateHistory(from, to, str(i.partitionId));
-          report.reports += h.reports;
-          const lastKind = isObject(i.lastReport) && i.lastReport.kind === 'anomaly' ? 'anomaly' : 'instantiation';
-          otherKind = h.latestOfKind.get(lastKind === 'anomaly' ? 'instantiation' : 'anomaly') ?? null;
-        }
-        out.push(partitionV2(i, opts.now, otherKind));
-        report.partitions++;
-      } else if (legacy.isSoftwareRelease(i)) {
-        const { pk: _pk, sk: _sk, softwareReleaseId, ...rest } = withoutV1Index(i);
-        out.push({ ...rest, ...keys.softwareRelease(str(softwareReleaseId)) });
-        report.softwareReleases++;
-      } else if (legacy.isBang(i)) {
-        const b = withoutV1Index(i);
-        out.push({ ...b, ...indexKeys.bang(str(b.createdAt), str(b.partitionId), str(b.bangId)) });
-        report.bangs++;
-      } else if (legacy.isQuota(i)) {
-        out.push(withoutV1Index(i));
-        report.quotaCounters++;
-      } else if (legacy.isSession(i)) {
-        out.push(withoutV1Index(i));
-        report.sessions++;
-      }
-    }
-    await to.batchPut(out);
+    await mapLimit(page.items, to.concurrency, async (i) => {
+      const c = await convert(from, to, i, opts, report);
+      if (c && (await to.create(c.item))) report[c.kind]++;
+    });
     opts.log?.(`vigil migrate: ${report.computers} computers, ${report.partitions} partitions, ${report.reports} reports so far`);
     start = page.last;
   } while (start);
-  await to.update({ Key: keys.summary, UpdateExpression: 'SET pt = :n', ExpressionAttributeValues: { ':n': report.partitions } });
+  if (report.partitions > 0) await to.update({ Key: keys.summary, UpdateExpression: 'ADD pt :n', ExpressionAttributeValues: { ':n': report.partitions } });
   return report;
 }
-
