@@ -5,7 +5,8 @@ import { withinQuota } from '../../domain/quota.ts';
 import type { BangRecord } from '../../domain/records.ts';
 import { GSI_BANGS, GSI_PARTITION_BANGS, INDEX_ATTR as A, INDEX_PK, type IndexName, indexKeys, keys } from '../table.ts';
 import type { BangStore } from '../types.ts';
-import { bangFromItem, C, ms, P } from './items.ts';
+import { raiseHint } from './computers.ts';
+import { bangFromItem, ms, P } from './items.ts';
 import { mapItems, readItem, type TableClient } from './table-client.ts';
 
 const bangItem = (b: BangRecord) => ({ ...b, ...indexKeys.bang(b.createdAt, b.partitionId, b.bangId) });
@@ -88,15 +89,7 @@ export function bangStore(table: TableClient): BangStore {
       return r !== false;
     },
 
-    async raiseReprocessHint(computerId) {
-      // after the flags (a heartbeat that saw this hint reads them; see ComputerStore.clearReprocessHint)
-      await table.update({
-        Key: keys.computer(computerId),
-        UpdateExpression: 'ADD #rh :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#rh': C.reprocessHint },
-        ExpressionAttributeValues: { ':one': 1 },
-      });
-    },
+    // after the flags (a heartbeat that saw this hint reads them; see ComputerStore.clearReprocessHint)
+    raiseReprocessHint: (computerId) => raiseHint(table, computerId),
   };
 }

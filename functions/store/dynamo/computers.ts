@@ -77,6 +77,17 @@ async function updateComputer(table: TableClient, id: string, patch: { instantia
   return { ...before, ...(frequency !== undefined ? { instantiationFrequencySeconds: frequency } : {}), updatedAt: now };
 }
 
+/** Raises a computer's reprocess hint (after the flags it concerns are written): its heartbeats read its partitions' flags. */
+export async function raiseHint(table: TableClient, computerId: string): Promise<void> {
+  await table.update({
+    Key: keys.computer(computerId),
+    UpdateExpression: 'ADD #rh :one',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#rh': C.reprocessHint },
+    ExpressionAttributeValues: { ':one': 1 },
+  });
+}
+
 export function computerStore(table: TableClient): ComputerStore {
   const cache = new AssignmentCache();
 

@@ -2,11 +2,12 @@
 // indexes by id, tree and software release (plus the sparse sweep, red and crimes indexes).
 // SR settings and the computer frequency are denormalized into them.
 import { crimesOf } from '../../domain/crimes.ts';
+import { pendingReprocess } from '../../domain/reprocess.ts';
 import { mapLimit } from '../../lib/concurrency.ts';
 import { GSI_CRIMES, GSI_PARTITIONS, GSI_RED, GSI_TREE, INDEX_ATTR as A, INDEX_PK, indexKeys, keys } from '../table.ts';
 import type { PartitionRecord } from '../../domain/records.ts';
 import type { Accept, InitialColour, ListRequest, PartitionFilter, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
-import { bumpAssignments } from './computers.ts';
+import { bumpAssignments, raiseHint } from './computers.ts';
 import { colourCode, computerFromItem, ms, P, partitionFromItem, softwareReleaseFromItem } from './items.ts';
 import { type CursorBounds, type Item, type Key, keyOf, type ListSpec, loadItems, mapItems, type QueryInput, type TableClient } from './table-client.ts';
 
@@ -94,6 +95,8 @@ async function putPartition(
     await table.put(item);
     await table.delete(keyOf(existing));
     await bumpAssignments(table, [before.computerId, p.computerId]);
+    // a reprocess flag still pending goes with it: the new computer's heartbeats read it
+    if (pendingReprocess(before)) await raiseHint(table, p.computerId);
     return { created: false, record: partitionFromItem(item) };
   }
   const names: Record<string, string> = { '#c': P.colour, '#cs': P.colourSince, '#ca': P.createdAt };
