@@ -1,15 +1,20 @@
-// How long the dashboard's fleet page takes with 1,000 partitions (issue 6).
+// How long the dashboard's pages take (issue 6; paged since issue 12).
 //   npx tsx bench/dashboard.bench.ts [--partitions 1000] [--rounds 20] [--append]
 // Runs the embedded local master (same app as Lambda, dynalite store) with 20 computers
 // and 1,000 partitions in 50 instance trees, 10% of them failing, logs in and measures:
-//  - end to end: GET / over HTTP with the session cookie (API reads on dynalite + render),
-//  - render only: the same page with the API answers served from memory.
+//  - end to end: GET / (summary + one page of computers + the first failing partitions)
+//    and the partitions list (its first page at the default 100 and the largest 200 rows,
+//    and the failing ones) over HTTP with the session cookie (API reads on dynalite + render),
+//  - render only: the fleet page with the API answers served from memory.
+// The pages read one API page each, so their size does not grow with the fleet (the fleet
+// bench, bench/fleet.bench.ts, measures them with 10,000 and 100,000 partitions).
 // --append writes the figures into docs/benchmarks.md (replacing this bench's section).
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDashboard } from '../functions/dashboard/index.tsx';
+import { FLEET_FAILING_ROWS } from '../functions/dashboard/paging.ts';
 import { createSessions } from '../functions/dashboard/sessions.ts';
 import { startLocalMaster } from '../functions/local/master.ts';
 import { createVigilClient } from '../protocol/client.ts';
@@ -88,35 +93,43 @@ try {
   if (login.status !== 303 || !cookie) throw new Error(`login failed: ${login.status} (is the dashboard mounted?)`);
 
   // end to end over HTTP
-  const e2e: number[] = [];
-  let bytes = 0;
-  for (let r = 0; r < ROUNDS + 2; r++) {
-    const s = performance.now();
-    const res = await fetch(`${master.url}/`, { headers: { cookie } });
-    const html = await res.text();
-    const ms = performance.now() - s;
-    if (res.status !== 200 || !html.includes('bench-c19')) throw new Error(`fleet page: ${res.status}`);
-    bytes = html.length;
-    if (r >= 2) e2e.push(ms); // 2 warm-up rounds
-  }
+  const timePage = async (path: string, mustHold: string) => {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let r = 0; r < ROUNDS + 2; r++) {
+      const s = performance.now();
+      const res = await fetch(`${master.url}${path}`, { headers: { cookie } });
+      const html = await res.text();
+      const ms = performance.now() - s;
+      if (res.status !== 200 || !html.includes(mustHold)) throw new Error(`${path}: ${res.status}`);
+      bytes = Buffer.byteLength(html);
+      if (r >= 2) times.push(ms); // 2 warm-up rounds
+    }
+    return { path, times, bytes };
+  };
+  const fleet = await timePage('/', 'bench-c19');
+  const e2e = fleet.times;
+  const bytes = fleet.bytes;
+  const lists = [
+    await timePage('/partitions', 'data-partition='),
+    await timePage('/partitions?limit=200', 'data-partition='),
+    await timePage('/partitions?colour=red', 'data-partition='),
+  ];
 
-  // the instance trees page lists every partition (1,000 rows)
-  const trees: number[] = [];
-  let treeBytes = 0;
-  for (let r = 0; r < ROUNDS + 2; r++) {
-    const s = performance.now();
-    const res = await fetch(`${master.url}/trees`, { headers: { cookie } });
-    const html = await res.text();
-    if (res.status !== 200) throw new Error(`trees page: ${res.status}`);
-    treeBytes = html.length;
-    if (r >= 2) trees.push(performance.now() - s);
-  }
-
-  // render only: API answers captured once, served from memory
+  // render only: the API answers the fleet page reads, captured once, served from memory
   const cache = new Map<string, string>();
-  for (const path of ['/v1/computers', '/v1/partitions']) {
-    cache.set(path, (await admin.raw('GET', path)).text);
-  }
+  const capture = createDashboard({
+    adminToken: () => TOKEN,
+    now: () => new Date(),
+    api: async (path, init) => {
+      const res = await fetch(`${master.url}${path}`, init);
+      const text = await res.text();
+      cache.set(path, text);
+      return new Response(text, { status: res.status, headers: { 'content-type': 'application/json' } });
+    },
+    sessions: createSessions({ store: master.store, now: () => new Date() }),
+  });
+  await (await capture.request('/', { headers: { cookie } })).text();
   const dash = createDashboard({
     adminToken: () => TOKEN,
     now: () => new Date(),
@@ -131,19 +144,21 @@ try {
     if (r >= 2) render.push(performance.now() - s);
   }
 
-  const line = `dashboard fleet page, ${N} partitions / ${COMPUTERS} computers / ${TREES} trees (${N / 10} failing), ${ROUNDS} rounds: end to end (HTTP, dynalite) median ${median(e2e).toFixed(0)} ms, p95 ${p95(e2e).toFixed(0)} ms; render only median ${median(render).toFixed(1)} ms, p95 ${p95(render).toFixed(1)} ms; page ${(bytes / 1024).toFixed(0)} KiB; /trees (all ${N} rows) median ${median(trees).toFixed(0)} ms, ${(treeBytes / 1024).toFixed(0)} KiB; seeding ${(seedMs / 1000).toFixed(1)} s`;
+  const listText = lists.map((l) => `${l.path} median ${median(l.times).toFixed(0)} ms, ${(l.bytes / 1024).toFixed(0)} KiB`).join('; ');
+  const line = `dashboard fleet page, ${N} partitions / ${COMPUTERS} computers / ${TREES} trees (${N / 10} failing), ${ROUNDS} rounds: end to end (HTTP, dynalite) median ${median(e2e).toFixed(0)} ms, p95 ${p95(e2e).toFixed(0)} ms; render only median ${median(render).toFixed(1)} ms, p95 ${p95(render).toFixed(1)} ms; page ${(bytes / 1024).toFixed(0)} KiB; ${listText}; seeding ${(seedMs / 1000).toFixed(1)} s`;
   console.log(line);
   if (values.append) {
     const file = join(import.meta.dirname ?? '.', '..', 'docs', 'benchmarks.md');
     const section =
       `## Dashboard: fleet page with ${N} partitions\n\n` +
         `\`npx tsx bench/dashboard.bench.ts --append\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
-        `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}).\n\n` +
-        `| measure | median | p95 |\n|---|---|---|\n` +
-        `| GET / end to end (HTTP → dashboard → /v1 API in-process → dynalite) | ${median(e2e).toFixed(0)} ms | ${p95(e2e).toFixed(0)} ms |\n` +
-        `| render only (API answers from memory) | ${median(render).toFixed(1)} ms | ${p95(render).toFixed(1)} ms |\n` +
-        `| GET /trees end to end (every partition listed, ${(treeBytes / 1024).toFixed(0)} KiB) | ${median(trees).toFixed(0)} ms | ${p95(trees).toFixed(0)} ms |\n\n` +
-        `Page size ${(bytes / 1024).toFixed(0)} KiB (${COMPUTERS} computers, ${N} partitions in ${TREES} trees, ${N / 10} failing listed).\n`;
+        `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}). Paged pages (issue 12): each reads one API page ` +
+        `of each list and the summary, so these figures no longer grow with the fleet (see the fleet bench for 10,000 and 100,000 partitions).\n\n` +
+        `| measure | median | p95 | size |\n|---|---|---|---|\n` +
+        `| GET / end to end (HTTP → dashboard → /v1 API in-process → dynalite) | ${median(e2e).toFixed(0)} ms | ${p95(e2e).toFixed(0)} ms | ${(bytes / 1024).toFixed(0)} KiB |\n` +
+        `| GET / render only (API answers from memory) | ${median(render).toFixed(1)} ms | ${p95(render).toFixed(1)} ms | |\n` +
+        lists.map((l) => `| GET ${l.path} end to end | ${median(l.times).toFixed(0)} ms | ${p95(l.times).toFixed(0)} ms | ${(l.bytes / 1024).toFixed(0)} KiB |\n`).join('') +
+        `\n${COMPUTERS} computers, ${N} partitions in ${TREES} trees, ${N / 10} failing (the fleet page lists the first ${FLEET_FAILING_ROWS}).\n`;
     // Replaces this section when it is there already (a re-run updates the figures), else appends it.
     const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
     const start = doc.indexOf(`## Dashboard: fleet page with ${N} partitions\n`);

@@ -161,7 +161,7 @@ try {
     await sleep(300);
   }
   await shoot('dashboard-fleet', '/');
-  await shoot('dashboard-trees', '/trees');
+  await shoot('dashboard-partitions', '/partitions');
   await shoot('dashboard-bangs', '/bangs');
 
   // 2. A partition with a long promise history (charts), the monitoring crimes.

@@ -10,7 +10,8 @@ import {
   type HistoryEntry,
 } from './view-model.ts';
 
-export function HistoryChart(props: { title: string; history: HistoryEntry[] }) {
+/** `messageChars`: the characters of a result's message shown in its point's tooltip. */
+export function HistoryChart(props: { title: string; history: HistoryEntry[]; messageChars?: number }) {
   const s: ChartSeries = chartSeries(props.history);
   if (s.points.length === 0) {
     return <p class="empty">No history yet.</p>;
@@ -63,7 +64,7 @@ export function HistoryChart(props: { title: string; history: HistoryEntry[] }) 
             r={p.failed ? 3.2 : 2.8}
           >
             <title>
-              {`${formatTime(p.date)} ${p.failed ? 'FAILED' : 'kept'} in ${formatDuration(p.executionTimeMs)}${p.message ? `: ${p.message.slice(0, 200)}` : ''}`}
+              {`${formatTime(p.date)} ${p.failed ? 'FAILED' : 'kept'} in ${formatDuration(p.executionTimeMs)}${p.message ? `: ${p.message.slice(0, props.messageChars ?? 200)}` : ''}`}
             </title>
           </circle>
         ))}

@@ -5,7 +5,8 @@
 // transformers inject helpers such as `__name`. test/unit/dashboard-render.test.ts
 // compiles it; test/e2e/dashboard-browser.test.ts runs it in Chromium.
 //
-// What it does: every `data-refresh` seconds (30) it fetches the current page and swaps
+// What it does: every `data-refresh` seconds (30) it fetches the current page (its URL,
+// so the same page of a list with the same filters) and swaps
 // the <main> content, the summary bar and the "updated" line in place, so the scroll
 // position, focus and text selection are kept. A session that expired while the page was
 // open (a redirect to /login, a 401, or the login form served at `/`) sends the browser to
@@ -26,16 +27,22 @@ export const CLIENT_JS = `"use strict";
     el.setAttribute("data-failed", failed ? "true" : "false");
   }
 
+  // a filter or search field being typed in is not swapped away under the user
+  function editing() {
+    var a = document.activeElement;
+    return !!a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA");
+  }
+
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(function () {
-      if (document.hidden) { schedule(); return; }
+      if (document.hidden || editing()) { schedule(); return; }
       refresh();
     }, interval);
   }
 
   function toLogin() {
-    location.assign("/login?next=" + encodeURIComponent(location.pathname));
+    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
   }
 
   function refresh() {

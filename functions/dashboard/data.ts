@@ -3,7 +3,7 @@
 // `app.request`). This keeps the dashboard decoupled from the store; the adapters below turn
 // the API's (validated) answers into the small view types the pages render, optional fields
 // shown as "–".
-import type { VigilClient } from '../../protocol/client.ts';
+import { type VigilClient, VigilApiError } from '../../protocol/client.ts';
 import type {
   Bang,
   Colour,
@@ -14,7 +14,6 @@ import type {
   PartitionPromises,
   PromiseHistory,
 } from '../../protocol/index.ts';
-import { mapLimit } from '../lib/concurrency.ts';
 import type { HistoryEntry } from './view-model.ts';
 
 export interface ComputerView {
@@ -80,16 +79,6 @@ export interface PromisesView {
   promises: PromiseView[];
   instantiations: InstantiationView[];
 }
-
-/** A partition's bang quota use today (UTC). */
-export interface QuotaUseView {
-  partitionId: string;
-  used: number;
-  quotaPerDay: number;
-}
-
-/** Partition reads in flight for the bang page's quota table. */
-const QUOTA_READS_IN_FLIGHT = 8;
 
 export interface BangView {
   bangId: string;
@@ -196,46 +185,123 @@ export function bangView(b: Bang): BangView {
   };
 }
 
-/** Reads the master API with the admin token. Non-2xx → VigilApiError (404 shows a 404 page). */
+export interface SummaryView {
+  computers: { green: number; orange: number; red: number };
+  partitions: { green: number; red: number };
+  /** When the counts were taken (the master's last sweep). */
+  asOf: string;
+}
+
+/** One page of a list: at most the `limit` asked, and where the next page starts (null: the last). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Where a page starts and how many items it holds (`limit` is always given: no unbounded read). */
+export interface Window {
+  limit: number;
+  cursor?: string;
+}
+
+export interface PartitionFilter extends Window {
+  colour?: 'green' | 'red';
+  instanceTreeId?: string;
+  computerId?: string;
+  crimes?: true;
+}
+
+export interface TreeView {
+  instanceTreeId: string;
+  /** Of the whole tree, whatever the page. */
+  colour: Colour;
+  colourReason: string;
+  partitions: Page<PartitionView>;
+}
+
+export type SearchKind = 'computer' | 'partition' | 'tree';
+
+/** At most `limit` items, whatever the API answered: a page never holds more rows than asked. */
+const page = <A, T>(items: A[], nextCursor: string | null, limit: number, view: (a: A) => T): Page<T> => ({
+  items: items.slice(0, limit).map(view),
+  nextCursor,
+});
+
+const notFound = (err: unknown) => err instanceof VigilApiError && err.status === 404;
+
+/**
+ * Reads the master API with the admin token: single items, the summary, and pages of lists,
+ * every list read with a `limit` (a list is never read whole). Non-2xx → VigilApiError
+ * (404 shows a 404 page).
+ */
 export class DashboardData {
   constructor(private readonly client: VigilClient) {}
 
-  async computers(): Promise<ComputerView[]> {
-    return (await this.client.listComputers()).computers.map(computerView);
+  /** The fleet's colour counts (GET /v1/summary, a cost that does not grow with the fleet). */
+  async summary(): Promise<SummaryView> {
+    return this.client.summary();
+  }
+
+  async computers(q: Window & { colour?: Colour }): Promise<Page<ComputerView>> {
+    const r = await this.client.listComputers({ limit: q.limit, cursor: q.cursor, colour: q.colour });
+    return page(r.computers, r.nextCursor, q.limit, computerView);
   }
 
   async computer(id: string): Promise<ComputerView> {
     return computerView(await this.client.getComputer(id));
   }
 
-  async partitions(instanceTreeId?: string): Promise<PartitionView[]> {
-    return (await this.client.listPartitions(instanceTreeId ? { instanceTreeId } : {})).partitions.map(partitionView);
+  async partitions(q: PartitionFilter): Promise<Page<PartitionView>> {
+    const r = await this.client.listPartitions(
+      {
+        limit: q.limit,
+        cursor: q.cursor,
+        colour: q.colour,
+        instanceTreeId: q.instanceTreeId,
+        computerId: q.computerId,
+        crimes: q.crimes ? 'true' : undefined,
+      },
+    );
+    return page(r.partitions, r.nextCursor, q.limit, partitionView);
   }
 
-  /** One partition as the API answers it (with its quota use today). */
-  rawPartition(id: string): Promise<PartitionDetail> {
-    return this.client.getPartition(id);
+  /** One partition with its bang quota use today (the master's counter, as it enforces it). */
+  async partition(id: string): Promise<PartitionView & { lastReport: LastReportSummary | null }> {
+    const p = await this.client.getPartition(id);
+    return { ...partitionView(p), lastReport: p.lastReport };
   }
 
-  /** The quota use today of these partitions: the master's counters (those it enforces). */
-  async quotaUse(partitionIds: string[]): Promise<QuotaUseView[]> {
-    return mapLimit(partitionIds, QUOTA_READS_IN_FLIGHT, async (id) => {
-      const p = await this.client.getPartition(id);
-      return { partitionId: id, used: p.bangsToday, quotaPerDay: p.bangQuotaPerDay };
-    });
+  /** A tree: its colour and reason (of the whole tree) and one page of its partitions. */
+  async tree(id: string, q: Window): Promise<TreeView> {
+    const t = await this.client.getInstanceTree(id, { limit: q.limit, cursor: q.cursor });
+    return { instanceTreeId: t.instanceTreeId, colour: t.colour, colourReason: t.colourReason, partitions: page(t.partitions, t.nextCursor, q.limit, partitionView) };
   }
 
-  async tree(id: string): Promise<PartitionView[]> {
-    return (await this.client.getInstanceTree(id)).partitions.map(partitionView);
+  /** The latest result of every promise, and one page of reports (newest first) with the history in them. */
+  async promises(partitionId: string, q: Window): Promise<PromisesView & { nextCursor: string | null }> {
+    const r = await this.client.partitionPromises(partitionId, { limit: q.limit, cursor: q.cursor });
+    const view = promisesView({ ...r, reports: r.reports.slice(0, q.limit) });
+    return { ...view, nextCursor: r.nextCursor };
   }
 
-  async promises(partitionId: string): Promise<PromisesView> {
-    return promisesView(await this.client.partitionPromises(partitionId));
+  /** One page of the bang log, newest first. */
+  async bangs(q: Window & { partitionId?: string }): Promise<Page<BangView>> {
+    const r = await this.client.listBangs({ limit: q.limit, cursor: q.cursor, partitionId: q.partitionId });
+    return page(r.bangs, r.nextCursor, q.limit, bangView);
   }
 
-  /** The bang log, newest first: the API's default 200, or up to `limit` (max 1000). */
-  async bangs(partitionId?: string, limit?: number): Promise<BangView[]> {
-    return (await this.client.listBangs({ ...(partitionId ? { partitionId } : {}), ...(limit ? { limit } : {}) })).bangs.map(bangView);
+  /** The page of an exact id, trying the kinds in the given order (one read each); null when none has it. */
+  async find(id: string, kinds: readonly SearchKind[]): Promise<string | null> {
+    for (const kind of kinds) {
+      try {
+        if (kind === 'computer') await this.client.getComputer(id);
+        else if (kind === 'partition') await this.client.getPartition(id);
+        else await this.client.getInstanceTree(id, { limit: 1 });
+        return `/${kind === 'tree' ? 'trees' : `${kind}s`}/${encodeURIComponent(id)}`;
+      } catch (err) {
+        if (!notFound(err)) throw err;
+      }
+    }
+    return null;
   }
-
 }

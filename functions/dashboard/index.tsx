@@ -15,24 +15,16 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { CLIENT_JS } from './client.ts';
 import { createVigilClient, type FetchLike, VigilApiError } from '../../protocol/client.ts';
-import { DashboardData, instantiationView, partitionView } from './data.ts';
+import { DashboardData, instantiationView, type SearchKind } from './data.ts';
 import { neutraliseBidi } from './display.ts';
-import { ErrorPage, LoginPage, LogoutPage } from './layout.tsx';
-import {
-  BangsPage,
-  ComputerPage,
-  CrimesPage,
-  FleetPage,
-  PartitionPage,
-  TreePage,
-  TreesPage,
-} from './pages.tsx';
+import { ErrorPage, LoginPage, LogoutPage, type SummaryState } from './layout.tsx';
+import { BangsPage, ComputerPage, CrimesPage, FleetPage, PartitionPage, PartitionsPage, TreePage } from './pages.tsx';
+import { clip, FLEET_FAILING_ROWS, listParams, PARTITION_BANG_ROWS, searchId, TABLE_SIZES, TREE_BANG_SCAN } from './paging.ts';
 import { constantTimeEqual } from '../auth.ts';
 import type { AuthGuard } from '../limiter.ts';
 import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
 import { isCrossSite, SESSION_COOKIE, SESSION_TTL_SECONDS, type Sessions } from './sessions.ts';
 import { DASHBOARD_CSS, FAVICON_SVG } from './styles.ts';
-import { partitionsBangedToday } from './view-model.ts';
 
 export interface DashboardOptions {
   /** The admin token (a getter: on Lambda it comes from Secrets Manager and may rotate). */
@@ -46,9 +38,6 @@ export interface DashboardOptions {
   /** The master's failure limiter (wrong logins count with wrong API tokens). */
   guard?: AuthGuard;
 }
-
-/** Bangs read for the bang log, the trees' bangs and today's quota use (the API's maximum). */
-const BANG_LOG_FETCH = 1000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
@@ -83,7 +72,8 @@ async function html(_c: Context, page: Child, status = 200): Promise<Response> {
   });
 }
 
-type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child> | Child;
+/** A page's content, or a response of its own (a redirect to a searched id's page). */
+type Render = (data: DashboardData, now: Date, c: Context) => Promise<Child | Response> | Child | Response;
 /** Wraps a page's render: the login check, the data layer, errors as an error page. */
 type PageHandler = (render: Render) => (c: Context) => Promise<Response>;
 
@@ -107,14 +97,16 @@ export function createDashboard(opts: DashboardOptions): Hono {
         throw err;
       }
       if (!valid) {
-        const next = new URL(c.req.url).pathname;
+        const url = new URL(c.req.url);
+        const next = `${url.pathname}${url.search}`;
         // `/` (what an operator types, what a plain `curl` fetches) answers the login form
         // itself (200); every other page redirects to it and comes back after the login.
         if (next === '/') return html(c, <LoginPage next="/" />);
         return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
       }
       try {
-        return await html(c, await render(new DashboardData(createVigilClient({ fetch: opts.api, token: adminToken })), now, c));
+        const out = await render(new DashboardData(createVigilClient({ fetch: opts.api, token: adminToken })), now, c);
+        return out instanceof Response ? out : await html(c, out);
       } catch (err) {
         if (err instanceof VigilApiError) {
           // the API's own 4xx (bad id, unknown id) is the user's; anything else is a bad gateway
@@ -225,30 +217,78 @@ function registerLogin(app: Hono, opts: DashboardOptions): void {
 
 }
 
-/** The dashboard's pages: each reads what it shows through the data layer. */
+/** The fleet's counts for the summary bar; a failed read leaves the bar empty, not the page. */
+async function summaryState(data: DashboardData): Promise<SummaryState> {
+  try {
+    return { counts: await data.summary() };
+  } catch (err) {
+    if (err instanceof VigilApiError && err.status !== 503) return { unavailable: `${err.request} answered ${err.status || 'nothing'}: ${err.message}` };
+    throw err;
+  }
+}
+
+/**
+ * `?q=` of a list page: the page of that exact id (a 303 there), or a notice saying none has
+ * it. The API has no prefix search: an id is found only whole.
+ */
+async function search(data: DashboardData, c: Context, kinds: readonly SearchKind[]): Promise<{ redirect?: string; notice?: string; text?: string }> {
+  const text = c.req.query('q')?.trim();
+  if (!text) return {};
+  const id = searchId(text);
+  if (!id) return { text, notice: `"${clip(text, 128)}" cannot be an id (1-128 characters of A-Z a-z 0-9 . _ : @ - starting with a letter or digit).` };
+  const href = await data.find(id, kinds);
+  return href ? { redirect: href } : { text, notice: `No ${kinds.join(', ')} has the id "${id}".` };
+}
+
+const notFound = (err: unknown) => err instanceof VigilApiError && err.status === 404;
+
+/** The dashboard's pages: each reads what it shows through the data layer, one API page of each list. */
 function registerPages(app: Hono, page: PageHandler): void {
   app.get(
     '/',
-    page(async (data, now) => {
-      const [computers, partitions] = await Promise.all([data.computers(), data.partitions()]);
-      return <FleetPage now={now} computers={computers} partitions={partitions} />;
+    page(async (data, now, c) => {
+      const found = await search(data, c, ['computer', 'partition', 'tree']);
+      if (found.redirect) return c.redirect(found.redirect, 303);
+      const params = listParams(c.req.query(), TABLE_SIZES.computers);
+      const [summary, computers, failing] = await Promise.all([
+        summaryState(data),
+        data.computers({ limit: params.limit, cursor: params.cursor, colour: params.colour }),
+        data.partitions({ limit: FLEET_FAILING_ROWS, colour: 'red' }),
+      ]);
+      return <FleetPage now={now} summary={summary} params={params} computers={computers} failing={failing} search={found.text} notice={found.notice} />;
     }),
   );
+
+  const partitionsList = page(async (data, now, c) => {
+    const found = await search(data, c, ['partition', 'tree', 'computer']);
+    if (found.redirect) return c.redirect(found.redirect, 303);
+    const params = listParams(c.req.query(), TABLE_SIZES.partitions, ['green', 'red']);
+    const [summary, partitions] = await Promise.all([
+      summaryState(data),
+      data.partitions({
+        limit: params.limit,
+        cursor: params.cursor,
+        colour: params.colour === 'orange' ? undefined : params.colour,
+        instanceTreeId: params.tree,
+        computerId: params.computer,
+      }),
+    ]);
+    return <PartitionsPage now={now} summary={summary} params={params} partitions={partitions} search={found.text} notice={found.notice} />;
+  });
+  app.get('/partitions', partitionsList);
+  // the former instance-trees page: the same list (a tree is a filter of it)
+  app.get('/trees', partitionsList);
 
   app.get(
     '/computers/:id',
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
-      const [computer, partitions] = await Promise.all([data.computer(id), data.partitions()]);
-      return <ComputerPage now={now} computer={computer} partitions={partitions} />;
-    }),
-  );
-
-  app.get(
-    '/trees',
-    page(async (data, now) => {
-      const [computers, partitions] = await Promise.all([data.computers(), data.partitions()]);
-      return <TreesPage now={now} computers={computers} partitions={partitions} />;
+      const params = listParams(c.req.query(), TABLE_SIZES.partitions, ['green', 'red']);
+      const [computer, partitions] = await Promise.all([
+        data.computer(id),
+        data.partitions({ limit: params.limit, cursor: params.cursor, computerId: id, colour: params.colour === 'orange' ? undefined : params.colour }),
+      ]);
+      return <ComputerPage now={now} computer={computer} params={params} partitions={partitions} />;
     }),
   );
 
@@ -256,8 +296,10 @@ function registerPages(app: Hono, page: PageHandler): void {
     '/trees/:id',
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
-      const [partitions, bangs] = await Promise.all([data.tree(id), data.bangs(undefined, BANG_LOG_FETCH)]);
-      return <TreePage now={now} treeId={id} partitions={partitions} bangs={bangs} />;
+      const params = listParams(c.req.query(), TABLE_SIZES.partitions, []);
+      const [tree, bangs] = await Promise.all([data.tree(id, { limit: params.limit, cursor: params.cursor }), data.bangs({ limit: TREE_BANG_SCAN })]);
+      const mine = bangs.items.filter((b) => b.instanceTreeId === id);
+      return <TreePage now={now} tree={tree} params={params} bangs={mine} bangsScanned={TREE_BANG_SCAN} />;
     }),
   );
 
@@ -265,29 +307,39 @@ function registerPages(app: Hono, page: PageHandler): void {
     '/partitions/:id',
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
-      const [raw, promisesJson, bangs] = await Promise.all([data.rawPartition(id), data.promises(id), data.bangs(id)]);
-      const promises =
-        promisesJson.instantiations.length === 0 && raw.lastReport
-          ? { ...promisesJson, instantiations: [instantiationView(raw.lastReport)] }
-          : promisesJson;
-      return <PartitionPage now={now} partition={partitionView(raw)} promises={promises} bangs={bangs} />;
+      const params = listParams(c.req.query(), TABLE_SIZES.reports, []);
+      const [partition, promises, bangs] = await Promise.all([
+        data.partition(id),
+        data.promises(id, { limit: params.limit, cursor: params.cursor }),
+        data.bangs({ partitionId: id, limit: PARTITION_BANG_ROWS }),
+      ]);
+      // the first page of reports falls back on the partition's last report when none is listed
+      const withLast =
+        !params.cursor && promises.instantiations.length === 0 && partition.lastReport
+          ? { ...promises, instantiations: [instantiationView(partition.lastReport)] }
+          : promises;
+      return <PartitionPage now={now} partition={partition} promises={withLast} params={params} bangs={bangs} />;
     }),
   );
 
   app.get(
     '/bangs',
-    page(async (data, now) => {
-      const bangs = await data.bangs(undefined, BANG_LOG_FETCH);
-      const quota = await data.quotaUse(partitionsBangedToday(bangs, now));
-      return <BangsPage now={now} bangs={bangs} quota={quota} />;
+    page(async (data, now, c) => {
+      const params = listParams(c.req.query(), TABLE_SIZES.bangs, []);
+      const [bangs, partition] = await Promise.all([
+        data.bangs({ limit: params.limit, cursor: params.cursor, partitionId: params.partition }),
+        params.partition ? data.partition(params.partition).catch((err) => (notFound(err) ? undefined : Promise.reject(err))) : undefined,
+      ]);
+      return <BangsPage now={now} params={params} bangs={bangs} partition={partition} />;
     }),
   );
 
   app.get(
     '/crimes',
-    page(async (data, now) => {
-      const partitions = await data.partitions();
-      return <CrimesPage now={now} partitions={partitions} />;
+    page(async (data, now, c) => {
+      const params = listParams(c.req.query(), TABLE_SIZES.crimes, []);
+      const partitions = await data.partitions({ limit: params.limit, cursor: params.cursor, crimes: true });
+      return <CrimesPage now={now} params={params} partitions={partitions} />;
     }),
   );
 }

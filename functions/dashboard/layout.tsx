@@ -1,19 +1,18 @@
 // Page frame shared by every dashboard view, and small shared components.
 import type { Child } from 'hono/jsx';
-import { COLOUR_LABEL, type Colour, type ColourCounts, formatTime, timeAgo } from './view-model.ts';
+import type { SummaryView } from './data.ts';
+import { COLOUR_LABEL, type Colour, formatTime, timeAgo } from './view-model.ts';
 
 export const REFRESH_SECONDS = 30;
 
-export type Section = 'fleet' | 'trees' | 'bangs' | 'crimes' | 'none';
+export type Section = 'fleet' | 'partitions' | 'bangs' | 'crimes' | 'none';
 
-export interface SummaryData {
-  computers: ColourCounts;
-  partitions: ColourCounts;
-}
+/** The summary bar: the fleet's counts (GET /v1/summary), or why they could not be read. */
+export type SummaryState = { counts: SummaryView } | { unavailable: string };
 
 const NAV: [Section, string, string][] = [
   ['fleet', '/', 'Fleet'],
-  ['trees', '/trees', 'Instance trees'],
+  ['partitions', '/partitions', 'Partitions'],
   ['bangs', '/bangs', 'Bangs'],
   ['crimes', '/crimes', 'Crimes'],
 ];
@@ -22,7 +21,7 @@ export function Layout(props: {
   title: string;
   section: Section;
   now: Date;
-  summary?: SummaryData;
+  summary?: SummaryState;
   children?: Child;
 }) {
   return (
@@ -55,7 +54,7 @@ export function Layout(props: {
           </form>
         </header>
         <section id="summary" aria-label="Summary">
-          {props.summary ? <Summary summary={props.summary} /> : ''}
+          {props.summary ? <Summary state={props.summary} now={props.now} /> : ''}
         </section>
         <main id="main">{props.children}</main>
         <footer>
@@ -70,25 +69,35 @@ export function Layout(props: {
   );
 }
 
-function Summary(props: { summary: SummaryData }) {
-  const { computers, partitions } = props.summary;
+function Summary(props: { state: SummaryState; now: Date }) {
+  if ('unavailable' in props.state) {
+    return (
+      <p class="meta" data-summary="unavailable">
+        Fleet counts unavailable: {props.state.unavailable}
+      </p>
+    );
+  }
+  const { computers, partitions, asOf } = props.state.counts;
   return (
     <>
-      <CountBox colour="green" label="computers OK" n={computers.green} id="computers-green" />
-      <CountBox colour="orange" label="computers late" n={computers.orange} id="computers-orange" />
-      <CountBox colour="red" label="computers lost" n={computers.red} id="computers-red" />
-      <CountBox colour="green" label="partitions OK" n={partitions.green} id="partitions-green" />
-      <CountBox colour="red" label="partitions failing" n={partitions.red} id="partitions-red" />
+      <CountBox colour="green" label="computers OK" n={computers.green} id="computers-green" href="/?colour=green" />
+      <CountBox colour="orange" label="computers late" n={computers.orange} id="computers-orange" href="/?colour=orange" />
+      <CountBox colour="red" label="computers lost" n={computers.red} id="computers-red" href="/?colour=red" />
+      <CountBox colour="green" label="partitions OK" n={partitions.green} id="partitions-green" href="/partitions?colour=green" />
+      <CountBox colour="red" label="partitions failing" n={partitions.red} id="partitions-red" href="/partitions?colour=red" />
+      <span class="meta as-of" data-as-of={asOf}>
+        counts as of <Ago at={asOf} now={props.now} />
+      </span>
     </>
   );
 }
 
-function CountBox(props: { colour: Colour; label: string; n: number; id: string }) {
+function CountBox(props: { colour: Colour; label: string; n: number; id: string; href: string }) {
   return (
-    <div class="count" data-count={props.id}>
+    <a class="count" data-count={props.id} href={props.href}>
       <span class={`dot ${props.colour}`} />
       <b>{props.n}</b> {props.label}
-    </div>
+    </a>
   );
 }
 

@@ -24,6 +24,16 @@ header.top button { background: transparent; color: #fff; border: 1px solid #8aa
 .count { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .35rem .7rem;
   display: flex; align-items: center; gap: .4rem; }
 .count b { font-size: 1.2rem; }
+a.count { color: inherit; text-decoration: none; } a.count:hover { border-color: var(--link); }
+#summary .as-of { align-self: center; }
+.toolbar { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; margin-bottom: .5rem; }
+form.filters, form.search { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: center; margin: 0 0 .5rem; }
+form.filters input[type=text], form.search input { max-width: 100%; min-width: 0; padding: .25rem .4rem; }
+form.filters select { padding: .2rem; }
+.pager { display: flex; flex-wrap: wrap; gap: .3rem 1rem; align-items: baseline; margin: .5rem 0 1rem; font-size: .92rem; }
+.pager .rows { color: var(--muted); }
+.pager .sizes a, .pager .sizes b { margin-right: .35rem; }
+.notice { background: var(--orange-bg); border: 1px solid var(--orange); padding: .5rem .8rem; border-radius: 6px; overflow-wrap: anywhere; }
 main { padding: .75rem 1rem 2rem; max-width: 1400px; }
 h1 { font-size: 1.3rem; margin: .5rem 0 .75rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }

@@ -1,8 +1,7 @@
 // Pure view-model functions of the dashboard: no I/O, the clock is always passed in.
-// Everything the pages show that needs a computation (time ago, counts, chart geometry,
-// which quota counters to read) lives here so that it is unit-tested without a browser.
+// Everything the pages show that needs a computation (time ago, durations, chart geometry)
+// lives here (paging links: paging.ts) so that it is unit-tested without a browser.
 // Master rules (worst colour, quota day) are the domain's and the protocol's, not redefined.
-import { quotaDay } from '../../protocol/quota.ts';
 
 export type Colour = 'green' | 'orange' | 'red' | 'unknown';
 
@@ -63,51 +62,6 @@ export function formatShortTime(value: string | number | Date | null | undefined
   if (t === undefined) return '–';
   const iso = new Date(t).toISOString();
   return spanMs < 2 * 3_600_000 ? `${iso.slice(11, 19)}Z` : `${iso.slice(5, 16).replace('T', ' ')}Z`;
-}
-
-export interface ColourCounts {
-  green: number;
-  orange: number;
-  red: number;
-  unknown: number;
-  total: number;
-}
-
-export function colourCounts(items: Iterable<{ colour: Colour }>): ColourCounts {
-  const counts: ColourCounts = { green: 0, orange: 0, red: 0, unknown: 0, total: 0 };
-  for (const item of items) {
-    counts[item.colour] += 1;
-    counts.total += 1;
-  }
-  return counts;
-}
-
-const SEVERITY: Record<Colour, number> = { red: 0, orange: 1, unknown: 2, green: 3 };
-
-/** Worst first (red, orange, unknown, green), then by the given key. */
-export function sortBySeverity<T extends { colour: Colour }>(items: T[], key: (item: T) => string): T[] {
-  return [...items].sort((a, b) => SEVERITY[a.colour] - SEVERITY[b.colour] || key(a).localeCompare(key(b)));
-}
-
-/** Counts items by a key, keeping first-seen order. */
-export function countBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const item of items) {
-    const k = key(item);
-    out.set(k, (out.get(k) ?? 0) + 1);
-  }
-  return out;
-}
-
-export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -216,21 +170,4 @@ function safeMs(v: unknown): number {
 
 function round(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-// ---------------------------------------------------------------------------------------
-// Bang quota
-
-/**
- * The partitions with a bang (accepted or refused) today in the log: those whose quota use
- * the bang page reads from the master's counter. Today is the quota's UTC day.
- */
-export function partitionsBangedToday(bangs: Iterable<{ partitionId: string; at: string }>, now: Date): string[] {
-  const today = quotaDay(now);
-  const out = new Set<string>();
-  for (const b of bangs) {
-    const t = Date.parse(b.at);
-    if (Number.isFinite(t) && quotaDay(new Date(t)) === today) out.add(b.partitionId);
-  }
-  return [...out];
 }

@@ -1,8 +1,9 @@
 // The dashboard in a real headless Chromium (Debian package `chromium`, driven by
-// playwright-core) against a real `node dist/vigil.mjs master --demo`: login, fleet, a red
-// partition's history chart, a bang seen in the bang log and as pending reprocess after
-// the 30 s auto-refresh (clock fast-forwarded in the page), logout, and no data without
-// the cookie.
+// playwright-core) against a real `node dist/vigil.mjs master --demo`: login, fleet →
+// filter red → a red partition's history chart, paging click-through (next / first, the
+// 30 s refresh keeps the page), a bang seen in the bang log and as pending reprocess after
+// the auto-refresh (clock fast-forwarded in the page), logout, no data without the
+// cookie, no horizontal scroll at phone width.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ComputerToken } from '../../protocol/index.ts';
@@ -21,6 +22,10 @@ const TREE = 'e2e-tree';
 const RED = 'e2e-red';
 const GREEN = 'e2e-green';
 const REPORTS = 5;
+/** A tree larger than a page of 50 rows, for paging. */
+const MANY_TREE = 'e2e-many';
+const MANY = 61;
+const many = (i: number) => `e2e-many-${String(i).padStart(2, '0')}`;
 
 async function computerCall(method: string, path: string, body: unknown) {
   const res = await fetch(`${master.url}${path}`, {
@@ -98,6 +103,10 @@ beforeAll(async () => {
     const put = await master.admin('PUT', `/v1/partitions/${id}`, { computerId: COMPUTER, instanceTreeId: TREE, softwareReleaseId: SR });
     expect(put.status).toBeLessThan(300);
   }
+  for (let i = 0; i < MANY; i++) {
+    const put = await master.admin('PUT', `/v1/partitions/${many(i)}`, { computerId: COMPUTER, instanceTreeId: MANY_TREE, softwareReleaseId: SR });
+    expect(put.status).toBeLessThan(300);
+  }
   expect((await computerCall('POST', `/v1/computers/${COMPUTER}/heartbeat`, { agentVersion: 'e2e' })).status).toBe(200);
   for (let i = 0; i < REPORTS; i++) {
     // kept, failed, kept, failed, failed (latest failed → red)
@@ -152,6 +161,47 @@ describe('dashboard in Chromium', () => {
     await context.close();
   });
 
+  test('paging: page size, next and first through a tree larger than a page; the 30 s refresh keeps the page', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 700 } });
+    await context.clock.install();
+    const page = await login(context, master.adminToken);
+    const rows = () => page.locator('#partitions tr[data-partition]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-partition') ?? ''));
+    await page.goto(`${master.url}/partitions?tree=${MANY_TREE}`);
+    expect(await rows()).toHaveLength(MANY); // 100 a page by default
+    await page.click('[data-list="partitions"] a[data-per-page="50"]');
+    await page.waitForURL(/limit=50/);
+    const first = await rows();
+    expect(first).toHaveLength(50);
+    await page.click('a[data-goto="next"]');
+    await page.waitForURL(/cursor=/);
+    const second = await rows();
+    expect(second).toHaveLength(MANY - 50);
+    await expect(page.locator('[data-goto="last"]').count()).resolves.toBe(1);
+    await expect(page.locator('.pager .rows').textContent()).resolves.toBe(`partitions 51–${MANY}`);
+    expect([...first, ...second].sort()).toEqual(Array.from({ length: MANY }, (_, i) => many(i)));
+    // the filter form keeps the tree and the page size
+    await expect(page.locator('form.filters input[name="tree"]').inputValue()).resolves.toBe(MANY_TREE);
+    await expect(page.locator('form.filters input[name="limit"]').inputValue()).resolves.toBe('50');
+    // the refresh fetches this same page (cursor and filters in the URL)
+    const url = page.url();
+    await page.waitForSelector('body[data-client="ready"]');
+    await context.clock.runFor(30_500);
+    await page.waitForSelector('body[data-refreshed="1"]');
+    expect(page.url()).toBe(url);
+    expect(await rows()).toEqual(second);
+    await page.click('a[data-goto="first"]');
+    await page.waitForURL((u) => !u.search.includes('cursor='));
+    expect(await rows()).toEqual(first);
+    // the tree page pages its partitions the same way
+    await page.goto(`${master.url}/trees/${MANY_TREE}?limit=50`);
+    const tree = page.locator('#tree-partitions tr[data-partition]');
+    await expect(tree.count()).resolves.toBe(50);
+    await page.click('a[data-goto="next"]');
+    await page.waitForURL(/cursor=/);
+    await expect(tree.count()).resolves.toBe(MANY - 50);
+    await context.close();
+  });
+
   test('log in, fleet, red partition chart, bang → bang log and pending reprocess, logout', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 700 } });
     // no script error, CSP violation or failed asset load on any page
@@ -186,23 +236,30 @@ describe('dashboard in Chromium', () => {
     await expect(page.locator(`tr[data-computer="${COMPUTER}"] td[data-label="Last contact"]`).textContent()).resolves.toMatch(
       /just now|\d+ s ago/,
     );
-    await expect(page.locator(`tr[data-computer="${COMPUTER}"] [data-partitions]`).getAttribute('data-partitions')).resolves.toBe('2');
-    const counts = await page.locator('[data-count="computers-green"] b').textContent();
-    expect(Number(counts)).toBe(computers.filter((c) => c.colour === 'green').length);
+    await expect(page.locator(`tr[data-computer="${COMPUTER}"] [data-failing-of]`).getAttribute('href')).resolves.toBe(
+      `/partitions?colour=red&computer=${COMPUTER}`,
+    );
+    // the summary bar shows GET /v1/summary as the API answers it (it may lag by a sweep)
+    const summary = await master.client.summary();
+    await expect(page.locator('[data-count="computers-green"] b').textContent()).resolves.toBe(String(summary.computers.green));
+    await expect(page.locator('[data-count="partitions-red"] b').textContent()).resolves.toBe(String(summary.partitions.red));
+    // the fleet page lists the first failing partitions (a bounded page) and links to all of them
+    const failingRows = await page.locator('#failing tr[data-partition]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-colour')));
+    expect(failingRows.length).toBeGreaterThan(0);
+    expect(failingRows.length).toBeLessThanOrEqual(20);
+    expect(new Set(failingRows)).toEqual(new Set(['red']));
+    await expect(page.locator('a[data-all-failing]').getAttribute('href')).resolves.toBe('/partitions?colour=red');
 
-    // instance trees: every partition of the fleet (the demo tree's too) with a labelled colour
-    await page.click('nav a[href="/trees"]');
-    await page.waitForURL(`${master.url}/trees`);
-    const all = (await master.client.listPartitions()).partitions;
-    expect(all.length).toBeGreaterThan(2);
-    for (const p of all) {
-      const row = page.locator(`section[data-tree="${p.instanceTreeId}"] tr[data-partition="${p.partitionId}"]`);
-      await expect(row.locator('.badge').textContent()).resolves.toMatch(/^(OK|FAIL)$/);
-    }
-    await page.goBack();
-
-    // open the red partition from the failing list
-    await page.click(`#failing a[href="/partitions/${RED}"]`);
+    // fleet → partitions → filter red (a GET form) → the red partition
+    await page.click('nav a[href="/partitions"]');
+    await page.waitForURL(`${master.url}/partitions`);
+    await page.selectOption('form.filters select[name="colour"]', 'red');
+    await page.click('form.filters button[type="submit"]');
+    await page.waitForURL(/\/partitions\?colour=red/);
+    const colours = await page.locator('#partitions tr[data-partition]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-colour')));
+    expect(colours.length).toBeGreaterThan(0);
+    expect(new Set(colours)).toEqual(new Set(['red']));
+    await page.click(`#partitions a[href="/partitions/${RED}"]`);
     await page.waitForURL(`${master.url}/partitions/${RED}`);
     await expect(page.locator('h1 .badge').textContent()).resolves.toBe('FAIL');
     const api = await master.client.partitionPromises(RED);
@@ -225,7 +282,7 @@ describe('dashboard in Chromium', () => {
     // long unbreakable URL)
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 800 });
-    for (const path of ['/', '/trees', `/trees/${TREE}`, `/partitions/${RED}`, '/bangs', '/crimes']) {
+    for (const path of ['/', '/partitions?colour=red', '/trees', `/trees/${TREE}`, `/trees/${MANY_TREE}?limit=50`, `/partitions/${RED}`, '/bangs', '/crimes', `/computers/${COMPUTER}`]) {
       await phone.goto(`${master.url}${path}`);
       expect(await phone.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
       if (path.startsWith('/partitions/')) {
@@ -249,7 +306,7 @@ describe('dashboard in Chromium', () => {
     expect(scrolled).toBeGreaterThan(0);
     // the bang log, open before the bang too
     const bangsPage = await context.newPage(); // the clock (installed above) is the context's
-    await bangsPage.goto(`${master.url}/bangs`);
+    await bangsPage.goto(`${master.url}/bangs?partition=${RED}`);
     await bangsPage.waitForSelector('body[data-client="ready"]');
     expect(await bangsPage.locator('tr[data-bang="e2e-bang-1"]').count()).toBe(0);
 
@@ -289,7 +346,8 @@ describe('dashboard in Chromium', () => {
     await expect(row.locator('td[data-label="Fanned out to"]').textContent()).resolves.toBe('2');
     await expect(row.getAttribute('data-accepted')).resolves.toBe('true');
     await expect(row.locator('td[data-label="Quota"]').textContent()).resolves.toBe('accepted');
-    await expect(bangsPage.locator(`tr[data-quota-partition="${RED}"]`).getAttribute('data-used')).resolves.toBe('1');
+    await expect(bangsPage.locator(`[data-quota-partition="${RED}"]`).getAttribute('data-used')).resolves.toBe('1');
+    expect(new URL(bangsPage.url()).search).toBe(`?partition=${RED}`); // the refresh kept the filter
 
     // phone-sized, with the bang in the log: no horizontal scrolling
     await phone.goto(`${master.url}/bangs`);

@@ -1,15 +1,21 @@
 // The dashboard mounted in the real master app (createApp on DynamoDB Local + the queue
 // emulator, test clock), driven over app.request without a browser: login/cookie rules,
-// times from the master clock, quota-rejected bangs, crimes, 404s, security headers.
+// times from the master clock, quota-rejected bangs, crimes, 404s, security headers; and a
+// fleet larger than one page: every list page shows `limit` rows and its next link reaches
+// every item exactly once, filters, search, the summary, and no list read without a limit.
 // The browser scenario is test/e2e/dashboard-browser.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BANG_LOG_ROWS } from '../../functions/dashboard/pages.tsx';
+import { createDashboard } from '../../functions/dashboard/index.tsx';
+import { createSessions } from '../../functions/dashboard/sessions.ts';
+import { mapLimit } from '../../functions/lib/concurrency.ts';
 import { quotaCounterExpiresAt, quotaDay } from '../../functions/domain/quota.ts';
 import { fanOutBang } from '../../functions/services/fanout.ts';
+import { runSweep } from '../../functions/services/sweep.ts';
 import { createApiHandler } from '../../functions/handlers/api.ts';
 import { functionUrlEvent, lambdaContext } from '../helpers/cloud-events.ts';
 import { captureObservability } from '../helpers/cloud-obs.ts';
 import { createTestMaster, type TestMaster, testClock } from '../helpers/master.ts';
+import { allPages } from '../../protocol/client.ts';
 
 let m: TestMaster;
 let token = '';
@@ -162,10 +168,16 @@ describe('dashboard on the real app', () => {
     expect(row).toMatch(/class="since"[^>]*>since <time[^>]*>3 min ago</); // green since its heartbeat
     expect(row).toContain('data-colour="green"');
     expect(row).toContain('>OK</span>');
-    expect(row).toContain('data-partitions="2"');
+    expect(row).toContain('href="/partitions?colour=red&amp;computer=comp"');
     expect(row).toContain('itest-1.2');
-    expect(html).toMatch(/data-count="partitions-red"[\s\S]*?<b>1<\/b>/);
-    expect(html).toMatch(/data-partition="alpha" data-colour="red"/);
+    // the summary (GET /v1/summary) may lag by one sweep: it is read as the API answers it
+    const summary = await m.api.summary();
+    expect(html).toMatch(new RegExp(`data-count="partitions-red"[^>]*>[\\s\\S]*?<b>${summary.partitions.red}</b>`));
+    expect(html).toMatch(new RegExp(`data-count="computers-green"[^>]*>[\\s\\S]*?<b>${summary.computers.green}</b>`));
+    // the failing partitions: the first page of GET /v1/partitions?colour=red
+    const failing = html.slice(html.indexOf('id="failing"'));
+    expect(failing).toMatch(/data-partition="alpha" data-colour="red"/);
+    expect(failing).not.toContain('data-partition="beta"');
     expect(html).toContain('promise check-api');
   });
 
@@ -203,16 +215,20 @@ describe('dashboard on the real app', () => {
     expect(bangs.html).toMatch(/data-bang="bang-1" data-accepted="true"/);
     expect(bangs.html).toMatch(/data-bang="bang-2" data-accepted="false"/);
     expect(bangs.html).toContain('rejected: over quota');
-    expect(bangs.html).toMatch(/data-quota-partition="beta" data-used="1"/);
-    expect(bangs.html).toContain('(quota reached)');
+    // quota use today: on the partition's page, and on the bang log filtered by the partition
+    const betaBangs = await page('/bangs?partition=beta');
+    expect(betaBangs.html).toMatch(/data-quota-partition="beta" data-used="1"/);
+    expect(betaBangs.html).toContain('(quota reached)');
+    expect((await page('/partitions/beta')).html).toMatch(/data-quota-used="1" data-quota="1">1 \/ 1 \(UTC day\) — quota reached/);
     clock.advance(60_000);
     const tree = await page('/trees/tree');
     expect(tree.html.match(/data-reprocess="pending"/g)).toHaveLength(2);
     expect(tree.html).toContain('disk full');
-    // instance trees: every partition with colour + label and reason, last report, last bang,
-    // pending reprocess (since when, why)
-    const trees = await page('/trees');
-    const section = trees.html.slice(trees.html.indexOf('data-tree="tree"'));
+    // the partitions list (and /trees, the same list) filtered by tree: every partition with
+    // colour + label and reason, last report, last bang, pending reprocess (since when, why)
+    const trees = await page('/trees?tree=tree');
+    expect(trees.status).toBe(200);
+    const section = trees.html.slice(trees.html.indexOf('id="partitions"'));
     const row = (id: string) => {
       const at = section.indexOf(`data-partition="${id}"`);
       expect(at, id).toBeGreaterThan(0);
@@ -277,14 +293,13 @@ describe('dashboard on the real app', () => {
     expect(bangs.statusCode).toBe(303);
   });
 
-  test('busy day: quota use counts past the log rows shown (up to 1,000 bangs read)', async () => {
+  test('busy day: the bang log is paged, newest first, every bang once; quota use is the counter', async () => {
     expect((await m.call('PUT', '/v1/software-releases/busy-sr', { url: 'https://example.invalid/busy', bangQuotaPerDay: 500 })).status).toBeLessThan(300);
     expect((await m.call('PUT', '/v1/partitions/busy', { computerId: 'comp', instanceTreeId: 'busy-tree', softwareReleaseId: 'busy-sr' })).status).toBeLessThan(300);
-    const n = BANG_LOG_ROWS + 5;
+    const n = 205;
     // one bang through the API, the rest straight into the store (faster than n API calls),
     // each taking its share of the quota as an accepted bang does
     expect((await m.call('POST', '/v1/partitions/busy/bang', { bangId: 'busy-0', message: 'flap 0', source: 'promise' }, token)).status).toBe(202);
-    const at = clock.now().toISOString();
     for (let i = 1; i < n; i += 50) {
       const batch = Array.from({ length: Math.min(50, n - i) }, async (_, j) =>
         (await m.store.consumeBangQuota('busy', quotaDay(clock.now()), 500, quotaCounterExpiresAt(clock.now()))) &&
@@ -295,7 +310,7 @@ describe('dashboard on the real app', () => {
           instanceTreeId: 'busy-tree',
           message: `flap ${i + j}`,
           source: 'promise',
-          createdAt: at,
+          createdAt: new Date(clock.now().getTime() + (i + j) * 1000).toISOString(),
           fanOutCompletedAt: null,
           fannedOutTo: 1,
           fanOut: 'pending',
@@ -304,9 +319,170 @@ describe('dashboard on the real app', () => {
       );
       expect(await Promise.all(batch)).not.toContain(false);
     }
-    const bangs = await page('/bangs');
-    expect(bangs.html).toMatch(/data-quota-partition="busy" data-used="205"/);
-    expect(bangs.html).toContain(`latest ${BANG_LOG_ROWS} of ${n + 2} in the log`);
-    expect(bangs.html.match(/<tr[^>]* data-bang=/g)).toHaveLength(BANG_LOG_ROWS);
+    const pages = await crawl('/bangs?partition=busy', 'data-bang', 50);
+    expect(pages.map((p) => p.length)).toEqual([50, 50, 50, 50, 5]);
+    expectOnce(pages, Array.from({ length: n }, (_, i) => `busy-${i}`));
+    expect(pages[0]![0]).toBe(`busy-${n - 1}`); // newest first
+    const all = await crawl('/bangs?limit=100', 'data-bang', 100);
+    expect(all.flat().length).toBe(n + 2);
+    const busy = await page('/bangs?partition=busy');
+    expect(busy.html).toMatch(new RegExp(`data-quota-partition="busy" data-used="${n}"`));
   });
 });
+
+// ------------------------------------------------------------------------------------------ paging
+
+const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const nextLink = (html: string, pager = '') => {
+  const from = pager ? html.slice(html.indexOf(`data-list="${pager}"`)) : html;
+  const found = from.match(/<a href="([^"]+)" rel="next" data-goto="next">/);
+  return found ? unescapeHtml(found[1]!) : null;
+};
+const rowIds = (html: string, attr: string) => [...html.matchAll(new RegExp(`<tr[^>]* ${attr}="([^"]+)"`, 'g'))].map((x) => x[1]!);
+
+/** The rows of every page from `path` on, following "Next page" (each page ≤ limit rows, ≤ 1 MiB). */
+async function crawl(path: string, attr: string, limit: number, get: (path: string) => Promise<{ status: number; html: string }> = page): Promise<string[][]> {
+  const pages: string[][] = [];
+  let href: string | null = path;
+  while (href) {
+    const r = await get(href);
+    expect(r.status, href).toBe(200);
+    expect(Buffer.byteLength(r.html), href).toBeLessThanOrEqual(1024 * 1024);
+    const rows = rowIds(r.html, attr);
+    expect(rows.length, href).toBeLessThanOrEqual(limit);
+    pages.push(rows);
+    href = nextLink(r.html);
+    expect(pages.length, 'pages').toBeLessThan(100);
+  }
+  return pages;
+}
+
+function expectOnce(pages: string[][], expected: string[]) {
+  const seen = pages.flat();
+  expect(seen.length - new Set(seen).size, 'rows seen twice').toBe(0);
+  expect([...seen].sort()).toEqual([...expected].sort());
+}
+
+describe('a fleet larger than one page', () => {
+  // 130 computers × 2 partitions: the first 60 partitions in tree `big`, the others in trees
+  // of 10; every other partition green (a kept report), the rest red (no report yet)
+  const COMPUTERS = 130;
+  const cid = (c: number) => `fleet-c${String(c).padStart(3, '0')}`;
+  const pid = (n: number) => `fleet-p${String(n).padStart(3, '0')}`;
+  const tree = (n: number) => (n < 60 ? 'big' : `fleet-t${Math.floor(n / 10)}`);
+  const partitions: { id: string; computer: string; tree: string; green: boolean }[] = [];
+
+  beforeAll(async () => {
+    const tokens = await mapLimit(
+      Array.from({ length: COMPUTERS }, (_, c) => c),
+      8,
+      async (c) => {
+        const r = await m.api.putComputer(cid(c));
+        if (!r.created) throw new Error(`${cid(c)} existed`);
+        return r.token.token;
+      },
+    );
+    for (let n = 0; n < COMPUTERS * 2; n++) partitions.push({ id: pid(n), computer: cid(n % COMPUTERS), tree: tree(n), green: n % 2 === 0 });
+    await mapLimit(partitions, 8, async (p) => {
+      await m.api.putPartition(p.id, { computerId: p.computer, instanceTreeId: p.tree, softwareReleaseId: 'sr' });
+      if (p.green) {
+        const at = clock.now().toISOString();
+        const token = tokens[Number(p.computer.slice(-3))]!;
+        await m.as(token).report(p.id, { reportId: `${p.id}-r`, kind: 'instantiation', startedAt: at, durationMs: 10, ok: true, promises: [] });
+      }
+    });
+  }, 180_000);
+
+  test('fleet page: `limit` computers a page, next reaches each computer once, colour filter', async () => {
+    const all = (await collect((cursor) => m.api.listComputers({ limit: 1000, cursor }))).flatMap((p) => p.computers);
+    expect(all.length).toBeGreaterThan(COMPUTERS);
+    const pages = await crawl('/?limit=50', 'data-computer', 50);
+    expect(pages[0]).toHaveLength(50);
+    expectOnce(pages, all.map((c) => c.computerId));
+    const red = await crawl('/?colour=red&limit=50', 'data-computer', 50);
+    expectOnce(red, all.filter((c) => c.colour === 'red').map((c) => c.computerId));
+  });
+
+  test('partitions page: paged, and filtered by colour, tree and computer', async () => {
+    const all = (await collect((cursor) => m.api.listPartitions({ limit: 1000, cursor }))).flatMap((p) => p.partitions);
+    const pages = await crawl('/partitions?limit=50', 'data-partition', 50);
+    expect(pages[0]).toHaveLength(50);
+    expectOnce(pages, all.map((p) => p.partitionId));
+    // ?colour=red lists the partitions recorded red (one that turned red by time or by a bang
+    // is recorded by the next sweep): the dashboard shows what the API's filter gives
+    const apiRed = (await collect((cursor) => m.api.listPartitions({ colour: 'red', limit: 1000, cursor }))).flatMap((p) => p.partitions.map((x) => x.partitionId));
+    expect(apiRed).toEqual(expect.arrayContaining(partitions.filter((p) => !p.green).map((p) => p.id)));
+    expectOnce(await crawl('/partitions?colour=red&limit=50', 'data-partition', 50), apiRed);
+    // after a sweep, the filter holds every partition red at the master's clock
+    await runSweep({ store: m.store }, clock.now());
+    const red = all.filter((p) => p.colour === 'red').map((p) => p.partitionId);
+    expectOnce(await crawl('/partitions?colour=red&limit=50', 'data-partition', 50), red);
+    expectOnce(await crawl('/trees?colour=green&tree=big&limit=50', 'data-partition', 50), partitions.filter((p) => p.tree === 'big' && p.green).map((p) => p.id));
+    expectOnce(await crawl(`/partitions?computer=${cid(7)}`, 'data-partition', 100), [pid(7), pid(7 + COMPUTERS)]);
+    expectOnce(await crawl(`/computers/${cid(7)}?colour=green`, 'data-partition', 100), [pid(7 + COMPUTERS)].concat(pid(7)).filter((id) => partitions.find((p) => p.id === id)!.green));
+  });
+
+  test('tree page: pages its partitions; colour and reason of the whole tree', async () => {
+    const api = await m.api.getInstanceTree('big', { limit: 1 });
+    const pages = await crawl('/trees/big?limit=50', 'data-partition', 50);
+    expect(pages.map((p) => p.length)).toEqual([50, 10]);
+    expectOnce(pages, partitions.filter((p) => p.tree === 'big').map((p) => p.id));
+    const first = await page('/trees/big?limit=50');
+    expect(first.html).toMatch(new RegExp(`Instance tree big <span class="badge ${api.colour}"`));
+    expect(first.html).toContain(api.colourReason.replace(/&/g, '&amp;'));
+  });
+
+  test('search: an exact id goes to its page; an unknown one says so', async () => {
+    expect((await m.app.request(`/?q=${cid(12)}`, { headers: { cookie } })).headers.get('location')).toBe(`/computers/${cid(12)}`);
+    expect((await m.app.request(`/partitions?q=${pid(12)}`, { headers: { cookie } })).headers.get('location')).toBe(`/partitions/${pid(12)}`);
+    expect((await m.app.request('/partitions?q=big', { headers: { cookie } })).headers.get('location')).toBe('/trees/big');
+    const none = await page('/?q=fleet-c999');
+    expect(none.status).toBe(200);
+    expect(none.html).toContain('No computer, partition, tree has the id &quot;fleet-c999&quot;');
+  });
+
+  test('no dashboard page reads a list without a limit (every API path the data layer asks for is recorded)', async () => {
+    const requested: string[] = [];
+    const dash = createDashboard({
+      adminToken: () => m.adminToken,
+      now: clock.now,
+      api: (path, init) => {
+        requested.push(path);
+        return m.app.request(path, init);
+      },
+      sessions: createSessions({ store: m.store, now: clock.now }),
+    });
+    const login = await dash.request('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: m.adminToken, next: '/' }).toString(),
+    });
+    const own = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const get = async (path: string) => {
+      const res = await dash.request(path, { headers: { cookie: own } });
+      return { status: res.status, html: await res.text() };
+    };
+    const paths = ['/', '/?colour=red', '/partitions', '/trees?tree=big', '/computers/comp', '/trees/tree', '/trees/big', '/partitions/alpha', '/bangs', '/bangs?partition=busy', '/crimes', `/?q=${pid(3)}`];
+    for (const path of paths) {
+      requested.length = 0;
+      expect((await get(path)).status, path).toBeLessThan(400);
+      const lists = requested.filter((r) => /^\/v1\/(computers|partitions|bangs|software-releases)(\?|$)|^\/v1\/instance-trees\/|\/promises(\?|$)/.test(r));
+      for (const r of lists) {
+        const limit = Number(new URL(r, 'http://x').searchParams.get('limit'));
+        expect(limit, `${path} → ${r}`).toBeGreaterThanOrEqual(1);
+        expect(limit, `${path} → ${r}`).toBeLessThanOrEqual(200);
+      }
+      expect(requested.length, `${path}: ${requested.join(' ')}`).toBeLessThanOrEqual(4);
+    }
+    // paging through the fleet page reads one page per view
+    const pages = await crawl('/?limit=50', 'data-computer', 50, get);
+    expect(pages.length).toBeGreaterThan(2);
+  });
+});
+
+/** Every page of a list through the typed client (the API's own paging). */
+async function collect<P extends { nextCursor: string | null }>(fetchPage: (cursor: string | undefined) => Promise<P>): Promise<P[]> {
+  const out: P[] = [];
+  for await (const p of allPages(fetchPage)) out.push(p);
+  return out;
+}

@@ -203,7 +203,13 @@ test('partition page: one chart point per history entry, colour always with a la
   ];
   const promises = promisesView({ partitionId: 'p1', promises: history });
   const html = String(
-    await PartitionPage({ now: NOW, partition: partitionView(partition()), promises, bangs: [] }),
+    await PartitionPage({
+      now: NOW,
+      partition: partitionView(partition()),
+      promises: { ...promises, nextCursor: null },
+      params: { limit: 50, from: 1 },
+      bangs: { items: [], nextCursor: null },
+    }),
   );
   const http = html.slice(html.indexOf('data-promise="check-http"'), html.indexOf('data-promise="check-disk"'));
   expect(http.match(/<circle data-point/g)).toHaveLength(4);
@@ -218,7 +224,7 @@ test('partition page: one chart point per history entry, colour always with a la
   expect(html).toMatch(/promise check-http failed: 502<\/span> <span class="since"[^>]*>since <time[^>]*>1 h ago</);
 });
 
-test('fleet page escapes API text and counts per computer', async () => {
+test('fleet page escapes API text; the summary counts link to filtered lists; a next link', async () => {
   const computers = [
     {
       computerId: 'c1',
@@ -227,19 +233,36 @@ test('fleet page escapes API text and counts per computer', async () => {
       colourSince: '2025-11-25T11:55:00.000Z',
       lastContactAt: '2025-11-25T11:57:00.000Z',
     },
-  ].map((c) => ({ ...c, crimes: [] }));
-  const partitions = [partitionView(partition()), partitionView(partition({ partitionId: 'p2', colour: 'green' }))];
-  const html = String(await FleetPage({ now: NOW, computers, partitions }));
+  ];
+  const failing = [partitionView(partition())];
+  const summary = { counts: { computers: { green: 3, orange: 1, red: 0 }, partitions: { green: 7, red: 1 }, asOf: '2025-11-25T11:59:00.000Z' } };
+  const html = String(
+    await FleetPage({
+      now: NOW,
+      summary,
+      params: { limit: 100, from: 1 },
+      computers: { items: computers, nextCursor: 'abc' },
+      failing: { items: failing, nextCursor: null },
+    }),
+  );
   expect(html).not.toContain('<script>alert(1)');
   expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   expect(html).toContain('3 min ago');
   // since when: the computer orange for 5 min, the partition red for 1 h
   expect(html).toMatch(/data-computer="c1"[\s\S]*?data-since="2025-11-25T11:55:00.000Z">since <time[^>]*>5 min ago</);
   expect(html).toMatch(/data-partition="p1"[\s\S]*?data-since="2025-11-25T11:00:00.000Z">since <time[^>]*>1 h ago</);
-  expect(html).toMatch(/data-partitions="2"/);
-  expect(html).toMatch(/data-count="partitions-red"[\s\S]*?<b>1<\/b>/);
-  expect(html).toMatch(/data-count="computers-orange"[\s\S]*?<b>1<\/b>/);
+  expect(html).toMatch(/data-count="partitions-red" href="\/partitions\?colour=red"[\s\S]*?<b>1<\/b>/);
+  expect(html).toMatch(/data-count="computers-orange" href="\/\?colour=orange"[\s\S]*?<b>1<\/b>/);
+  expect(html).toMatch(/counts as of <time[^>]*>1 min ago</);
+  expect(html).toContain('href="/partitions?colour=red&amp;computer=c1"');
+  expect(html).toContain('<a href="/?cursor=abc&amp;from=2" rel="next" data-goto="next">');
   expect(html).toContain('name="viewport"');
+  // the summary could not be read: the page still shows, saying so
+  const without = String(
+    await FleetPage({ now: NOW, summary: { unavailable: 'GET /v1/summary answered 404' }, params: { limit: 100, from: 1 }, computers: { items: computers, nextCursor: null }, failing: { items: [], nextCursor: null } }),
+  );
+  expect(without).toContain('Fleet counts unavailable: GET /v1/summary answered 404');
+  expect(without).toContain('data-computer="c1"');
 });
 
 test('login page: marked for the refresh script, posts the token to /login with next', async () => {

@@ -1,14 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  type Colour,
   chartSeries,
-  colourCounts,
   formatDuration,
   formatShortTime,
   formatTime,
-  partitionsBangedToday,
-  sortBySeverity,
   timeAgo,
 } from '../../functions/dashboard/view-model.ts';
 
@@ -55,13 +51,6 @@ test('formatTime is UTC and tolerant', () => {
   expect(formatTime('2025-11-25T13:04:05+01:00')).toBe('2025-11-25 12:04:05Z');
   expect(formatTime(undefined)).toBe('–');
   expect(formatTime('garbage')).toBe('–');
-});
-
-test('colours: counting, ordering (the worst colour is the domain\'s worstColour, tested there)', () => {
-  const colours: Colour[] = ['red', 'green', 'green', 'orange', 'unknown'];
-  const items = colours.map((c, i) => ({ colour: c, id: `${c}-${i}` }));
-  expect(colourCounts(items)).toEqual({ green: 2, orange: 1, red: 1, unknown: 1, total: 5 });
-  expect(sortBySeverity(items, (i) => i.id).map((i) => i.colour)).toEqual(['red', 'orange', 'unknown', 'green', 'green']);
 });
 
 describe('chartSeries', () => {
@@ -137,16 +126,4 @@ describe('chartSeries', () => {
       ),
     );
   });
-});
-
-test('partitionsBangedToday: the partitions whose quota counter the bang page reads (bangs since 00:00 UTC only)', () => {
-  const bangs = [
-    { partitionId: 'a', at: '2025-11-25T00:00:00.000Z', accepted: true },
-    { partitionId: 'a', at: '2025-11-25T11:59:00.000Z', accepted: true },
-    { partitionId: 'd', at: '2025-11-25T11:59:30.000Z', accepted: false },
-    { partitionId: 'e', at: '2025-11-24T23:59:59.999Z', accepted: true },
-    { partitionId: 'b', at: '2025-11-25T10:00:00.000Z', accepted: true },
-    { partitionId: 'c', at: 'bad', accepted: true },
-  ];
-  expect(partitionsBangedToday(bangs, NOW)).toEqual(['a', 'd', 'b']);
 });
