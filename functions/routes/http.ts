@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { BODY_LIMIT_BYTES } from '../../protocol/limits.ts';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
+import { InvalidCursor, isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
 import { type ApiEnv, ApiError } from './context.ts';
 
 export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
@@ -41,6 +41,9 @@ export function errorHandler(logError: (message: string, err: unknown) => void):
       const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'bad_request' : 'http_error';
       const message = status === 400 && /json/i.test(e.message) ? `body: malformed JSON (${e.message})` : e.message || `HTTP ${status}`;
       return c.json({ error: code, message }, status);
+    }
+    if (e instanceof InvalidCursor) {
+      return c.json({ error: 'bad_request', message: `query.cursor: ${e.message}`, details: [{ path: 'query.cursor', message: e.message }] }, 400);
     }
     if (isStoreUnavailable(e)) {
       // the store's trouble, not the request's (a full disk under the local master, DynamoDB throttling)

@@ -24,3 +24,8 @@ export function isStoreUnavailable(err: unknown): boolean {
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return !!e.code && NETWORK.has(e.code);
 }
+
+/** A `?cursor=` that is not one this list gave (garbage, another list's, or one given with other filters): a 400 naming query.cursor. */
+export class InvalidCursor extends Error {
+  override readonly name = 'InvalidCursor';
+}

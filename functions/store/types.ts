@@ -3,6 +3,7 @@
 // against AWS, DynamoDB Local or dynalite.
 import type { Colour, LastReportSummary } from '../../protocol/index.ts';
 import type { CrimeState } from '../domain/crimes.ts';
+import type { NotifyStore } from './notify-types.ts';
 import type { BangRecord, ColourFields, ComputerRecord, HistoryRecord, PartitionRecord, ReportRecord, SoftwareReleaseRecord } from '../domain/records.ts';
 
 export interface ReportWrite {
@@ -137,4 +138,4 @@ export interface MaintenanceStore {
   expireItems(nowEpoch: number): Promise<number>;
 }
 
-export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore {}
+export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore, NotifyStore {}

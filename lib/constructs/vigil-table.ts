@@ -5,7 +5,17 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { GSI_BY_KIND, GSI_BY_SR, GSI_BY_TREE, GSI_SWEEP, TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.ts';
+import {
+  GSI_BY_KIND,
+  GSI_BY_SR,
+  GSI_BY_TREE,
+  GSI_EVENT_COMPUTER,
+  GSI_EVENT_LOG,
+  GSI_EVENT_PARTITION,
+  GSI_SWEEP,
+  TTL_ATTRIBUTE,
+  tableDefinition,
+} from '../../functions/store/table.ts';
 
 type KeyElement = { AttributeName?: string; KeyType?: string };
 type AttributeDefinition = { AttributeName?: string; AttributeType?: string };
@@ -94,7 +104,7 @@ export const TABLE_ACCESS = {
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     ],
-    indexes: [GSI_BY_TREE, GSI_BY_KIND, GSI_SWEEP, GSI_BY_SR],
+    indexes: [GSI_BY_TREE, GSI_BY_KIND, GSI_SWEEP, GSI_BY_SR, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_EVENT_COMPUTER],
   },
   // fanOutBang: getBang, pageTreePartitions, flagReprocess, completeBang
   fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_BY_TREE] },
