@@ -34,26 +34,37 @@ async function start(config: LocalMasterOptions & { log: (line: string) => void 
   return { master, stopDemo };
 }
 
-const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo]
+const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo] [--demo-webhook URL]
 
 Runs the master locally: the HTTP API (and dashboard) on http://127.0.0.1:PORT, an
 embedded DynamoDB-compatible store kept in the data dir, an in-process SQS-compatible
-queue with its fan-out consumer, and the colour sweep every 60 s.
+queue with its fan-out consumer, the colour sweep every 60 s, and the notification
+delivery worker (channels: vigil admin channel …).
 
 options:
   --port N          TCP port on 127.0.0.1 (default 8787, 0 = any free port)
   --data-dir DIR    where data and the admin token are kept (default .vigil-master)
   --demo            seed a demo software release, computer and instance tree
+  --demo-webhook URL
+                    send the events to URL: a channel 'demo' (a webhook; a Slack
+                    incoming-webhook URL makes it a slack channel). Default
+                    $VIGIL_DEMO_WEBHOOK
   -h, --help        show this help
 
 VIGIL_ADMIN_TOKEN sets the admin token; otherwise one is generated once, kept in
 DIR/admin-token and printed.
 `;
 
-const OPTIONS = { port: { type: 'string' }, 'data-dir': { type: 'string' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = {
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  demo: { type: 'boolean' },
+  'demo-webhook': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** The command line as options, or the exit code when there is nothing to run (help: 0, bad usage: 2). */
-function options(argv: string[]): { port: number; dataDir: string; demo: boolean } | number {
+function options(argv: string[]): { port: number; dataDir: string; demo: boolean; demoWebhook?: string } | number {
   const usage = (message: string) => {
     process.stderr.write(`vigil master: ${message}\n`);
     return 2;
@@ -73,7 +84,11 @@ function options(argv: string[]): { port: number; dataDir: string; demo: boolean
   if (!Number.isInteger(port) || port < 0 || port > 65535 || (v.port !== undefined && !/^\d+$/.test(v.port))) {
     return usage(`--port must be an integer between 0 and 65535, got '${v.port}'`);
   }
-  return { port, dataDir: v['data-dir'] ?? '.vigil-master', demo: !!v.demo };
+  const demoWebhook = v['demo-webhook'] ?? (process.env.VIGIL_DEMO_WEBHOOK || undefined);
+  if (demoWebhook !== undefined && !/^https?:\/\/[^/\s]+/.test(demoWebhook)) {
+    return usage(`--demo-webhook (or VIGIL_DEMO_WEBHOOK) must be an http:// or https:// URL, got '${demoWebhook}'`);
+  }
+  return { port, dataDir: v['data-dir'] ?? '.vigil-master', demo: !!v.demo, ...(demoWebhook ? { demoWebhook } : {}) };
 }
 
 export async function main(argv: string[], opts: MasterCommandOptions = {}): Promise<number> {
