@@ -12,6 +12,7 @@ import {
   GSI_EVENT_COMPUTER,
   GSI_EVENT_LOG,
   GSI_EVENT_PARTITION,
+  GSI_NOTIFY_DUE,
   GSI_SWEEP,
   TTL_ATTRIBUTE,
   tableDefinition,
@@ -106,10 +107,18 @@ export const TABLE_ACCESS = {
     ],
     indexes: [GSI_BY_TREE, GSI_BY_KIND, GSI_SWEEP, GSI_BY_SR, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_EVENT_COMPUTER],
   },
-  // fanOutBang: getBang, pageTreePartitions, flagReprocess, completeBang
-  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_BY_TREE] },
+  // fanOutBang: getBang, pageTreePartitions, flagReprocess, completeBang; publishEvents
+  // (bang.accepted): channels and silences (Query), the event and its deliveries (PutItem)
+  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], indexes: [GSI_BY_TREE] },
   // runSweep: pageSweepDue, recordColour
   sweep: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP] },
+  // deliverDue: notifyDue entries, channels, FIFO heads (Query), leases and results
+  // (UpdateItem), events (GetItem), removed deliveries (DeleteItem), dead records and
+  // repaired routings (PutItem)
+  notify: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    indexes: [GSI_NOTIFY_DUE],
+  },
 } as const satisfies Record<string, { actions: readonly string[]; indexes: readonly string[] }>;
 
 /**
