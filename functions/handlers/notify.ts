@@ -55,7 +55,8 @@ const isSqs = (e: unknown): e is SQSEvent => Array.isArray((e as SQSEvent | null
 async function drain(h: NotifyHandlerDeps, context: Context): Promise<{ run: NotifyRun; last: DeliverDueResult | null }> {
   const run: NotifyRun = { passes: 0, repaired: 0, delivered: 0, retried: 0, dead: 0, deferred: 0, nextWakeAt: null };
   let last: DeliverDueResult | null = null;
-  while (run.passes < MAX_PASSES && context.getRemainingTimeInMillis() > SAFETY_MS) {
+  // one pass always; more while work is due and time is left
+  do {
     last = await deliverDue(h.deps, h.deps.now(), h.options);
     run.passes++;
     run.repaired += last.repaired;
@@ -66,7 +67,7 @@ async function drain(h: NotifyHandlerDeps, context: Context): Promise<{ run: Not
     run.nextWakeAt = last.nextWakeAt?.toISOString() ?? null;
     const progress = last.attempted + last.deferred + last.repaired > 0;
     if (!progress || !last.nextWakeAt || last.nextWakeAt > h.deps.now()) break;
-  }
+  } while (run.passes < MAX_PASSES && context.getRemainingTimeInMillis() > SAFETY_MS);
   return { run, last };
 }
 
