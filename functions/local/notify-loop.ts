@@ -9,8 +9,6 @@ import { putChannel } from '../services/notify-admin.ts';
 export interface DeliveryLoop {
   /** Run a pass as soon as possible (after the running one). */
   wake(): void;
-  /** Resolves when no pass is running and nothing is due now (tests). */
-  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,8 +28,6 @@ export function startDeliveryLoop(opts: {
   let stopped = false;
   let woken = false;
   let wakeUp: (() => void) | null = null;
-  let idleWaiters: (() => void)[] = [];
-  let running = true;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -66,15 +62,8 @@ export function startDeliveryLoop(opts: {
       }
       if (stopped) break;
       if (woken) continue;
-      if (delay > 0) {
-        running = false;
-        if (delay >= STUCK_SLEEP_MS) for (const w of idleWaiters.splice(0)) w();
-        await sleep(delay);
-        running = true;
-      }
+      if (delay > 0) await sleep(delay);
     }
-    running = false;
-    for (const w of idleWaiters.splice(0)) w();
   };
   const done = loop();
 
@@ -83,12 +72,10 @@ export function startDeliveryLoop(opts: {
       woken = true;
       wakeUp?.();
     },
-    idle: () => (running || woken ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
     async stop() {
       stopped = true;
       wakeUp?.();
       await done;
-      idleWaiters = [];
     },
   };
 }
