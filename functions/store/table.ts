@@ -54,11 +54,6 @@ export const ITEM_TYPE = {
   report: 'report',
   history: 'history',
   session: 'session',
-  channel: 'channel',
-  silence: 'silence',
-  event: 'event',
-  delivery: 'delivery',
-  deadDelivery: 'dead-delivery',
 } as const;
 
 /** The partition key values of the byKind index (gsi2pk). */

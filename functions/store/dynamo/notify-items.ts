@@ -111,6 +111,14 @@ function checkCursor(cursor: string, keyAttrs: readonly string[], fixed: Record<
   }
 }
 
+/**
+ * One Query page: its items and, when there is more, where the next starts (the table
+ * client's opaque cursor). The notification store's only use of the client's paging.
+ */
+export async function queryOnce(table: TableClient, input: QueryInput, start?: string): Promise<{ items: Item[]; cursor?: string }> {
+  return table.queryPage(input, start);
+}
+
 export interface ListSpec<T> {
   query: QueryInput;
   /** The key attributes of the Query (table keys, plus the index's). */
@@ -134,7 +142,7 @@ export async function listPage<T>(table: TableClient, spec: ListSpec<T>): Promis
   let examined = 0;
   for (;;) {
     const want = spec.accept ? Math.min(1000, Math.max(25, (spec.limit - items.length) * 2)) : spec.limit - items.length;
-    const page = await table.queryPage({ ...spec.query, Limit: Math.max(1, Math.min(want, budget - examined)) }, start);
+    const page = await queryOnce(table, { ...spec.query, Limit: Math.max(1, Math.min(want, budget - examined)) }, start);
     const recs = await spec.load(page.items);
     for (let n = 0; n < page.items.length; n++) {
       const rec = recs[n];

@@ -14,14 +14,13 @@ import {
   GSI_EVENT_LOG,
   GSI_EVENT_PARTITION,
   GSI_NOTIFY_DUE,
-  ITEM_TYPE,
   notifyIndexKeys,
   notifyKeys,
   PK,
   SK,
 } from '../table.ts';
 import { type DueEntry, deliveryRefKey, type NotifyStore, type StoredDelivery } from '../notify-types.ts';
-import { channelFromItem, deliveryFromItem, eventFromItem, listPage, loadItems, silenceFromItem } from './notify-items.ts';
+import { channelFromItem, deliveryFromItem, eventFromItem, listPage, loadItems, queryOnce, silenceFromItem } from './notify-items.ts';
 import { type Item, keyOf, type TableClient } from './table-client.ts';
 
 
@@ -29,7 +28,6 @@ function deliveryItem(d: StoredDelivery): Item {
   const { dueAt, leasedUntil, leaseId, ...rest } = d;
   return {
     ...notifyKeys.delivery(d.channelId, d.key, d.seq),
-    type: ITEM_TYPE.delivery,
     ...rest,
     ...(leasedUntil && leaseId ? { leasedUntil, leaseId } : {}),
     ...(dueAt ? notifyIndexKeys.due(dueAt) : {}),
@@ -46,7 +44,7 @@ function channelStore(table: TableClient): Pick<NotifyStore, 'getChannel' | 'put
     async putChannel(c, expectedUpdatedAt) {
       const { lastDelivery: _l, deadCount: _d, lastDead: _ld, ...config } = c;
       if (expectedUpdatedAt === null) {
-        return table.create({ ...notifyKeys.channel(c.channelId), type: ITEM_TYPE.channel, ...config, deadCount: 0 });
+        return table.create({ ...notifyKeys.channel(c.channelId), ...config, deadCount: 0 });
       }
       // a replace keeps the delivery results the worker writes meanwhile
       const r = await table.update({
@@ -106,7 +104,7 @@ function silenceStore(table: TableClient): Pick<NotifyStore, 'getSilence' | 'put
       return i ? silenceFromItem(i) : null;
     },
     async putSilence(s, expiresAt) {
-      await table.put({ ...notifyKeys.silence(s.silenceId), type: ITEM_TYPE.silence, ...s, activeUntil: effectiveEnd(s), expiresAt });
+      await table.put({ ...notifyKeys.silence(s.silenceId), ...s, activeUntil: effectiveEnd(s), expiresAt });
     },
     async endSilence(silenceId, at, expiresAt) {
       const r = await table.update({
@@ -146,7 +144,6 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
     recordEvent: (event: VigilEvent, ordinal, recordedAt, repairAt, expiresAt) =>
       table.create({
         ...notifyKeys.event(event.eventId),
-        type: ITEM_TYPE.event,
         eventType: event.type,
         body: JSON.stringify(event),
         ordinal,
@@ -195,7 +192,7 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
       return out;
     },
     async recordDeadDelivery(eventId, channelId, d, expiresAt) {
-      await table.put({ ...notifyKeys.deadDelivery(eventId, channelId), type: ITEM_TYPE.deadDelivery, channelId, ...d, expiresAt });
+      await table.put({ ...notifyKeys.deadDelivery(eventId, channelId), channelId, ...d, expiresAt });
     },
   };
 }
@@ -217,7 +214,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return i ? deliveryFromItem(i) : null;
     },
     async dueEntries(now, limit) {
-      const page = await table.queryPage({
+      const page = await queryOnce(table, {
         IndexName: GSI_NOTIFY_DUE,
         KeyConditionExpression: 'dq = :q AND dd <= :now',
         ExpressionAttributeValues: { ':q': notifyIndexKeys.duePk, ':now': now },
@@ -234,7 +231,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return out;
     },
     async earliestDue() {
-      const page = await table.queryPage({
+      const page = await queryOnce(table, {
         IndexName: GSI_NOTIFY_DUE,
         KeyConditionExpression: 'dq = :q',
         ExpressionAttributeValues: { ':q': notifyIndexKeys.duePk },
@@ -244,7 +241,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return first ? String(first.dd) : null;
     },
     async fifoHead(channelId, key, n) {
-      const page = await table.queryPage({
+      const page = await queryOnce(table, {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         ExpressionAttributeValues: { ':pk': notifyKeys.deliveriesPk(channelId), ':p': notifyKeys.fifoPrefix(key) },
         ConsistentRead: true,
