@@ -52,12 +52,13 @@ const STUCK_WAKE_SECONDS = 5;
 
 const isSqs = (e: unknown): e is SQSEvent => Array.isArray((e as SQSEvent | null)?.Records);
 
-async function drain(h: NotifyHandlerDeps, context: Context): Promise<{ run: NotifyRun; last: DeliverDueResult | null }> {
+async function drain(h: NotifyHandlerDeps, context: Context, events: string[]): Promise<{ run: NotifyRun; last: DeliverDueResult | null }> {
   const run: NotifyRun = { passes: 0, repaired: 0, delivered: 0, retried: 0, dead: 0, deferred: 0, nextWakeAt: null };
   let last: DeliverDueResult | null = null;
   // one pass always; more while work is due and time is left
   do {
-    last = await deliverDue(h.deps, h.deps.now(), h.options);
+    // the first pass also looks at the events the wake-ups name (the index may lag behind)
+    last = await deliverDue(h.deps, h.deps.now(), run.passes === 0 ? { ...h.options, events } : h.options);
     run.passes++;
     run.repaired += last.repaired;
     run.delivered += last.delivered;
@@ -83,10 +84,11 @@ async function wakeAgain(h: NotifyHandlerDeps, last: DeliverDueResult | null): P
 export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = createObservability('vigil-notify')): NotifyHandler {
   const { logger, metrics } = obs;
   const processor = new BatchProcessor(EventType.SQS);
+  let named: string[] = [];
   const record = async (r: SQSRecord): Promise<void> => {
     try {
       const m = parseWakeMessage(r.body);
-      logger.debug('wake-up', { messageId: r.messageId, events: m.events });
+      named.push(...m.events);
     } catch (err) {
       if (err instanceof MalformedWakeMessage) {
         logger.error('malformed notify message', { messageId: r.messageId, error: err });
@@ -95,8 +97,8 @@ export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = c
       throw err;
     }
   };
-  const runPasses = async (context: Context): Promise<NotifyRun> => {
-    const { run, last } = await drain(h, context);
+  const runPasses = async (context: Context, events: string[]): Promise<NotifyRun> => {
+    const { run, last } = await drain(h, context, events);
     metrics.addMetric('Delivered', MetricUnit.Count, run.delivered);
     metrics.addMetric('DeliveryRetries', MetricUnit.Count, run.retried);
     metrics.addMetric('DeadDeliveries', MetricUnit.Count, run.dead);
@@ -109,9 +111,10 @@ export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = c
     logger.addContext(context);
     metrics.captureColdStartMetric();
     try {
-      if (!isSqs(event)) return await runPasses(context);
+      if (!isSqs(event)) return await runPasses(context, []);
+      named = [];
       const response = await processPartialResponse(event, record, processor, { context });
-      await runPasses(context);
+      await runPasses(context, named);
       return response;
     } finally {
       metrics.publishStoredMetrics();

@@ -240,7 +240,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     const { sqs, endpoint, queueUrl, deadLetterUrl } = await startQueue(opts.bangVisibilityTimeoutSeconds ?? 30, stops);
     let loop: DeliveryLoop | null = null;
     // links point at this master; publishes wake the delivery loop (started once serving)
-    const notify = { baseUrl: `http://${opts.host ?? '127.0.0.1'}:${opts.port ?? 8787}`, wake: () => loop?.wake() };
+    const notify = { baseUrl: `http://${opts.host ?? '127.0.0.1'}:${opts.port ?? 8787}`, wake: (eventIds: string[]) => loop?.wake(eventIds) };
     const deps: ServiceDeps = {
       store,
       queue: createSqsBangQueue({ client: sqs, queueUrl }),

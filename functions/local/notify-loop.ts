@@ -7,8 +7,8 @@ import type { DeliverDeps } from '../services/notify-deliver.ts';
 import { putChannel } from '../services/notify-admin.ts';
 
 export interface DeliveryLoop {
-  /** Run a pass as soon as possible (after the running one). */
-  wake(): void;
+  /** Run a pass as soon as possible (after the running one), looking at these events first. */
+  wake(eventIds?: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -27,6 +27,7 @@ export function startDeliveryLoop(opts: {
   const { deps, log } = opts;
   let stopped = false;
   let woken = false;
+  const hints: string[] = [];
   let wakeUp: (() => void) | null = null;
 
   const sleep = (ms: number) =>
@@ -48,9 +49,10 @@ export function startDeliveryLoop(opts: {
   const loop = async () => {
     while (!stopped) {
       woken = false;
+      const events = hints.splice(0);
       let delay: number;
       try {
-        const r = await deliverDue(deps, deps.now(), { concurrency: 8, ...opts.options });
+        const r = await deliverDue(deps, deps.now(), { concurrency: 8, ...opts.options, events });
         report(r);
         const now = deps.now().getTime();
         const progress = r.attempted + r.deferred + r.repaired > 0;
@@ -68,7 +70,8 @@ export function startDeliveryLoop(opts: {
   const done = loop();
 
   return {
-    wake() {
+    wake(eventIds = []) {
+      hints.push(...eventIds);
       woken = true;
       wakeUp?.();
     },

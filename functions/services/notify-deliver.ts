@@ -16,7 +16,7 @@
 import type { LastDelivery, VigilEvent } from '../../protocol/events.ts';
 import { mapLimit } from '../lib/concurrency.ts';
 import { deliver, type DeliveryOutcome } from '../notify/deliver.ts';
-import { afterAttempt, DELIVERY_LEASE_MS } from '../notify/queue-rules.ts';
+import { afterAttempt, DELIVERY_LEASE_MS, orderingKey, sequenceKey } from '../notify/queue-rules.ts';
 import type { DeadDelivery, StoredChannel, StoredDelivery } from '../store/notify-types.ts';
 import type { ServiceDeps } from './deps.ts';
 import { BUS_CHANNEL_ID, type BusSender } from './notify-deps.ts';
@@ -29,6 +29,11 @@ export interface DeliverDueOptions {
   random?: () => number;
   /** notifyDue entries read per pass (default 200). */
   limit?: number;
+  /**
+   * Events just published (the wake-up names them): their queue items are candidates even
+   * before the notifyDue index shows them (a GSI is eventually consistent on AWS).
+   */
+  events?: readonly string[];
   /** Deliveries attempted at once (default 8). */
   concurrency?: number;
   /** Delivery timeout (default deliver()'s 10 s). */
@@ -150,11 +155,27 @@ async function handleDelivery(pass: Pass, ref: { channelId: string; key: string;
   note(pass, d.channelId, after.lastDelivery, dead);
 }
 
+type Ref = { channelId: string; key: string; seq: string };
+
+/** The queue items of events named by a wake-up (read from the event items: consistent reads). */
+async function hintedRefs(deps: DeliverDeps, eventIds: readonly string[], channels: readonly StoredChannel[], now: Date): Promise<Ref[]> {
+  const refs: Ref[] = [];
+  for (const eventId of new Set(eventIds)) {
+    let stored = await deps.store.getEvent(eventId);
+    if (stored && stored.routes === null && (await repairEvent(deps, eventId, channels, now)) !== null) stored = await deps.store.getEvent(eventId);
+    if (!stored?.routes) continue;
+    const key = orderingKey(stored.event);
+    const seq = sequenceKey(stored.event.at, stored.ordinal, eventId);
+    for (const r of stored.routes) if (r.action === 'send') refs.push({ channelId: r.channelId, key, seq });
+  }
+  return refs;
+}
+
 /** The earliest due item of each FIFO among the entries (later ones wait for it anyway). */
-function candidates(entries: Awaited<ReturnType<ServiceDeps['store']['dueEntries']>>) {
-  const first = new Map<string, { channelId: string; key: string; seq: string }>();
+function candidates(entries: readonly (Ref & { kind?: string })[]) {
+  const first = new Map<string, Ref>();
   for (const e of entries) {
-    if (e.kind !== 'delivery') continue;
+    if (e.kind !== undefined && e.kind !== 'delivery') continue;
     const q = `${e.channelId} ${e.key}`;
     const cur = first.get(q);
     if (!cur || e.seq < cur.seq) first.set(q, { channelId: e.channelId, key: e.key, seq: e.seq });
@@ -166,13 +187,15 @@ function candidates(entries: Awaited<ReturnType<ServiceDeps['store']['dueEntries
 export async function deliverDue(deps: DeliverDeps, now: Date, opts: DeliverDueOptions = {}): Promise<DeliverDueResult> {
   const result: DeliverDueResult = { repaired: 0, attempted: 0, delivered: 0, retried: 0, dead: 0, deferred: 0, nextWakeAt: null };
   const entries = await deps.store.dueEntries(now.toISOString(), opts.limit ?? 200);
-  if (entries.length > 0) {
+  if (entries.length > 0 || opts.events?.length) {
     const all = await deps.store.allChannels();
     const pass: Pass = { deps, opts, channels: new Map(all.map((c) => [c.channelId, c])), tally: new Map(), result };
     for (const e of entries) {
       if (e.kind === 'event' && (await repairEvent(deps, e.eventId, all, now)) !== null) result.repaired++;
     }
-    await mapLimit(candidates(entries), opts.concurrency ?? 8, (ref) => handleDelivery(pass, ref));
+    const hinted = opts.events?.length ? await hintedRefs(deps, opts.events, all, now) : [];
+    const due = entries.flatMap((e) => (e.kind === 'delivery' ? [{ channelId: e.channelId, key: e.key, seq: e.seq }] : []));
+    await mapLimit(candidates([...due, ...hinted]), opts.concurrency ?? 8, (ref) => handleDelivery(pass, ref));
     for (const [channelId, t] of pass.tally) {
       if (t.last) await deps.store.recordDeliveryResults(channelId, { lastDelivery: t.last, dead: t.dead, lastDead: t.lastDead });
     }

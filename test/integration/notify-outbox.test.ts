@@ -234,4 +234,18 @@ describe('publish and deliver', () => {
     await drain();
     expect(receivedIds()).toEqual([e.eventId, f.eventId]);
   });
+
+  it('events named by the wake-up are delivered even while the notifyDue index lags (AWS GSIs are eventually consistent)', async () => {
+    await m.api.putChannel('lag', { kind: 'webhook', url: `${rx.url}/lag`, secret: SECRET });
+    const evs = [bang('p-lag', 0), bang('p-lag2', 0)];
+    await publishEvents(m.deps, evs);
+    // a store whose index shows nothing yet
+    const lagging = { ...m.deps, store: { ...m.store, dueEntries: async () => [], earliestDue: async () => null } };
+    expect((await deliverDue(lagging, m.clock.now(), { random: () => 0 })).delivered).toBe(0);
+    const r = await deliverDue(lagging, m.clock.now(), { random: () => 0, events: ids(evs) });
+    expect(r.delivered).toBe(2);
+    expect(receivedIds().sort()).toEqual(ids(evs).sort());
+    // named again (a duplicate wake-up): nothing is sent twice
+    expect((await deliverDue(lagging, m.clock.now(), { random: () => 0, events: ids(evs) })).attempted).toBe(0);
+  });
 });
