@@ -131,8 +131,10 @@ async function handleDelivery(pass: Pass, ref: { channelId: string; key: string;
   if (!head) return;
   if (head.seq !== d.seq) return sleepBehind(pass, d, head);
   if (d.channelId !== BUS_CHANNEL_ID && !pass.channels.has(d.channelId)) {
+    const created = await store.getChannel(d.channelId);
     // the channel was deleted (its queue is dropped with it; this is a straggler)
-    return removeHead(pass, d, next);
+    if (!created) return removeHead(pass, d, next);
+    pass.channels.set(created.channelId, created);
   }
   pass.result.attempted++;
   const stored = await store.getEvent(d.eventId);

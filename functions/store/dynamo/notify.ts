@@ -35,7 +35,8 @@ function deliveryItem(d: StoredDelivery): Item {
 }
 
 function channelStore(table: TableClient): Pick<NotifyStore, 'getChannel' | 'putChannel' | 'deleteChannel' | 'listChannels' | 'allChannels' | 'recordDeliveryResults'> {
-  const all = () => table.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': notifyKeys.channelsPk } });
+  // strongly consistent: a channel just created must not look deleted to the delivery worker
+  const all = () => table.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': notifyKeys.channelsPk }, ConsistentRead: true });
   return {
     async getChannel(channelId) {
       const i = await table.get(notifyKeys.channel(channelId));
@@ -131,6 +132,7 @@ function silenceStore(table: TableClient): Pick<NotifyStore, 'getSilence' | 'put
     async silencesEndingAfter(at) {
       const items = await table.queryAll({
         KeyConditionExpression: 'pk = :pk',
+        ConsistentRead: true,
         FilterExpression: 'activeUntil > :at',
         ExpressionAttributeValues: { ':pk': notifyKeys.silencesPk, ':at': at },
       });
