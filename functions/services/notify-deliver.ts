@@ -66,6 +66,9 @@ export const DEFER_MAX_MS = 86_400_000;
 const iso = (t: number) => new Date(t).toISOString();
 const newLeaseId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 
+/** A queue item's identity. */
+type Ref = { channelId: string; key: string; seq: string };
+
 interface ChannelTally {
   last: LastDelivery | null;
   dead: number;
@@ -122,7 +125,7 @@ async function attemptOne(pass: Pass, d: StoredDelivery, event: VigilEvent | nul
 }
 
 /** One candidate: lease, head check, attempt, bookkeeping. */
-async function handleDelivery(pass: Pass, ref: { channelId: string; key: string; seq: string }): Promise<void> {
+async function handleDelivery(pass: Pass, ref: Ref): Promise<void> {
   const { store } = pass.deps;
   const now = pass.deps.now();
   const d = await store.leaseDelivery(ref.channelId, ref.key, ref.seq, now.toISOString(), iso(now.getTime() + DELIVERY_LEASE_MS), (pass.opts.leaseId ?? newLeaseId)());
@@ -157,8 +160,6 @@ async function handleDelivery(pass: Pass, ref: { channelId: string; key: string;
   note(pass, d.channelId, after.lastDelivery, dead);
 }
 
-type Ref = { channelId: string; key: string; seq: string };
-
 /** The queue items of events named by a wake-up (read from the event items: consistent reads). */
 async function hintedRefs(deps: DeliverDeps, eventIds: readonly string[], channels: readonly StoredChannel[], now: Date): Promise<Ref[]> {
   const refs: Ref[] = [];
@@ -174,10 +175,9 @@ async function hintedRefs(deps: DeliverDeps, eventIds: readonly string[], channe
 }
 
 /** The earliest due item of each FIFO among the entries (later ones wait for it anyway). */
-function candidates(entries: readonly (Ref & { kind?: string })[]) {
+function candidates(entries: readonly Ref[]): Ref[] {
   const first = new Map<string, Ref>();
   for (const e of entries) {
-    if (e.kind !== undefined && e.kind !== 'delivery') continue;
     const q = `${e.channelId} ${e.key}`;
     const cur = first.get(q);
     if (!cur || e.seq < cur.seq) first.set(q, { channelId: e.channelId, key: e.key, seq: e.seq });
