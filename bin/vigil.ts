@@ -19,6 +19,10 @@ const commands: Record<string, { load: () => Promise<{ main: Main }>; help: stri
     load: () => import('../functions/local/admin-cli.ts'),
     help: 'admin commands against a master (computer, sr, partition)',
   },
+  migrate: {
+    load: () => import('../functions/local/migrate-cli.ts'),
+    help: 'copy a table of the store layout before issue 12 into a new one',
+  },
   promise: {
     load: () => import('../agent/cli/promise.ts'),
     help: 'run the promises of one partition (promise run --partition DIR)',

@@ -16,8 +16,10 @@ import { errorHandler, jsonBodies, limitBody, noRoute } from './routes/http.ts';
 import { partitionRoutes } from './routes/partitions.ts';
 import { silenceRoutes } from './routes/silences.ts';
 import { softwareReleaseRoutes } from './routes/software-releases.ts';
+import { summaryRoutes } from './routes/summary.ts';
 import { treeRoutes } from './routes/trees.ts';
 import { defaultLogError } from './services/deps.ts';
+import { ComputerTokenCache } from './token-cache.ts';
 
 export { ApiError } from './routes/context.ts';
 
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps) {
   // Failed admin-token attempts, counted per client address (functions/limiter.ts), for the
   // API's auth (routes/auth.ts) and the dashboard's login alike.
   const guard = new AuthGuard(deps.limiter ?? new FailureLimiter(), deps.clientAddress ?? (() => null));
+  const tokens = deps.tokens ?? new ComputerTokenCache();
   app.onError(errorHandler(deps.logError ?? defaultLogError));
   app.notFound(noRoute);
   app.use('*', limitBody);
@@ -38,6 +41,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('guard', guard);
+    c.set('tokens', tokens);
     await next();
   });
   app.route('/', healthRoutes());
@@ -49,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', channelRoutes());
   app.route('/', silenceRoutes());
   app.route('/', eventRoutes());
+  app.route('/', summaryRoutes());
   serveOpenApi(app);
   if (deps.dashboard !== false) {
     const sessions = createSessions({ store: deps.store, now: deps.now });

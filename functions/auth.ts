@@ -17,16 +17,26 @@ export function newAdminToken(): string {
   return `va1.${randomBytes(32).toString('base64url')}`;
 }
 
-/** The computer id a token claims, or null when it is not a computer token. */
+/** The secret part of a computer token: 32 bytes, base64url without padding. */
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const ID_PART_PATTERN = /^[A-Za-z0-9_-]{1,172}$/;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/**
+ * Whether a bearer token is in the computer-token form (`vc1.`): such a token is only ever
+ * checked against its computer, never against the admin token (so computer calls never need
+ * the admin token's secret store), whether it is well formed or not.
+ */
+export function isComputerTokenForm(token: string): boolean {
+  return token.startsWith(`${PREFIX}.`);
+}
+
+/** The computer id a well-formed computer token claims, or null (not a computer token, or malformed: refused without any read). */
 export function tokenComputerId(token: string): string | null {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== PREFIX || !parts[1] || !parts[2]) return null;
-  try {
-    const id = Buffer.from(parts[1], 'base64url').toString('utf8');
-    return id.length > 0 && id.length <= 128 ? id : null;
-  } catch {
-    return null;
-  }
+  if (parts.length !== 3 || parts[0] !== PREFIX || !ID_PART_PATTERN.test(parts[1] ?? '') || !SECRET_PATTERN.test(parts[2] ?? '')) return null;
+  const id = Buffer.from(parts[1] ?? '', 'base64url').toString('utf8');
+  return ID_PATTERN.test(id) ? id : null;
 }
 
 /** Constant-time comparison of two SHA-256 hex digests. */

@@ -81,7 +81,11 @@ export class VigilStack extends Stack {
     const removalPolicy = protect ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.table = new VigilTable(this, 'Table', { deletionProtection: protect, removalPolicy });
+    // 'Store' (the store layout of issue 12), not 'Table': a deployed table cannot change its
+    // indexes' projections, nor more than one index per update, so an existing stack gets a NEW
+    // table (the old one is retained, never deleted) and `vigil migrate` copies the data
+    // (docs/deploy.md "Moving to the store layout of issue 12").
+    this.table = new VigilTable(this, 'Store', { deletionProtection: protect, removalPolicy });
     this.bangQueue = new BangQueue(this, 'Bangs', {
       consumerTimeout: FANOUT_TIMEOUT,
       consumerBatchingWindow: FANOUT_BATCHING_WINDOW,

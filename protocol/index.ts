@@ -114,7 +114,10 @@ export const LastReportSummary = z.object({
   error: z.string().nullable(),
   receivedAt: IsoDate,
   promiseCount: z.number().int(),
-  failed: z.array(z.object({ name: z.string(), message: z.string() })),
+  failed: z
+    .array(z.object({ name: z.string(), message: z.string() }))
+    .describe('failed promises, first first, within a size budget: the first with its message (its end), then names (message empty) while they fit'),
+  failedCount: z.number().int().optional().describe('how many promises failed in the report (failed may list fewer)'),
 });
 export type LastReportSummary = z.infer<typeof LastReportSummary>;
 

@@ -14,17 +14,23 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
  */
 export const REPORT_FIT_BYTES = 240 * 1024;
 
-/** A report's `error` (an instantiation failure): the master keeps its last characters. */
+/** A report's `error` (an instantiation failure): the master keeps its last characters (in the history). */
 export const REPORT_ERROR_MAX = 2000;
 
-/** The message of a failed promise in a report summary (the partition's `lastReport.failed`). */
-export const FAILED_SUMMARY_MESSAGE_MAX = 500;
+/** The end of a report's `error` kept in the partition's `lastReport` (the partition item stays under 1 KB). */
+export const SUMMARY_ERROR_MAX = 200;
 
-/** Failed promises listed in a report summary. */
+/** The message of the first failed promise in a report summary (the partition's `lastReport.failed`). */
+export const FAILED_SUMMARY_MESSAGE_MAX = 200;
+
+/** Failed promises listed in a report summary at most. */
 export const FAILED_SUMMARY_MAX = 10;
 
-/** The reprocess reason a bang gives every partition of its tree. */
-export const BANG_REASON_MAX = 500;
+/** Bytes of names and messages of `lastReport.failed` (the first entry always kept). */
+export const FAILED_SUMMARY_BYTES = 300;
+
+/** The reprocess reason a bang gives every partition of its tree (its end). */
+export const BANG_REASON_MAX = 200;
 
 /** The detail (a promise message, an error) quoted in a colour reason, on one line. */
 export const REASON_DETAIL_MAX = 300;

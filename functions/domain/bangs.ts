@@ -3,9 +3,10 @@ import type { BangRequest } from '../../protocol/index.ts';
 import { BANG_REASON_MAX, keepEnd, MESSAGE_MAX } from '../../protocol/limits.ts';
 import type { BangRecord, PartitionRecord } from './records.ts';
 
-/** The reprocess reason a bang gives every partition of its tree (its end, BANG_REASON_MAX characters at most). */
+/** The reprocess reason a bang gives every partition of its tree: who banged, and the end of its message (BANG_REASON_MAX characters at most). */
 export function bangReason(b: { partitionId: string; source: string; message: string }): string {
-  return keepEnd(`bang from ${b.partitionId} (${b.source}): ${b.message}`, BANG_REASON_MAX);
+  const head = `bang from ${b.partitionId} (${b.source}): `;
+  return head.length >= BANG_REASON_MAX ? keepEnd(head, BANG_REASON_MAX) : `${head}${keepEnd(b.message, BANG_REASON_MAX - head.length)}`;
 }
 
 /** The record of a bang from partition `p` at `createdAt`, before the quota says whether it is accepted. */

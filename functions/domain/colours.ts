@@ -78,6 +78,8 @@ export interface PartitionColourInput {
     error?: string | null;
     receivedAt: Date;
     failed: { name: string; message: string }[];
+    /** Failed promises in the report (`failed` may list fewer); default failed.length. */
+    failedCount?: number | undefined;
   } | null;
   lastBangAt: Date | null;
   maxReportAgeSeconds: number;
@@ -106,7 +108,8 @@ export function partitionColour(input: PartitionColourInput, now: Date): ColourV
   }
   const firstFailed = r.failed[0];
   if (firstFailed) {
-    const more = r.failed.length > 1 ? ` (and ${r.failed.length - 1} more)` : '';
+    const count = Math.max(r.failedCount ?? 0, r.failed.length);
+    const more = count > 1 ? ` (and ${count - 1} more)` : '';
     return {
       colour: 'red',
       reason: `promise ${firstFailed.name} failed: ${clip(firstFailed.message)}${more}`,
@@ -159,4 +162,18 @@ export function treeColour(partitions: readonly { partitionId: string; colour: C
     ? `${bad.length} of ${partitions.length} partitions ${colour}; ${first.partitionId}: ${first.colourReason}`
     : `all ${partitions.length} partitions green`;
   return { colour, colourReason };
+}
+
+/**
+ * An instance tree's colour from counts (its partitions are paged): red when any partition is
+ * red, with the reason of the first red one among `candidates` (its colour at the request).
+ */
+export function treeColourOf(t: { total: number; red: number; candidates: readonly { partitionId: string; colour: Colour; colourReason: string }[] }): {
+  colour: Colour;
+  colourReason: string;
+} {
+  const first = t.candidates.find((p) => p.colour !== 'green');
+  if (!first) return { colour: 'green', colourReason: `all ${t.total} partitions green` };
+  const red = Math.max(1, t.red);
+  return { colour: worstColour(t.candidates.map((p) => p.colour)), colourReason: `${red} of ${t.total} partitions red; ${first.partitionId}: ${first.colourReason}` };
 }

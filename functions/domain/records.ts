@@ -1,6 +1,6 @@
 // The master's entities as records: what the store keeps and the domain rules read. Plain
 // data (ISO strings for times), no I/O; the wire views of them are in functions/views.ts.
-import type { BangSource, Colour, LastReportSummary, PromiseResult } from '../../protocol/index.ts';
+import type { BangSource, Colour, LastReportSummary, PromiseReport } from '../../protocol/index.ts';
 import type { CrimeState } from './crimes.ts';
 
 export interface SoftwareReleaseRecord {
@@ -22,10 +22,15 @@ export interface ColourFields {
 
 export interface ComputerRecord extends ColourFields {
   computerId: string;
+  /** SHA-256 (hex) of its token. */
   tokenHash: string;
   instantiationFrequencySeconds: number;
   lastContactAt: string | null;
   agentVersion: string | null;
+  /** Bumped whenever what its heartbeat answers in `partitions` changes (heartbeats cache it by this version). */
+  assignmentVersion: number;
+  /** Raised (by fan-out) after a partition of it was flagged for reprocess; 0 = nothing to look at. */
+  reprocessHint: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,8 +45,10 @@ export interface PartitionRecord extends ColourFields {
   bangQuotaPerDay: number;
   computerFrequencySeconds: number;
   lastReport: LastReportSummary | null;
-  /** `<startedAt ISO>#<reportId>`: orders reports; a smaller one never overwrites. */
+  /** `<startedAt ISO>#<reportId>`: orders reports; a smaller one never overwrites (also its history key). */
   lastReportKey: string | null;
+  /** The history key of the latest report of the other kind (instantiation / anomaly) than the last report's. */
+  otherKindReportKey: string | null;
   reprocessRequestedAt: string | null;
   reprocessReason: string | null;
   reprocessBangId: string | null;
@@ -67,14 +74,11 @@ export interface BangRecord {
   accepted: boolean;
 }
 
-export interface ReportRecord extends LastReportSummary {
+/** One report as kept in the history: its summary and every promise result it carried. */
+export interface ReportHistoryRecord {
   partitionId: string;
-  /** TTL, epoch seconds. */
-  expiresAt: number;
-}
-
-export interface HistoryRecord extends PromiseResult {
-  partitionId: string;
+  summary: LastReportSummary;
+  results: PromiseReport[];
   /** TTL, epoch seconds. */
   expiresAt: number;
 }

@@ -21,7 +21,7 @@ export function partitionVerdict(
   const r = p.lastReport;
   return partitionColour(
     {
-      lastReport: r ? { ok: r.ok, error: r.error, receivedAt: new Date(r.receivedAt), failed: r.failed } : null,
+      lastReport: r ? { ok: r.ok, error: r.error, receivedAt: new Date(r.receivedAt), failed: r.failed, failedCount: r.failedCount } : null,
       lastBangAt: date(effectiveBangAt(p)),
       maxReportAgeSeconds: partitionMaxReportAgeSeconds(p.periodicitySeconds, p.computerFrequencySeconds),
     },
@@ -64,46 +64,27 @@ export function colourSinceAt(stored: StoredColour, v: ColourVerdict, neverColou
 }
 
 /**
- * A heartbeat moves the computer's sweep key (GSI `sweep`, = when it turns orange) only
- * when needed: a key still at least this far ahead of the heartbeat is kept. Each key
- * move costs two index writes; with a heartbeat every 60 s (± 30 s) three moves in four are
- * saved, and as long as heartbeats come less than 90 s apart the sweep never reads the
- * computer (it looks early only after a silence of more than 90 s).
+ * The sweep key of a partition after a write (report, put), LAZY: a stored key that is not
+ * later than the real change time is kept (`undefined`), so a partition turning red, or
+ * staying green with a later due time, costs no index write; the sweep reads it when the key
+ * comes due and then keys it to the real time (or drops it). A stored key later than the
+ * real change (the due time moved earlier) is moved to it; no key and no change: nothing.
+ * The sweep therefore never records a transition late, it can only look early.
  */
-export const SWEEP_KEY_SLACK_MS = 90_000;
-
-/**
- * The sweep key a heartbeat at `at` leaves on the computer: `undefined` = keep the stored
- * one. A kept key is never later than the real colour change (`nextChangeAt`), so the sweep
- * never records a transition late; it can only look at the computer early, and only when
- * the computer has been silent for more than SWEEP_KEY_SLACK_MS (then it re-keys it).
- */
-export function heartbeatSweepKey(storedKey: string | null, colourChanged: boolean, at: Date, nextChangeAt: Date | null): string | null | undefined {
-  const next = nextChangeAt ? nextChangeAt.toISOString() : null;
-  if (colourChanged || !storedKey || !next) return next;
-  const stored = Date.parse(storedKey);
-  if (!Number.isFinite(stored)) return next;
-  if (storedKey <= next && stored - at.getTime() >= SWEEP_KEY_SLACK_MS) return undefined;
+export function lazySweepKey(storedKey: string | null, nextChangeAt: Date | null): string | undefined {
+  if (!nextChangeAt) return undefined;
+  const next = nextChangeAt.toISOString();
+  if (storedKey && storedKey <= next) return undefined;
   return next;
 }
 
-/** What a heartbeat at `now` changes on its computer's colour state. */
-export interface HeartbeatColour {
-  /** New colour fields when the colour changes with this contact (colourSince restarts), else null. */
-  colour: Omit<ColourFields, 'sweepAt'> | null;
-  /** The new sweep key: null = out of the index, undefined = keep the stored one. */
-  sweepAt: string | null | undefined;
-}
-
-export function heartbeatColour(computer: Pick<ComputerRecord, 'lastContactAt' | 'colour' | 'colourSince' | 'sweepAt'>, now: Date): HeartbeatColour {
+/** What a heartbeat at `now` changes on its computer's colour state: new colour fields (colourSince restarts), or null. */
+export function heartbeatColour(computer: Pick<ComputerRecord, 'lastContactAt' | 'colour' | 'colourSince'>, now: Date): Omit<ColourFields, 'sweepAt'> | null {
   const nowIso = now.toISOString();
   const v = computerVerdict({ lastContactAt: nowIso }, now);
   // Its colour right before this contact (orange or red after a silence, even if the
   // sweep has not recorded it): a change restarts colourSince.
   const before = colourBefore(computer, computerVerdict(computer, now));
   const changed = before.colour !== v.colour || !before.colourSince;
-  return {
-    colour: changed ? { colour: v.colour, colourReason: REASONS.inContact, colourSince: nowIso } : null,
-    sweepAt: heartbeatSweepKey(computer.sweepAt, changed, now, v.nextChangeAt),
-  };
+  return changed ? { colour: v.colour, colourReason: REASONS.inContact, colourSince: nowIso } : null;
 }

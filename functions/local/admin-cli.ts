@@ -1,8 +1,9 @@
 // `vigil admin …`: the master's admin API through the typed client (protocol/client.ts; no
 // AWS SDK).
 import { parseArgs } from 'node:util';
-import { createVigilClient, type VigilClient, VigilApiError } from '../../protocol/client.ts';
+import { allPages, createVigilClient, type VigilClient, VigilApiError } from '../../protocol/client.ts';
 import type { EventType } from '../../protocol/events.ts';
+import type { Colour } from '../../protocol/index.ts';
 
 const HELP = `usage: vigil admin [--master URL] [--token TOKEN] [--json] <command>
 
@@ -11,14 +12,16 @@ commands:
                                          stdout, so 'vigil admin computer add ID > ID.token' keeps it
   computer set ID --frequency S          change its instantiation frequency
   computer token ID                      issue a new token (the old one stops working)
-  computer list | computer show ID
+  computer list [--colour C] | computer show ID
   sr set ID --url U [--periodicity S] [--quota N]   (or: sr set ID URL ...)
   sr list | sr show ID
   partition set ID --computer C --tree T --sr S [--move]   (--move: allow another computer)
-  partition list [--tree T] | partition show ID | partition promises ID
+  partition list [--tree T] [--computer C] [--colour C] [--crimes] | partition show ID
+  partition promises ID                  latest result of every promise, recent reports
   tree show ID
-  bang list [--partition P] [--limit N]
+  bang list [--partition P] [--limit N]  newest first (all of them without --limit)
   bang send PARTITION [--message M]      manual bang (admin)
+  summary                                colour counts of the fleet (as of the last sweep)
   channel set ID --kind webhook|slack --url URL [--secret S] [--events t1,t2] [--tree T]
                                          where events go; a new webhook without --secret gets
                                          one, printed once alone on stdout
@@ -28,6 +31,7 @@ commands:
   silence list [--active] | silence show ID | silence end ID
   event list [--partition P] [--computer C] [--type T] [--limit N]   recorded events, newest first
 
+Lists page through the whole collection (1,000 items a request).
 Event types: computer.colour, partition.colour, bang.accepted, bang.rejected,
 flapping.started, flapping.stopped. Durations: 90s, 30m, 2h, 1d, 1h30m.
 
@@ -68,7 +72,7 @@ const flag = { type: 'boolean' } as const;
 const OPTIONS = {
   ...{ master: text, token: text, json: flag, help: { type: 'boolean', short: 'h' } as const },
   ...{ frequency: text, url: text, periodicity: text, quota: text, computer: text, tree: text, sr: text, move: flag },
-  ...{ partition: text, limit: text, message: text },
+  ...{ partition: text, limit: text, message: text, colour: text, crimes: flag },
   ...{ kind: text, secret: text, events: text, until: text, for: text, from: text, reason: text, active: flag, type: text },
   // Aliases spelled like the API fields.
   ...{ 'instantiation-frequency': text, 'instantiation-frequency-seconds': text, 'periodicity-seconds': text, 'bang-quota': text, 'bang-quota-per-day': text },
@@ -117,8 +121,9 @@ const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
     c.show(r, () => r.token);
   },
   async 'computer list'(c) {
-    const r = await c.api.listComputers();
-    c.show(r, () => table(r.computers, ['computerId', 'colour', 'lastContactAt', 'instantiationFrequencySeconds', 'colourReason']));
+    const colour = colourFlag(c.o.colour);
+    const computers = await every((cursor) => c.api.listComputers({ cursor, limit: PAGE, ...(colour ? { colour } : {}) }), (p) => p.computers);
+    c.show({ computers, nextCursor: null }, () => table(computers, ['computerId', 'colour', 'lastContactAt', 'instantiationFrequencySeconds', 'colourReason']));
   },
   async 'computer show'(c) {
     const r = await c.api.getComputer(c.requireId('computer ID'));
@@ -136,8 +141,8 @@ const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
     c.show(sr, () => `software release ${sr.softwareReleaseId} ${r.created ? 'created' : 'updated'}: quota ${sr.bangQuotaPerDay}/day, periodicity ${sr.periodicitySeconds ?? '-'} s`);
   },
   async 'sr list'(c) {
-    const r = await c.api.listSoftwareReleases();
-    c.show(r, () => table(r.softwareReleases, ['softwareReleaseId', 'url', 'periodicitySeconds', 'bangQuotaPerDay']));
+    const softwareReleases = await every((cursor) => c.api.listSoftwareReleases({ cursor, limit: PAGE }), (p) => p.softwareReleases);
+    c.show({ softwareReleases, nextCursor: null }, () => table(softwareReleases, ['softwareReleaseId', 'url', 'periodicitySeconds', 'bangQuotaPerDay']));
   },
   async 'sr show'(c) {
     const r = await c.api.getSoftwareRelease(c.requireId('software release ID'));
@@ -151,8 +156,10 @@ const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
     c.show(p, () => `partition ${p.partitionId} ${r.created ? 'created' : 'updated'} on ${p.computerId}, tree ${p.instanceTreeId}, SR ${p.softwareReleaseId}`);
   },
   async 'partition list'(c) {
-    const r = await c.api.listPartitions(c.o.tree ? { instanceTreeId: c.o.tree } : {});
-    c.show(r, () => table(r.partitions, ['partitionId', 'computerId', 'instanceTreeId', 'colour', 'colourReason']));
+    const colour = colourFlag(c.o.colour);
+    const q = { ...(c.o.tree ? { instanceTreeId: c.o.tree } : {}), ...(c.o.computer ? { computerId: c.o.computer } : {}), ...(colour ? { colour } : {}), ...(c.o.crimes ? { crimes: 'true' as const } : {}) };
+    const partitions = await every((cursor) => c.api.listPartitions({ ...q, cursor, limit: PAGE }), (p) => p.partitions);
+    c.show({ partitions, nextCursor: null }, () => table(partitions, ['partitionId', 'computerId', 'instanceTreeId', 'colour', 'colourReason']));
   },
   async 'partition show'(c) {
     const r = await c.api.getPartition(c.requireId('partition ID'));
@@ -164,13 +171,23 @@ const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
     c.show(r, () => table(rows, ['name', 'failed', 'date', 'message']));
   },
   async 'tree show'(c) {
-    const r = await c.api.getInstanceTree(c.requireId('instance tree ID'));
+    const id = c.requireId('instance tree ID');
+    const first = await c.api.getInstanceTree(id, { limit: PAGE });
+    const partitions = [...first.partitions];
+    if (first.nextCursor) partitions.push(...(await every((cursor) => c.api.getInstanceTree(id, { cursor, limit: PAGE }), (p) => p.partitions, first.nextCursor)));
+    const r = { ...first, partitions, nextCursor: null };
     c.show(r, () => `tree ${r.instanceTreeId}: ${r.colour} (${r.colourReason})\n${table(r.partitions, ['partitionId', 'computerId', 'colour', 'colourReason'])}`);
   },
   async 'bang list'(c) {
     const limit = positiveInt('limit', c.o.limit);
-    const r = await c.api.listBangs({ ...(c.o.partition ? { partitionId: c.o.partition } : {}), ...(limit === undefined ? {} : { limit }) });
-    c.show(r, () => table(r.bangs, ['createdAt', 'partitionId', 'bangId', 'source', 'accepted', 'fanOut', 'fannedOutTo', 'message']));
+    const partition = c.o.partition ? { partitionId: c.o.partition } : {};
+    const bangs = await every((cursor) => c.api.listBangs({ ...partition, cursor, limit: Math.min(PAGE, limit ?? PAGE) }), (p) => p.bangs, undefined, limit);
+    c.show({ bangs, nextCursor: null }, () => table(bangs, ['createdAt', 'partitionId', 'bangId', 'source', 'accepted', 'fanOut', 'fannedOutTo', 'message']));
+  },
+  async summary(c) {
+    const r = await c.api.summary();
+    const { computers: k, partitions: p } = r;
+    c.show(r, () => `computers: ${k.green} green, ${k.orange} orange, ${k.red} red\npartitions: ${p.green} green, ${p.red} red\nas of ${r.asOf}`);
   },
   async 'bang send'(c) {
     const pid = c.requireId('partition ID');
@@ -237,8 +254,9 @@ async function setSilence(c: Command): Promise<void> {
 const NOTIFY_COMMANDS: Record<string, (c: Command) => Promise<void>> = {
   'channel set': setChannel,
   async 'channel list'(c) {
-    const r = await c.api.listChannels({ limit: 1000 });
-    const rows = r.channels.map((ch) => ({ ...ch, events: ch.events?.join(',') ?? 'all', last: ch.lastDelivery ? `${ch.lastDelivery.ok ? 'ok' : 'failed'} ${ch.lastDelivery.at}` : null }));
+    const channels = await every((cursor) => c.api.listChannels({ cursor, limit: PAGE }), (p) => p.channels);
+    const r = { channels, nextCursor: null };
+    const rows = channels.map((ch) => ({ ...ch, events: ch.events?.join(',') ?? 'all', last: ch.lastDelivery ? `${ch.lastDelivery.ok ? 'ok' : 'failed'} ${ch.lastDelivery.at}` : null }));
     c.show(r, () => table(rows, ['channelId', 'kind', 'url', 'events', 'instanceTreeId', 'backlog', 'last']));
   },
   async 'channel show'(c) {
@@ -251,8 +269,9 @@ const NOTIFY_COMMANDS: Record<string, (c: Command) => Promise<void>> = {
   },
   'silence set': setSilence,
   async 'silence list'(c) {
-    const r = await c.api.listSilences({ limit: 1000, ...(c.o.active ? { active: 'true' as const } : {}) });
-    const rows = r.silences.map((s) => ({ ...s, match: Object.entries(s.match).map(([k, v]) => `${k}=${v}`).join(' ') }));
+    const silences = await every((cursor) => c.api.listSilences({ cursor, limit: PAGE, ...(c.o.active ? { active: 'true' as const } : {}) }), (p) => p.silences);
+    const r = { silences, nextCursor: null };
+    const rows = silences.map((s) => ({ ...s, match: Object.entries(s.match).map(([k, v]) => `${k}=${v}`).join(' ') }));
     c.show(r, () => table(rows, ['silenceId', 'match', 'startsAt', 'endsAt', 'endedAt', 'active', 'reason']));
   },
   async 'silence show'(c) {
@@ -277,6 +296,27 @@ const NOTIFY_COMMANDS: Record<string, (c: Command) => Promise<void>> = {
     c.show(r, () => table(rows, ['at', 'type', 'about', 'sent', 'eventId']));
   },
 };
+
+/** Items per request of the lists (the API's maximum). */
+const PAGE = 1000;
+
+/** Every item of a paged list (at most `max`), from `start`. */
+async function every<P extends { nextCursor: string | null }, T>(fetchPage: (cursor: string | undefined) => Promise<P>, items: (p: P) => T[], start?: string, max = Number.POSITIVE_INFINITY): Promise<T[]> {
+  const out: T[] = [];
+  const pages = allPages((cursor) => fetchPage(cursor ?? start));
+  for await (const page of pages) {
+    out.push(...items(page));
+    if (out.length >= max) return out.slice(0, max);
+  }
+  return out;
+}
+
+const COLOURS: readonly Colour[] = ['green', 'orange', 'red'];
+function colourFlag(v: string | undefined): Colour | undefined {
+  if (v === undefined) return undefined;
+  if (!COLOURS.includes(v as Colour)) throw new UsageError(`--colour must be one of ${COLOURS.join(', ')}, got '${v}'`);
+  return v as Colour;
+}
 
 async function putComputer(c: Command, set: boolean): Promise<void> {
   const cid = c.requireId('computer ID');

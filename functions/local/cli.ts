@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError } from './embedded-store.ts';
-import { type DemoFleet, type LocalMaster, type LocalMasterOptions, startLocalMaster } from './master.ts';
+import { type DemoFleet, LOCAL_TABLE, type LocalMaster, type LocalMasterOptions, startLocalMaster } from './master.ts';
 
 /** Runs an agent over the demo fleet (the CLI entry provides agent/demo.ts). */
 export type DemoAgentStarter = (opts: { masterUrl: string; computerId: string; token: string; instanceRoot: string }) => Promise<{
@@ -35,6 +35,7 @@ async function start(config: LocalMasterOptions & { log: (line: string) => void 
 }
 
 const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo] [--demo-webhook URL]
+                    [--dynamodb-endpoint URL [--table NAME]]
 
 Runs the master locally: the HTTP API (and dashboard) on http://127.0.0.1:PORT, an
 embedded DynamoDB-compatible store kept in the data dir, an in-process SQS-compatible
@@ -42,14 +43,20 @@ queue with its fan-out consumer, the colour sweep every 60 s, and the notificati
 delivery worker (channels: vigil admin channel …).
 
 options:
-  --port N          TCP port on 127.0.0.1 (default 8787, 0 = any free port)
-  --data-dir DIR    where data and the admin token are kept (default .vigil-master)
-  --demo            seed a demo software release, computer and instance tree
-  --demo-webhook URL
-                    send the events to URL: a channel 'demo' (a webhook; a Slack
-                    incoming-webhook URL makes it a slack channel). Default
-                    $VIGIL_DEMO_WEBHOOK
-  -h, --help        show this help
+  --port N                  TCP port on 127.0.0.1 (default 8787, 0 = any free port)
+  --data-dir DIR            where data and the admin token are kept (default .vigil-master)
+  --demo                    seed a demo software release, computer and instance tree
+  --demo-webhook URL        send the events to URL: a channel 'demo' (a webhook; a Slack
+                            incoming-webhook URL makes it a slack channel). Default
+                            $VIGIL_DEMO_WEBHOOK
+  --dynamodb-endpoint URL   use an external DynamoDB-compatible endpoint instead of the
+                            embedded store (DynamoDB Local, LocalStack, or real DynamoDB,
+                            e.g. https://dynamodb.eu-west-1.amazonaws.com, with the usual AWS
+                            credentials and AWS_REGION; an emulator on 127.0.0.1 needs none):
+                            the table is created there if missing; the data dir then keeps
+                            only the admin token
+  --table NAME              the table (default ${LOCAL_TABLE})
+  -h, --help                show this help
 
 VIGIL_ADMIN_TOKEN sets the admin token; otherwise one is generated once, kept in
 DIR/admin-token and printed.
@@ -60,11 +67,15 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   demo: { type: 'boolean' },
   'demo-webhook': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
 /** The command line as options, or the exit code when there is nothing to run (help: 0, bad usage: 2). */
-function options(argv: string[]): { port: number; dataDir: string; demo: boolean; demoWebhook?: string } | number {
+function options(argv: string[]): { port: number; dataDir: string; demo: boolean; demoWebhook?: string; dynamodbEndpoint?: string; tableName?: string } | number {
   const usage = (message: string) => {
     process.stderr.write(`vigil master: ${message}\n`);
     return 2;
@@ -88,7 +99,17 @@ function options(argv: string[]): { port: number; dataDir: string; demo: boolean
   if (demoWebhook !== undefined && !/^https?:\/\/[^/\s]+/.test(demoWebhook)) {
     return usage(`--demo-webhook (or VIGIL_DEMO_WEBHOOK) must be an http:// or https:// URL, got '${demoWebhook}'`);
   }
-  return { port, dataDir: v['data-dir'] ?? '.vigil-master', demo: !!v.demo, ...(demoWebhook ? { demoWebhook } : {}) };
+  const endpoint = v['dynamodb-endpoint'];
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) return usage(`--dynamodb-endpoint must be an http(s) URL, got '${endpoint}'`);
+  if (v.table !== undefined && !TABLE_NAME.test(v.table)) return usage(`--table must be 3-255 characters of A-Z a-z 0-9 _ . -, got '${v.table}'`);
+  return {
+    port,
+    dataDir: v['data-dir'] ?? '.vigil-master',
+    demo: !!v.demo,
+    ...(demoWebhook ? { demoWebhook } : {}),
+    ...(endpoint ? { dynamodbEndpoint: endpoint } : {}),
+    ...(v.table ? { tableName: v.table } : {}),
+  };
 }
 
 export async function main(argv: string[], opts: MasterCommandOptions = {}): Promise<number> {
@@ -118,6 +139,7 @@ export async function main(argv: string[], opts: MasterCommandOptions = {}): Pro
   const out = [
     `vigil master listening on ${master.url}`,
     `data dir: ${master.dataDir}`,
+    ...(o.dynamodbEndpoint ? [`store: table ${o.tableName ?? LOCAL_TABLE} on ${o.dynamodbEndpoint}`] : []),
     `admin token: ${master.adminToken}`,
     `API: ${master.url}/v1  OpenAPI: ${master.url}/openapi.json  dashboard: ${master.url}/`,
   ];

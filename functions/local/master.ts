@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from '../app.ts';
@@ -16,12 +16,12 @@ import { BANG_MAX_RECEIVES } from '../services/bang-message.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { consumeBangMessage, replayPendingBangs } from '../services/fanout.ts';
 import { runSweep } from '../services/sweep.ts';
-import { createDynamoStore } from '../store/dynamo.ts';
+import { createDynamoStore, migrateTable } from '../store/dynamo.ts';
 import { isStoreUnavailable } from '../store/errors.ts';
-import { tableDefinition } from '../store/table.ts';
 import type { Store } from '../store/types.ts';
 import { type DemoFleet, seedDemo } from './demo-fleet.ts';
 import { checkDataDir, StartupError, startEmbeddedStore } from './embedded-store.ts';
+import { ensureTable, externalDynamoClient, tableExists, tableLayout } from './external-store.ts';
 import { createMasterServer } from './http-server.ts';
 import { type DeliveryLoop, ensureDemoChannel, startDeliveryLoop } from './notify-loop.ts';
 
@@ -47,6 +47,14 @@ export interface LocalMasterOptions {
   now?: () => Date;
   /** A demo webhook channel to this URL (`--demo-webhook`, VIGIL_DEMO_WEBHOOK). */
   demoWebhook?: string;
+  /**
+   * An external DynamoDB-compatible endpoint (DynamoDB Local, LocalStack, real DynamoDB with
+   * the usual AWS credentials) instead of the embedded store: the table is created there if
+   * missing. The data dir then keeps only the admin token (and the demo token file).
+   */
+  dynamodbEndpoint?: string;
+  /** The table (default vigil-v2). */
+  tableName?: string;
   log?: (line: string) => void;
 }
 
@@ -72,7 +80,10 @@ type Stops = (() => Promise<void> | void)[];
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
-const TABLE = 'vigil';
+/** The table of the current store layout (issue 12). */
+export const LOCAL_TABLE = 'vigil-v2';
+/** The embedded store's table of the layout before issue 12: migrated at start, then dropped. */
+const LEGACY_LOCAL_TABLE = 'vigil';
 const QUEUE = 'vigil-bangs';
 const DEAD_LETTER_QUEUE = 'vigil-bangs-dlq';
 
@@ -100,29 +111,30 @@ function loadAdminToken(dataDir: string, explicit?: string): string {
   return t;
 }
 
-async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: name }));
-    return;
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException) && (err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+/**
+ * The store: on an external endpoint, or dynalite on disk in the data dir (embedded-store.ts);
+ * the table created if missing (an embedded store of the layout before issue 12 migrated once).
+ */
+async function startStore(opts: LocalMasterOptions, dataDir: string, now: () => Date, log: (line: string) => void, stops: Stops): Promise<Store> {
+  const tableName = opts.tableName ?? LOCAL_TABLE;
+  if (opts.dynamodbEndpoint) {
+    const dynamo = externalDynamoClient(opts.dynamodbEndpoint);
+    stops.push(() => dynamo.destroy());
+    await ensureTable(dynamo, tableName, opts.dynamodbEndpoint, log);
+    return createDynamoStore({ client: dynamo, tableName });
   }
-  await client.send(new CreateTableCommand(tableDefinition(name)));
-  for (let i = 0; i < 100; i++) {
-    const d = await client.send(new DescribeTableCommand({ TableName: name }));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** dynalite on disk in the data dir (embedded-store.ts), and the table in it. */
-async function startStore(dataDir: string, log: (line: string) => void, stops: Stops): Promise<Store> {
   const embedded = await startEmbeddedStore({ dataDir, log });
   stops.push(() => embedded.close());
   const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${embedded.port}`, region, credentials, maxAttempts: 3 });
   stops.push(() => dynamo.destroy());
-  await ensureTable(dynamo, TABLE);
-  return createDynamoStore({ client: dynamo, tableName: TABLE });
+  await ensureTable(dynamo, tableName, 'the embedded store', log);
+  if (tableName === LOCAL_TABLE && (await tableExists(dynamo, LEGACY_LOCAL_TABLE)) && (await tableLayout(dynamo, LEGACY_LOCAL_TABLE)) === 'v1') {
+    log(`vigil master: moving the data of ${dataDir} to the store layout of issue 12 (once)`);
+    const r = await migrateTable(dynamo, LEGACY_LOCAL_TABLE, LOCAL_TABLE, { now: now().toISOString() });
+    log(`vigil master: migrated ${r.computers} computers, ${r.partitions} partitions, ${r.reports} reports, ${r.bangs} bangs`);
+    await dynamo.send(new DeleteTableCommand({ TableName: LEGACY_LOCAL_TABLE }));
+  }
+  return createDynamoStore({ client: dynamo, tableName });
 }
 
 /** fauxqs in memory: the bang queue, dead-lettering after BANG_MAX_RECEIVES receives like the stack's. */
@@ -236,7 +248,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     }
   };
   try {
-    const store = await startStore(dataDir, log, stops);
+    const store = await startStore(opts, dataDir, now, log, stops);
     const { sqs, endpoint, queueUrl, deadLetterUrl } = await startQueue(opts.bangVisibilityTimeoutSeconds ?? 30, stops);
     let loop: DeliveryLoop | null = null;
     // links point at this master; publishes wake the delivery loop (started once serving)

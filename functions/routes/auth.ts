@@ -1,14 +1,21 @@
 // Authentication of the API, before validation (an unauthenticated request is 401/403 even
-// with a malformed body), and the auth read doubles as the data read:
+// with a malformed body). The token's FORM decides first (functions/auth.ts): a `vc1.` token is
+// only ever checked against its computer (never against the admin token, so computer calls
+// never need the admin token's secret store); a malformed one is refused with no read. A
+// computer token is checked against the hash this process knows for its computer
+// (functions/token-cache.ts): a known hash costs no read (the heartbeat's conditional write is
+// the check), a different one is refused with no read for a few seconds, an unknown one is
+// looked up once.
 //  - requireAdmin: the admin token (a valid computer token is 403, anything else 401);
-//  - heartbeatAuth: the computer's own token; ONE Query authenticates it and loads its partitions;
-//  - partitionAuth: the token of the partition's computer (ONE BatchGetItem loads both), or
-//    the admin token where allowed (a manual bang).
+//  - heartbeatAuth: the computer's own token (the heartbeat service's write checks it again);
+//  - partitionAuth: the token of the partition's computer (then its partition read), or the
+//    admin token where allowed (a manual bang).
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Id } from '../../protocol/index.ts';
-import { bearer, constantTimeEqual, tokenComputerId, tokenMatches } from '../auth.ts';
-import { adminErrors, type ApiDeps, type ApiEnv, ApiError, authErrors, security } from './context.ts';
+import { bearer, constantTimeEqual, isComputerTokenForm, sha256Hex, tokenComputerId } from '../auth.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../store/errors.ts';
+import { adminErrors, type ApiEnv, ApiError, authErrors, security } from './context.ts';
 
 const unauthorized = (message = 'invalid token') => new ApiError(401, 'unauthorized', message);
 const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
@@ -32,18 +39,34 @@ function failedAdminGuess(c: Context<ApiEnv>, adminRoute: boolean): ApiError {
   );
 }
 
+/** The admin token compared (never for a computer-form token); its secret store unreachable: 503. */
 async function isAdminToken(c: Context<ApiEnv>, token: string): Promise<boolean> {
-  if (c.var.guard.guessesBlocked(c)) return false;
-  const admin = await c.var.deps.adminToken();
+  if (isComputerTokenForm(token) || c.var.guard.guessesBlocked(c)) return false;
+  let admin: string;
+  try {
+    admin = await c.var.deps.adminToken();
+  } catch (err) {
+    c.var.deps.logError?.('vigil: the admin token cannot be read', err);
+    throw new ApiError(503, 'unavailable', 'the admin token cannot be read now (its secret store is unreachable); retry later', undefined, {
+      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+    });
+  }
   return !!admin && constantTimeEqual(token, admin);
 }
 
-/** Verifies a computer token against its computer (one GetItem, error paths only). */
-async function isValidComputerToken(deps: ApiDeps, token: string): Promise<boolean> {
-  const cid = tokenComputerId(token);
-  if (!cid) return false;
-  const comp = await deps.store.getComputer(cid);
-  return !!comp && tokenMatches(token, comp.tokenHash);
+/** A computer token as checked: its computer and hash, or null (malformed, unknown or wrong: 401). */
+async function verifyComputerToken(c: Context<ApiEnv>, token: string): Promise<{ computerId: string; tokenHash: string } | null> {
+  const computerId = tokenComputerId(token);
+  if (!computerId) return null;
+  const tokenHash = sha256Hex(token);
+  const nowMs = c.var.deps.now().getTime();
+  let check = c.var.tokens.check(computerId, tokenHash, nowMs);
+  if (check === 'unknown') {
+    // one strongly consistent read (shared by concurrent requests for the id), then known for a while
+    await c.var.tokens.lookUp(computerId, nowMs, async () => (await c.var.deps.store.getComputer(computerId))?.tokenHash ?? null);
+    check = c.var.tokens.check(computerId, tokenHash, nowMs);
+  }
+  return check === 'valid' ? { computerId, tokenHash } : null;
 }
 
 function requireToken(c: Context): string {
@@ -61,28 +84,26 @@ function paramId(c: Context, name: string): string {
 }
 
 export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const deps = c.var.deps;
   const token = requireToken(c);
+  if (isComputerTokenForm(token)) {
+    if (await verifyComputerToken(c, token)) throw forbidden('this route needs the admin token; a computer token is not enough');
+    throw unauthorized();
+  }
   if (await isAdminToken(c, token)) return next();
-  if (await isValidComputerToken(deps, token)) throw forbidden('this route needs the admin token; a computer token is not enough');
-  throw tokenComputerId(token) ? unauthorized() : failedAdminGuess(c, true);
+  throw failedAdminGuess(c, true);
 };
 
 export const heartbeatAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const deps = c.var.deps;
   const token = requireToken(c);
   const pathId = paramId(c, 'computerId');
-  if (await isAdminToken(c, token)) throw forbidden('a heartbeat needs the computer token, not the admin token');
-  const cid = tokenComputerId(token);
-  if (!cid) throw failedAdminGuess(c, false);
-  if (cid !== pathId) {
-    if (await isValidComputerToken(deps, token)) throw forbidden(`this token belongs to another computer, not ${pathId}`);
-    throw unauthorized();
+  if (!isComputerTokenForm(token)) {
+    if (await isAdminToken(c, token)) throw forbidden('a heartbeat needs the computer token, not the admin token');
+    throw failedAdminGuess(c, false);
   }
-  const loaded = await deps.store.getComputerWithPartitions(cid);
-  if (!loaded || !tokenMatches(token, loaded.computer.tokenHash)) throw unauthorized();
-  c.set('computer', loaded.computer);
-  c.set('partitions', loaded.partitions);
+  const auth = await verifyComputerToken(c, token);
+  if (!auth) throw unauthorized();
+  if (auth.computerId !== pathId) throw forbidden(`this token belongs to another computer, not ${pathId}`);
+  c.set('auth', auth);
   c.set('actor', 'computer');
   return next();
 };
@@ -93,7 +114,8 @@ export const partitionAuth =
     const deps = c.var.deps;
     const token = requireToken(c);
     const pid = paramId(c, 'partitionId');
-    if (await isAdminToken(c, token)) {
+    if (!isComputerTokenForm(token)) {
+      if (!(await isAdminToken(c, token))) throw failedAdminGuess(c, false);
       if (!allowAdmin) throw forbidden('reports need the computer token, not the admin token');
       const p = await deps.store.getPartition(pid);
       if (!p) throw new ApiError(404, 'not_found', `partition ${pid} not found`);
@@ -101,12 +123,12 @@ export const partitionAuth =
       c.set('actor', 'admin');
       return next();
     }
-    const cid = tokenComputerId(token);
-    if (!cid) throw failedAdminGuess(c, false);
-    const { computer, partition } = await deps.store.getComputerAndPartition(cid, pid);
-    if (!computer || !tokenMatches(token, computer.tokenHash)) throw unauthorized();
-    if (!partition) throw forbidden(`partition ${pid} is not a partition of computer ${cid}`);
-    c.set('computer', computer);
+    const auth = await verifyComputerToken(c, token);
+    if (!auth) throw unauthorized();
+    // its own partition (the computer is in the key): one eventually consistent read
+    const partition = await deps.store.getComputerPartition(auth.computerId, pid);
+    if (!partition) throw forbidden(`partition ${pid} is not a partition of computer ${auth.computerId}`);
+    c.set('auth', auth);
     c.set('partition', partition);
     c.set('actor', 'computer');
     return next();

@@ -1,6 +1,5 @@
 // A partition's bang (its computer's token, or the admin's: a manual bang) and /v1/bangs (admin).
-import { z } from 'zod';
-import { BangList, BangRequest, BangResponse, Id } from '../../protocol/index.ts';
+import { BangList, BangListQuery, BangRequest, BangResponse } from '../../protocol/index.ts';
 import { acceptBang } from '../services/bangs.ts';
 import { listBangs } from '../services/queries.ts';
 import { adminRoute, authRoute, partitionAuth } from './auth.ts';
@@ -8,8 +7,8 @@ import { ApiError, body, err, json, PartitionParams, router } from './context.ts
 
 const list = adminRoute({
   method: 'get', path: '/v1/bangs',
-  request: { query: z.object({ partitionId: Id.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-  responses: { 200: json(BangList, 'bangs, newest first'), 400: err('bad input') },
+  request: { query: BangListQuery },
+  responses: { 200: json(BangList, 'a page of bangs, newest first'), 400: err('bad input') },
 });
 
 const bang = authRoute(partitionAuth(true), {
@@ -39,8 +38,5 @@ export function bangRoutes() {
       }
       return c.json({ bangId: r.bangId, fannedOutTo: r.fannedOutTo }, 202);
     })
-    .openapi(list, async (c) => {
-      const q = c.req.valid('query');
-      return c.json({ bangs: await listBangs(c.var.deps, q.partitionId ? { partitionId: q.partitionId } : {}, q.limit), nextCursor: null }, 200);
-    });
+    .openapi(list, async (c) => c.json(await listBangs(c.var.deps, c.req.valid('query')), 200));
 }

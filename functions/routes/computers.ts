@@ -1,5 +1,5 @@
 // /v1/computers (admin) and a computer's heartbeat (its own token).
-import { Computer, ComputerList, ComputerPut, ComputerToken, HeartbeatRequest, HeartbeatResponse } from '../../protocol/index.ts';
+import { Computer, ComputerList, ComputerListQuery, ComputerPut, ComputerToken, HeartbeatRequest, HeartbeatResponse } from '../../protocol/index.ts';
 import { heartbeat } from '../services/heartbeat.ts';
 import { getComputer, listComputers } from '../services/queries.ts';
 import { registerComputer, rotateComputerToken } from '../services/registry.ts';
@@ -18,7 +18,11 @@ const rotateToken = adminRoute({
   responses: { 200: json(ComputerToken, 'the new token (the old one stops working)'), 404: err('unknown computer') },
 });
 
-const list = adminRoute({ method: 'get', path: '/v1/computers', responses: { 200: json(ComputerList, 'all computers') } });
+const list = adminRoute({
+  method: 'get', path: '/v1/computers',
+  request: { query: ComputerListQuery },
+  responses: { 200: json(ComputerList, 'a page of computers, sorted by id'), 400: err('bad input (query.cursor: a cursor of another list or filters)') },
+});
 
 const get = adminRoute({
   method: 'get', path: '/v1/computers/{computerId}',
@@ -37,6 +41,8 @@ export function computerRoutes() {
     .openapi(put, async (c) => {
       const { computerId } = c.req.valid('param');
       const r = await registerComputer(c.var.deps, computerId, c.req.valid('json') ?? {});
+      // this process may remember the id as unknown
+      c.var.tokens.forget(computerId);
       if (r.outcome === 'registered') return c.json(r.token, 201);
       if (r.outcome === 'conflict') throw new ApiError(409, 'conflict', `computer ${computerId} changed concurrently, retry`);
       return c.json(r.computer, 200);
@@ -44,15 +50,29 @@ export function computerRoutes() {
     .openapi(rotateToken, async (c) => {
       const { computerId } = c.req.valid('param');
       const token = await rotateComputerToken(c.var.deps, computerId);
+      // the new token works at once here (other processes look it up within TOKEN_RECHECK_MS)
+      c.var.tokens.forget(computerId);
       if (!token) throw notFound(`computer ${computerId}`);
       return c.json(token, 200);
     })
-    .openapi(list, async (c) => c.json({ computers: await listComputers(c.var.deps), nextCursor: null }, 200))
+    .openapi(list, async (c) => c.json(await listComputers(c.var.deps, c.req.valid('query')), 200))
     .openapi(get, async (c) => {
       const { computerId } = c.req.valid('param');
       const computer = await getComputer(c.var.deps, computerId);
       if (!computer) throw notFound(`computer ${computerId}`);
       return c.json(computer, 200);
     })
-    .openapi(beat, async (c) => c.json(await heartbeat(c.var.deps, { computer: c.var.computer, partitions: c.var.partitions }, c.req.valid('json')), 200));
+    .openapi(beat, async (c) => {
+      const { auth, tokens, deps } = c.var;
+      const r = await heartbeat(deps, auth, c.req.valid('json'));
+      const nowMs = deps.now().getTime();
+      if (r.outcome === 'refused') {
+        // the token hash changed since this process learnt it (rotated): learn the new one
+        if (r.exists === null) tokens.forget(auth.computerId);
+        else tokens.learn(auth.computerId, r.tokenHash, nowMs);
+        throw new ApiError(401, 'unauthorized', 'invalid token');
+      }
+      tokens.learn(auth.computerId, auth.tokenHash, nowMs);
+      return c.json(r.response, 200);
+    });
 }

@@ -5,9 +5,10 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ErrorBody, Id } from '../../protocol/index.ts';
-import type { ComputerRecord, PartitionRecord } from '../domain/records.ts';
+import type { PartitionRecord } from '../domain/records.ts';
 import type { AuthGuard, ClientAddress, FailureLimiter } from '../limiter.ts';
 import type { ServiceDeps } from '../services/deps.ts';
+import type { ComputerTokenCache } from '../token-cache.ts';
 
 export interface ApiDeps extends ServiceDeps {
   /** The admin token (may be fetched from a secret store; cache it there). */
@@ -16,6 +17,8 @@ export interface ApiDeps extends ServiceDeps {
   clientAddress?: ClientAddress;
   /** Failure limiter (default: a new one with the limits of functions/limiter.ts). */
   limiter?: FailureLimiter;
+  /** The computer token hashes seen in the store (default: a new, empty one). */
+  tokens?: ComputerTokenCache;
 }
 
 export type ApiEnv = {
@@ -24,9 +27,10 @@ export type ApiEnv = {
     deps: ApiDeps;
     /** The failure limiter by client address (set by createApp, shared with the dashboard). */
     guard: AuthGuard;
-    /** Set by the auth middlewares: the authenticated computer and what it may touch. */
-    computer: ComputerRecord;
-    partitions: PartitionRecord[];
+    /** The computer token hashes seen in the store (set by createApp). */
+    tokens: ComputerTokenCache;
+    /** Set by the auth middlewares: the computer whose token was checked, and the partition it may touch. */
+    auth: { computerId: string; tokenHash: string };
     partition: PartitionRecord;
     actor: 'admin' | 'computer';
   };

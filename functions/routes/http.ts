@@ -36,6 +36,9 @@ export function errorHandler(logError: (message: string, err: unknown) => void):
       for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
       return c.json({ error: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) }, e.status);
     }
+    if (e instanceof InvalidCursor) {
+      return c.json({ error: 'bad_request', message: `query.cursor: ${e.message}`, details: [{ path: 'query.cursor', message: e.message }] }, 400);
+    }
     if (e instanceof HTTPException) {
       const status = e.status as ContentfulStatusCode;
       const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'bad_request' : 'http_error';

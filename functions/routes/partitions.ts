@@ -1,6 +1,6 @@
 // /v1/partitions (admin) and a partition's reports (its computer's token).
 import { z } from 'zod';
-import { Id, Partition, PartitionDetail, PartitionList, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
+import { PageQuery, Partition, PartitionDetail, PartitionList, PartitionListQuery, PartitionPromises, PartitionPut, ReportRequest, ReportResponse } from '../../protocol/index.ts';
 import { getPartition, getPartitionPromises, listPartitions } from '../services/queries.ts';
 import { assignPartition } from '../services/registry.ts';
 import { ingestReport } from '../services/reports.ts';
@@ -33,8 +33,11 @@ const report = authRoute(partitionAuth(false), {
 
 const list = adminRoute({
   method: 'get', path: '/v1/partitions',
-  request: { query: z.object({ instanceTreeId: Id.optional(), computerId: Id.optional() }) },
-  responses: { 200: json(PartitionList, 'partitions'), 400: err('bad input') },
+  request: { query: PartitionListQuery },
+  responses: {
+    200: json(PartitionList, 'a page of partitions, sorted by id (colour=red: by tree, then id); filters combine'),
+    400: err('bad input (query.cursor: a cursor of another list or filters)'),
+  },
 });
 
 const get = adminRoute({
@@ -45,17 +48,17 @@ const get = adminRoute({
 
 const promises = adminRoute({
   method: 'get', path: '/v1/partitions/{partitionId}/promises',
-  request: { params: PartitionParams },
-  responses: { 200: json(PartitionPromises, 'latest result and history per promise'), 404: err('unknown') },
+  request: { params: PartitionParams, query: PageQuery },
+  responses: {
+    200: json(PartitionPromises, 'a page of reports, newest first, with the latest result of every promise on every page'),
+    400: err('bad input'),
+    404: err('unknown'),
+  },
 });
 
 export function partitionRoutes() {
   return router()
-    .openapi(list, async (c) => {
-      const q = c.req.valid('query');
-      const filter = { ...(q.instanceTreeId ? { instanceTreeId: q.instanceTreeId } : {}), ...(q.computerId ? { computerId: q.computerId } : {}) };
-      return c.json({ partitions: await listPartitions(c.var.deps, filter), nextCursor: null }, 200);
-    })
+    .openapi(list, async (c) => c.json(await listPartitions(c.var.deps, c.req.valid('query')), 200))
     .openapi(put, async (c) => {
       const { partitionId } = c.req.valid('param');
       const { move } = c.req.valid('query');
@@ -87,7 +90,7 @@ export function partitionRoutes() {
     })
     .openapi(promises, async (c) => {
       const { partitionId } = c.req.valid('param');
-      const r = await getPartitionPromises(c.var.deps, partitionId);
+      const r = await getPartitionPromises(c.var.deps, partitionId, c.req.valid('query'));
       if (!r) throw notFound(`partition ${partitionId}`);
       return c.json(r, 200);
     })

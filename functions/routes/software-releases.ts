@@ -1,5 +1,5 @@
 // /v1/software-releases (admin).
-import { SoftwareRelease, SoftwareReleaseList, SoftwareReleasePut } from '../../protocol/index.ts';
+import { PageQuery, SoftwareRelease, SoftwareReleaseList, SoftwareReleasePut } from '../../protocol/index.ts';
 import { getSoftwareRelease, listSoftwareReleases } from '../services/queries.ts';
 import { putSoftwareRelease } from '../services/registry.ts';
 import { adminRoute } from './auth.ts';
@@ -11,7 +11,11 @@ const put = adminRoute({
   responses: { 200: json(SoftwareRelease, 'updated'), 201: json(SoftwareRelease, 'created'), 400: err('bad input') },
 });
 
-const list = adminRoute({ method: 'get', path: '/v1/software-releases', responses: { 200: json(SoftwareReleaseList, 'all software releases') } });
+const list = adminRoute({
+  method: 'get', path: '/v1/software-releases',
+  request: { query: PageQuery },
+  responses: { 200: json(SoftwareReleaseList, 'a page of software releases, sorted by id'), 400: err('bad input') },
+});
 
 const get = adminRoute({
   method: 'get', path: '/v1/software-releases/{srId}',
@@ -25,7 +29,7 @@ export function softwareReleaseRoutes() {
       const r = await putSoftwareRelease(c.var.deps, c.req.valid('param').srId, c.req.valid('json'));
       return r.created ? c.json(r.softwareRelease, 201) : c.json(r.softwareRelease, 200);
     })
-    .openapi(list, async (c) => c.json({ softwareReleases: await listSoftwareReleases(c.var.deps), nextCursor: null }, 200))
+    .openapi(list, async (c) => c.json(await listSoftwareReleases(c.var.deps, c.req.valid('query')), 200))
     .openapi(get, async (c) => {
       const { srId } = c.req.valid('param');
       const sr = await getSoftwareRelease(c.var.deps, srId);

@@ -36,7 +36,10 @@ export async function fanOutBang(deps: FanOutDeps, message: BangMessage): Promis
     if (firstIds.length < EVENT_LIST_CAP) firstIds.push(...page.items.map((r) => r.partitionId));
     const done = await mapLimit(page.items, deps.concurrency ?? 32, (ref) => deps.store.flagReprocess(ref, flag));
     flagged += done.filter(Boolean).length;
-    cursor = page.cursor;
+    // after the flags: their computers' heartbeats read them (every computer of the page, also
+    // when its flag was already there: a redelivery after a crash between the two)
+    await mapLimit([...new Set(page.items.map((r) => r.computerId))], deps.concurrency ?? 32, (id) => deps.store.raiseReprocessHint(id));
+    cursor = page.next ?? undefined;
   } while (cursor);
   if (existing) {
     // the event before the mark: a crash between them repeats the fan-out and the (idempotent) publish
@@ -64,7 +67,7 @@ const REPLAY_MAX = 1000;
  * memory: bangs accepted before a restart are replayed; idempotent).
  */
 export async function replayPendingBangs(deps: FanOutDeps): Promise<{ message: BangMessage; result: FanOutResult }[]> {
-  const pending = (await deps.store.listBangs({}, REPLAY_MAX)).filter((b) => b.accepted && b.fanOut === 'pending');
+  const pending = (await deps.store.listBangs({}, { limit: REPLAY_MAX })).items.filter((b) => b.accepted && b.fanOut === 'pending');
   const out: { message: BangMessage; result: FanOutResult }[] = [];
   for (const b of pending) {
     const message = bangMessage(b);

@@ -17,6 +17,7 @@ import { isSendable } from '../notify/derive.ts';
 import { orderingKey, sequenceKey } from '../notify/queue-rules.ts';
 import { deliveryRefKey, type StoredChannel, type StoredEvent, type StoredSilence } from '../store/notify-types.ts';
 import type { ServiceDeps } from './deps.ts';
+import { fitting } from './queries.ts';
 
 type Deps = Pick<ServiceDeps, 'store' | 'now'>;
 
@@ -52,7 +53,7 @@ export async function getChannel(deps: Deps, channelId: string): Promise<Channel
 
 /** A page of channels (backlogs counted per channel: channels are few). */
 export async function listChannels(deps: Deps, p: PageArgs): Promise<{ channels: Channel[]; nextCursor: string | null }> {
-  const r = await deps.store.listChannels(page(p));
+  const r = await deps.store.listChannels({ ...page(p), accept: fitting((c) => wireChannel(c, 0)) });
   const channels = await Promise.all(r.items.map(async (c) => wireChannel(c, await deps.store.countDeliveries(c.channelId))));
   return { channels, nextCursor: r.next };
 }
@@ -94,7 +95,7 @@ export async function getSilence(deps: Deps, silenceId: string): Promise<Silence
 
 export async function listSilences(deps: Deps, p: PageArgs & { active?: boolean }): Promise<{ silences: Silence[]; nextCursor: string | null }> {
   const now = deps.now();
-  const r = await deps.store.listSilences({ ...page(p), ...(p.active ? { activeAt: now.toISOString() } : {}) });
+  const r = await deps.store.listSilences({ ...page(p), accept: fitting((s) => silenceView(s, now)), ...(p.active ? { activeAt: now.toISOString() } : {}) });
   return { silences: r.items.map((s) => silenceView(s, now)), nextCursor: r.next };
 }
 
@@ -112,7 +113,9 @@ export async function listEvents(
   deps: Deps,
   q: PageArgs & { partitionId?: string | undefined; computerId?: string | undefined; type?: EventType | undefined },
 ): Promise<{ events: RecordedEvent[]; nextCursor: string | null }> {
-  const r = await deps.store.listEvents({ ...page(q), partitionId: q.partitionId, computerId: q.computerId, type: q.type });
+  // sized as recorded plus each delivery's state (under 100 bytes a channel)
+  const accept = fitting((e: StoredEvent) => ({ event: e.event, routes: e.routes, pad: ' '.repeat(100 * (e.routes?.length ?? 0)) }));
+  const r = await deps.store.listEvents({ ...page(q), partitionId: q.partitionId, computerId: q.computerId, type: q.type, accept });
   const sends = r.items.flatMap((e) =>
     (e.routes ?? [])
       .filter((x) => x.action === 'send')

@@ -1,12 +1,16 @@
-// A partition's report: kept in the promise history, and as the partition's last report
-// (with its colour, crimes and reprocess acknowledgement) unless a newer one is stored.
+// A partition's report: kept in the history (one item with every promise result), and as the
+// partition's last report (with its colour, crimes and reprocess acknowledgement) unless a
+// newer one is stored. The partition was read eventually consistently: the write expects the
+// report key it read, and on a lost race the partition is read again (strongly) and the
+// report folded into what is really stored.
 import type { ReportRequest, ReportResponse } from '../../protocol/index.ts';
-import { emptyCrimeState, foldReport } from '../domain/crimes.ts';
+import { crimesOf, emptyCrimeState, foldReport } from '../domain/crimes.ts';
 import type { PartitionRecord } from '../domain/records.ts';
 import { normalizeReport } from '../domain/report-input.ts';
 import { DEFAULT_HISTORY_TTL_SECONDS, isNewerReport, isSameReport, reportHistory, reportKey, reportSummary, storableReport } from '../domain/reports.ts';
 import { acknowledgedUpTo } from '../domain/reprocess.ts';
-import { colourBefore, nextColourFields, partitionVerdict } from '../domain/transitions.ts';
+import { colourBefore, lazySweepKey, nextColourFields, partitionVerdict } from '../domain/transitions.ts';
+import type { ReportWrite } from '../store/types.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /**
@@ -15,9 +19,32 @@ import type { ServiceDeps } from './deps.ts';
  */
 export type ReportOutcome = ReportResponse;
 
+/** Writes attempted before giving up on a partition that keeps changing under the report (500: the agent retries). */
+const WRITE_ATTEMPTS = 4;
+
+function reportWrite(p: PartitionRecord, r: ReportRequest, key: string, now: Date): ReportWrite {
+  const nowIso = now.toISOString();
+  const summary = reportSummary(r, nowIso);
+  const crimeState = foldReport(p.crimeState ?? emptyCrimeState(), r);
+  const after = partitionVerdict({ ...p, lastReport: summary }, now);
+  const { sweepAt: _ignored, ...colour } = nextColourFields(colourBefore(p, partitionVerdict(p, now)), after, now);
+  return {
+    lastReport: summary,
+    lastReportKey: key,
+    // the latest report of the other kind: its promise results are shown with this one's
+    otherKindReportKey: p.lastReport && p.lastReport.kind !== r.kind ? p.lastReportKey : p.otherKindReportKey,
+    crimeState,
+    hasCrimes: crimesOf(crimeState).length > 0,
+    colour,
+    sweepAt: lazySweepKey(p.sweepAt, after.nextChangeAt),
+    reprocessedUpTo: acknowledgedUpTo(r.reprocessedUpTo, p.reprocessedUpTo, nowIso),
+    now: nowIso,
+  };
+}
+
 export async function ingestReport(
   deps: Pick<ServiceDeps, 'store' | 'now' | 'historyTtlSeconds'>,
-  p: PartitionRecord,
+  read: PartitionRecord,
   input: ReportRequest,
 ): Promise<ReportOutcome> {
   const now = deps.now();
@@ -27,24 +54,21 @@ export async function ingestReport(
   const r = storableReport(normalized);
   const key = reportKey(r);
   const outcome = (status: ReportOutcome['status']): ReportOutcome => ({ reportId: r.reportId, status, ...(warnings.length ? { warnings } : {}) });
-  if (isSameReport(p, key, r.reportId)) return outcome('duplicate');
-  const summary = reportSummary(r, nowIso);
+  if (isSameReport(read, key, r.reportId)) return outcome('duplicate');
   const expiresAt = Math.floor(now.getTime() / 1000) + (deps.historyTtlSeconds ?? DEFAULT_HISTORY_TTL_SECONDS);
   // History first: if anything below fails, the agent's retry (same reportId) completes it.
-  const history = reportHistory(p.partitionId, r, summary, expiresAt);
-  await deps.store.putHistory(history.report, history.results);
-  const upTo = acknowledgedUpTo(r.reprocessedUpTo, p.reprocessedUpTo, nowIso);
-  if (isNewerReport(key, p.lastReportKey)) {
-    const written = await deps.store.writeReport(p.computerId, p.partitionId, {
-      lastReport: summary,
-      lastReportKey: key,
-      crimeState: foldReport(p.crimeState ?? emptyCrimeState(), r),
-      colour: nextColourFields(colourBefore(p, partitionVerdict(p, now)), partitionVerdict({ ...p, lastReport: summary }, now), now),
-      reprocessedUpTo: upTo,
-      now: nowIso,
-    });
-    if (written) return outcome('accepted');
+  await deps.store.putHistory(reportHistory(read.partitionId, r, nowIso, expiresAt), key);
+  let p = read;
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    if (!isNewerReport(key, p.lastReportKey)) {
+      await deps.store.recordStaleReport(p, { reprocessedUpTo: acknowledgedUpTo(r.reprocessedUpTo, p.reprocessedUpTo, nowIso), kind: r.kind, reportKey: key });
+      return outcome('stale');
+    }
+    if (await deps.store.writeReport(p, reportWrite(p, r, key, now), p.lastReportKey)) return outcome('accepted');
+    const again = await deps.store.getComputerPartition(p.computerId, p.partitionId, true);
+    if (!again) throw new Error(`partition ${p.partitionId} vanished during its report`);
+    if (isSameReport(again, key, r.reportId)) return outcome('duplicate');
+    p = again;
   }
-  if (upTo) await deps.store.raiseReprocessedUpTo(p.computerId, p.partitionId, upTo);
-  return outcome('stale');
+  throw new Error(`partition ${p.partitionId}: the report lost ${WRITE_ATTEMPTS} races in a row`);
 }

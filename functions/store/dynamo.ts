@@ -10,8 +10,11 @@ import { reportStore } from './dynamo/reports.ts';
 import { softwareReleaseStore } from './dynamo/software-releases.ts';
 import { sessionStore } from './dynamo/sessions.ts';
 import { maintenanceStore, sweepStore } from './dynamo/sweep.ts';
+import { type MigrationReport, migrateFromV1 } from './dynamo/migrate.ts';
 import { createTableClient } from './dynamo/table-client.ts';
 import type { Store } from './types.ts';
+
+export type { MigrationReport };
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -33,4 +36,17 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
     ...maintenanceStore(table),
     ...notifyStore(table),
   };
+}
+
+/**
+ * Copies a table of the layout before issue 12 into a table of the current layout (a Scan of
+ * the old table: a one-off, never on a request path). docs/deploy.md says when to run it.
+ */
+export function migrateTable(
+  client: DynamoDBClient,
+  from: string,
+  to: string,
+  opts: { now: string; history?: boolean; log?: (line: string) => void; concurrency?: number },
+): Promise<MigrationReport> {
+  return migrateFromV1(createTableClient(client, from, opts.concurrency ?? 16), createTableClient(client, to, opts.concurrency ?? 16), opts);
 }

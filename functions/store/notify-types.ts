@@ -2,18 +2,8 @@
 // "Storage"): channels, silences, the event outbox and the delivery queues. Records are plain
 // data (structurally the records of functions/notify/ and functions/domain/silences.ts).
 import type { ChannelKind, EventType, LastDelivery, SilenceMatch, VigilEvent } from '../../protocol/events.ts';
+import type { ListRequest, Page } from './types.ts';
 
-/** `?limit=&cursor=` of a list, as the store takes it (limit already defaulted and bounded). */
-export interface NotifyPageRequest {
-  limit: number;
-  cursor?: string | undefined;
-}
-
-/** A page of a list: `next` is the cursor of the next page, null on the last one. */
-export interface NotifyPage<T> {
-  items: T[];
-  next: string | null;
-}
 
 /** A dead delivery, as the channel remembers the last one. */
 export interface DeadDelivery {
@@ -107,7 +97,7 @@ export interface ChannelStore {
   putChannel(c: StoredChannel, expectedUpdatedAt: string | null): Promise<boolean>;
   /** false when there was none. */
   deleteChannel(channelId: string): Promise<boolean>;
-  listChannels(page: NotifyPageRequest): Promise<NotifyPage<StoredChannel>>;
+  listChannels(page: ListRequest<StoredChannel>): Promise<Page<StoredChannel>>;
   /** Every channel (the event path and the delivery worker; channels are few). */
   allChannels(): Promise<StoredChannel[]>;
   /** The outcome of attempts: the last one, and dead deliveries (count added, the last kept). */
@@ -120,7 +110,7 @@ export interface SilenceStore {
   putSilence(s: StoredSilence, expiresAt: number): Promise<void>;
   /** Sets endedAt if it is not ended yet; the silence as it is now (null: none). */
   endSilence(silenceId: string, at: string, expiresAt: number): Promise<StoredSilence | null>;
-  listSilences(page: NotifyPageRequest & { activeAt?: string | undefined }): Promise<NotifyPage<StoredSilence>>;
+  listSilences(page: ListRequest<StoredSilence> & { activeAt?: string | undefined }): Promise<Page<StoredSilence>>;
   /** Silences whose end is after `at` (one Query of a small collection). */
   silencesEndingAfter(at: string): Promise<StoredSilence[]>;
 }
@@ -135,7 +125,7 @@ export interface EventStore {
   /** Marks the event routed (out of the repair index), with what was decided per channel. */
   markRouted(eventId: string, routes: RouteRecord[]): Promise<void>;
   /** Newest first. */
-  listEvents(filter: EventFilter & NotifyPageRequest): Promise<NotifyPage<StoredEvent>>;
+  listEvents(filter: EventFilter & ListRequest<StoredEvent>): Promise<Page<StoredEvent>>;
   /** Dead deliveries of these events: `${eventId} ${channelId}` keys. */
   deadDeliveriesOf(pairs: { eventId: string; channelId: string }[]): Promise<Set<string>>;
   recordDeadDelivery(eventId: string, channelId: string, d: DeadDelivery, expiresAt: number): Promise<void>;

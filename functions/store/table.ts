@@ -1,6 +1,23 @@
-// The single DynamoDB table of the master: key schema, GSIs and item keys.
-// The CDK table (lib/constructs/vigil-table.ts), tests and the local master are all built
-// from `tableDefinition(name)`.
+// The single DynamoDB table of the master: key schema, GSIs and item keys (layout v2, issue 12:
+// docs/decisions.md "Fleet scale: store layout"). The CDK table (lib/constructs/vigil-table.ts),
+// tests and the local master are all built from `tableDefinition(name)`.
+//
+// Items (pk / sk):
+//   COMPUTERS / <computerId>          a computer (small: token hash, last contact, colour, versions)
+//   C#<computerId> / P#<partitionId>  a partition, under its computer (one Query = its assignments)
+//   SRS / <srId>                      a software release
+//   H#<partitionId> / <reportKey>     one report with every promise result (expires: TTL)
+//   B#<partitionId> / B#<bangId>      an accepted bang; R#<createdAt>#<bangId> a rejected one
+//   Q#<partitionId> / D#<day>         the bang quota counter of a UTC day (expires)
+//   S#<sha256> / #SESSION             a dashboard session (expires)
+//   SUMMARY / FLEET                   colour counts written by the sweep, partition total
+//   CHANNELS / <channelId>            a notification channel
+//   SILENCES / <silenceId>            a silence
+//   EV#<eventId> / #EVENT             a recorded event (the outbox); DEAD#<channelId> a dead delivery
+//   DQ#<channelId> / <key> <seq>      a queued delivery (one FIFO per ordering key)
+// Every index is KEYS_ONLY (reads fetch the items they need), except the two bang indexes
+// (ALL: bangs are written twice in their life, read on every bang page). The notification
+// indexes' attributes (el, eo, ep, ec, dq, dd) are on event and delivery items only.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -8,14 +25,44 @@ export const SK = 'sk';
 /** TTL attribute (epoch seconds): promise history, bang quota counters and dashboard sessions expire. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
-/** Partitions of an instance tree: gsi1pk = T#<treeId>, gsi1sk = P#<partitionId>. */
-export const GSI_BY_TREE = 'byTree';
-/** Listing of one kind of item (COMPUTER, PARTITION, SR, BANG): gsi2pk = kind, gsi2sk = id. */
-export const GSI_BY_KIND = 'byKind';
-/** Sparse: items whose colour changes by itself at gsi3sk (ISO time). gsi3pk = SWEEP. */
-export const GSI_SWEEP = 'sweep';
-/** Partitions of a software release: gsi4pk = SR#<srId>, gsi4sk = P#<partitionId>. */
-export const GSI_BY_SR = 'bySr';
+/** Attributes that put an item in an index (the only ones an index is keyed by). */
+export const INDEX_ATTR = {
+  /** Partitions: the list index (constant `P`); sort key = the table's sk (P#<partitionId>). */
+  list: 'lp',
+  /** Partitions: the instance tree id. */
+  tree: 'tr',
+  /** Partitions: the software release id. */
+  softwareRelease: 'sr',
+  /** Partitions whose colour may change by itself: `sw` = SWEEP, `sd` = when (ISO; lazy, never later than the real time). */
+  sweep: 'sw',
+  sweepDue: 'sd',
+  /** Partitions recorded red: `rx` = RED, `rt` = <treeId>#<partitionId>. */
+  red: 'rx',
+  redKey: 'rt',
+  /** Partitions with at least one monitoring crime: `cx` = CRIME. */
+  crimes: 'cx',
+  /** Bangs: every bang (`bl` = BANG) and per partition (`bp` = partitionId), sorted by `bo`. */
+  bangLog: 'bl',
+  bangPartition: 'bp',
+  bangOrder: 'bo',
+} as const;
+
+/** The partitions, sorted by id (GET /v1/partitions, a partition by id). */
+export const GSI_PARTITIONS = 'partitionList';
+/** The partitions of an instance tree, sorted by id (tree pages, bang fan-out). */
+export const GSI_TREE = 'partitionTree';
+/** The partitions of a software release (its periodicity or quota changed). */
+export const GSI_SR = 'partitionSr';
+/** Sparse: partitions due for the sweep at or before `sd`. */
+export const GSI_SWEEP = 'partitionSweep';
+/** Sparse: partitions recorded red, by tree (?colour=red, a tree's colour, the summary's red count). */
+export const GSI_RED = 'partitionRed';
+/** Sparse: partitions with monitoring crimes (?crimes=true). */
+export const GSI_CRIMES = 'partitionCrimes';
+/** Every bang, by time. */
+export const GSI_BANGS = 'bangLog';
+/** The bangs of one partition, by time. */
+export const GSI_PARTITION_BANGS = 'bangPartition';
 
 // Notifications (docs/notifications.md "Storage"): KEYS_ONLY, reads load the items they need.
 /** Every recorded event, by time: el = EVENT, eo = <at>#<eventId>. */
@@ -31,65 +78,70 @@ export const GSI_EVENT_COMPUTER = 'eventComputer';
  */
 export const GSI_NOTIFY_DUE = 'notifyDue';
 
+const A = INDEX_ATTR;
 export const GSIS = [
-  { name: GSI_BY_TREE, pk: 'gsi1pk', sk: 'gsi1sk' },
-  { name: GSI_BY_KIND, pk: 'gsi2pk', sk: 'gsi2sk' },
-  { name: GSI_SWEEP, pk: 'gsi3pk', sk: 'gsi3sk' },
-  { name: GSI_BY_SR, pk: 'gsi4pk', sk: 'gsi4sk' },
+  { name: GSI_PARTITIONS, pk: A.list, sk: SK, projection: 'KEYS_ONLY' },
+  { name: GSI_TREE, pk: A.tree, sk: SK, projection: 'KEYS_ONLY' },
+  { name: GSI_SR, pk: A.softwareRelease, sk: SK, projection: 'KEYS_ONLY' },
+  { name: GSI_SWEEP, pk: A.sweep, sk: A.sweepDue, projection: 'KEYS_ONLY' },
+  { name: GSI_RED, pk: A.red, sk: A.redKey, projection: 'KEYS_ONLY' },
+  { name: GSI_CRIMES, pk: A.crimes, sk: SK, projection: 'KEYS_ONLY' },
+  { name: GSI_BANGS, pk: A.bangLog, sk: A.bangOrder, projection: 'ALL' },
+  { name: GSI_PARTITION_BANGS, pk: A.bangPartition, sk: A.bangOrder, projection: 'ALL' },
   { name: GSI_EVENT_LOG, pk: 'el', sk: 'eo', projection: 'KEYS_ONLY' },
   { name: GSI_EVENT_PARTITION, pk: 'ep', sk: 'eo', projection: 'KEYS_ONLY' },
   { name: GSI_EVENT_COMPUTER, pk: 'ec', sk: 'eo', projection: 'KEYS_ONLY' },
   { name: GSI_NOTIFY_DUE, pk: 'dq', sk: 'dd', projection: 'KEYS_ONLY' },
 ] as const;
 
-export const SWEEP_PARTITION = 'SWEEP';
+export type IndexName = (typeof GSIS)[number]['name'];
 
-/** The `type` attribute of each item. */
-export const ITEM_TYPE = {
-  computer: 'computer',
-  partition: 'partition',
-  softwareRelease: 'sr',
-  bang: 'bang',
-  quota: 'quota',
-  report: 'report',
-  history: 'history',
-  session: 'session',
-} as const;
+/** The key attributes of a Query's LastEvaluatedKey (table, or table + index keys). */
+export function queryKeyAttributes(index?: IndexName): string[] {
+  if (!index) return [PK, SK];
+  const g = GSIS.find((x) => x.name === index);
+  if (!g) throw new Error(`no index ${index}`);
+  return [...new Set([PK, SK, g.pk, g.sk])];
+}
 
-/** The partition key values of the byKind index (gsi2pk). */
-export const KIND = { computer: 'COMPUTER', partition: 'PARTITION', softwareRelease: 'SR', bang: 'BANG' } as const;
-export type Kind = (typeof KIND)[keyof typeof KIND];
+/** Constant values of the index partition keys. */
+export const INDEX_PK = { list: 'P', sweep: 'SWEEP', red: 'RED', crimes: 'CRIME', bangLog: 'BANG' } as const;
 
-const META = '#META';
+const COMPUTERS = 'COMPUTERS';
+const SOFTWARE_RELEASES = 'SRS';
 const PARTITION_SK = 'P#';
+const COMPUTER_PK = 'C#';
 
 /** Primary keys (pk, sk) of every item. The only place that spells their prefixes. */
 export const keys = {
-  computer: (computerId: string) => ({ pk: `C#${computerId}`, sk: META }),
-  /** Partitions live under their computer, so one Query serves a heartbeat. */
-  partition: (computerId: string, partitionId: string) => ({ pk: `C#${computerId}`, sk: `${PARTITION_SK}${partitionId}` }),
+  /** All computers in one collection: the sweep reads them in one Query (docs/decisions.md: the ceiling and the way out). */
+  computer: (computerId: string) => ({ pk: COMPUTERS, sk: computerId }),
+  computersPk: COMPUTERS,
+  /** Partitions live under their computer: one Query gives a computer's assignments. */
+  partition: (computerId: string, partitionId: string) => ({ pk: computerPk(computerId), sk: partitionSk(partitionId) }),
+  partitionSk,
+  computerPartitionsPk: computerPk,
   /** The sk prefix of a computer's partitions (Query `begins_with`). */
   partitionSkPrefix: PARTITION_SK,
-  isComputerSk: (sk: unknown): boolean => sk === META,
-  isPartitionSk: (sk: unknown): boolean => typeof sk === 'string' && sk.startsWith(PARTITION_SK),
-  softwareRelease: (srId: string) => ({ pk: `SR#${srId}`, sk: META }),
+  /** The computer and partition ids of a partition item's keys (index entries carry them), or null. */
+  partitionRef(pk: unknown, sk: unknown): { computerId: string; partitionId: string } | null {
+    if (typeof pk !== 'string' || typeof sk !== 'string' || !pk.startsWith(COMPUTER_PK) || !sk.startsWith(PARTITION_SK)) return null;
+    return { computerId: pk.slice(COMPUTER_PK.length), partitionId: sk.slice(PARTITION_SK.length) };
+  },
+  softwareRelease: (srId: string) => ({ pk: SOFTWARE_RELEASES, sk: srId }),
+  softwareReleasesPk: SOFTWARE_RELEASES,
   /** An accepted bang (its id is taken: a re-post is a duplicate). */
   bang: (partitionId: string, bangId: string) => ({ pk: bangsPk(partitionId), sk: `B#${bangId}` }),
   /** A bang rejected by the quota (logged; its id stays free). */
   rejectedBang: (partitionId: string, createdAt: string, bangId: string) => ({ pk: bangsPk(partitionId), sk: `R#${createdAt}#${bangId}` }),
-  /** Every bang of a partition, accepted or rejected, shares this pk. */
-  bangsPk,
   quota: (partitionId: string, day: string) => ({ pk: `Q#${partitionId}`, sk: `D#${day}` }),
   /** A dashboard session, under the SHA-256 of its id; expires with the TTL. */
   session: (sessionKey: string) => ({ pk: `S#${sessionKey}`, sk: '#SESSION' }),
   historyPk,
-  /** A report's summary in the partition's history (sorted after the promise results). */
-  historyReport: (partitionId: string, startedAt: string, reportId: string) => ({ pk: historyPk(partitionId), sk: `~R#${startedAt}#${reportId}` }),
-  /** One promise result in the partition's history. */
-  historyResult: (partitionId: string, name: string, date: string, reportId: string) => ({
-    pk: historyPk(partitionId),
-    sk: `${PARTITION_SK}${name}#${date}#${reportId}`,
-  }),
+  /** One report and all its promise results, sorted by the report key (`<startedAt ISO>#<reportId>`). */
+  history: (partitionId: string, reportKey: string) => ({ pk: historyPk(partitionId), sk: reportKey }),
+  /** The fleet summary (written by the sweep) and the partition counter. */
+  summary: { pk: 'SUMMARY', sk: 'FLEET' },
 };
 
 const CHANNELS = 'CHANNELS';
@@ -157,6 +209,14 @@ function deliveriesPk(channelId: string): string {
   return `${DELIVERY_PK}${channelId}`;
 }
 
+function computerPk(computerId: string): string {
+  return `${COMPUTER_PK}${computerId}`;
+}
+
+function partitionSk(partitionId: string): string {
+  return `${PARTITION_SK}${partitionId}`;
+}
+
 function bangsPk(partitionId: string): string {
   return `B#${partitionId}`;
 }
@@ -165,28 +225,29 @@ function historyPk(partitionId: string): string {
   return `H#${partitionId}`;
 }
 
-/** Secondary index keys: the attributes that put an item in an index. */
+/** Index key attributes of an item (what puts it in an index). */
 export const indexKeys = {
-  /** byTree: the partitions of an instance tree. */
-  tree: (instanceTreeId: string, partitionId: string) => ({ gsi1pk: treePk(instanceTreeId), gsi1sk: `${PARTITION_SK}${partitionId}` }),
-  treePk,
-  /** byKind: listing of one kind of item, sorted by `sortKey`. */
-  kind: (kind: Kind, sortKey: string) => ({ gsi2pk: kind, gsi2sk: sortKey }),
-  /** byKind sort key of a bang: newest last, by time. */
-  bangOrder: (createdAt: string, partitionId: string, bangId: string) => `${createdAt}#${partitionId}#${bangId}`,
+  list: () => ({ [A.list]: INDEX_PK.list }),
+  tree: (instanceTreeId: string) => ({ [A.tree]: instanceTreeId }),
+  softwareRelease: (srId: string) => ({ [A.softwareRelease]: srId }),
   /** sweep: due for the sweep at `dueAt` (ISO time). */
-  sweep: (dueAt: string) => ({ gsi3pk: SWEEP_PARTITION, gsi3sk: dueAt }),
-  /** bySr: the partitions of a software release. */
-  softwareRelease: (srId: string, partitionId: string) => ({ gsi4pk: srPk(srId), gsi4sk: `${PARTITION_SK}${partitionId}` }),
-  srPk,
+  sweep: (dueAt: string) => ({ [A.sweep]: INDEX_PK.sweep, [A.sweepDue]: dueAt }),
+  /** red: sorted by tree then partition. */
+  red: (instanceTreeId: string, partitionId: string) => ({ [A.red]: INDEX_PK.red, [A.redKey]: redKey(instanceTreeId, partitionId) }),
+  redKey,
+  /** The red-index key prefix of a tree (`begins_with`). */
+  redTreePrefix: (instanceTreeId: string) => `${instanceTreeId}#`,
+  crimes: () => ({ [A.crimes]: INDEX_PK.crimes }),
+  /** Both bang indexes: newest last by time, then partition and id. */
+  bang: (createdAt: string, partitionId: string, bangId: string) => ({
+    [A.bangLog]: INDEX_PK.bangLog,
+    [A.bangPartition]: partitionId,
+    [A.bangOrder]: `${createdAt}#${partitionId}#${bangId}`,
+  }),
 };
 
-function treePk(instanceTreeId: string): string {
-  return `T#${instanceTreeId}`;
-}
-
-function srPk(srId: string): string {
-  return `SR#${srId}`;
+function redKey(instanceTreeId: string, partitionId: string): string {
+  return `${instanceTreeId}#${partitionId}`;
 }
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -209,7 +270,53 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         { AttributeName: g.pk, KeyType: 'HASH' },
         { AttributeName: g.sk, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'projection' in g ? g.projection : 'ALL' },
+      Projection: { ProjectionType: g.projection },
     })),
   };
 }
+
+// ------------------------------------------------------------------ layout v1 (before issue 12)
+/**
+ * The keys of the layout before issue 12, read only by the migration
+ * (functions/store/dynamo/migrate.ts): computers at `C#<id>` / `#META`, partitions at
+ * `C#<id>` / `P#<id>`, SRs at `SR#<id>` / `#META`, one history item per promise result
+ * (`H#<partition>` / `P#<name>#<date>#<reportId>`) and per report (`~R#<startedAt>#<reportId>`).
+ */
+export const legacy = {
+  isComputer: (i: { pk?: unknown; sk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith(COMPUTER_PK) && i.sk === '#META',
+  isPartition: (i: { pk?: unknown; sk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith(COMPUTER_PK) && typeof i.sk === 'string' && i.sk.startsWith(PARTITION_SK),
+  isSoftwareRelease: (i: { pk?: unknown; sk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('SR#') && i.sk === '#META',
+  isHistoryReport: (i: { pk?: unknown; sk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('H#') && typeof i.sk === 'string' && i.sk.startsWith('~R#'),
+  isHistoryResult: (i: { pk?: unknown; sk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('H#') && typeof i.sk === 'string' && i.sk.startsWith(PARTITION_SK),
+  isBang: (i: { pk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('B#'),
+  isQuota: (i: { pk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('Q#'),
+  isSession: (i: { pk?: unknown }) => typeof i.pk === 'string' && i.pk.startsWith('S#'),
+  /** The index attributes of v1 items (dropped when copied). */
+  indexAttributes: ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'],
+  /** The v1 table (tests of the migration create one). */
+  tableDefinition(tableName: string): CreateTableCommandInput {
+    const names = [
+      ['byTree', 'gsi1pk', 'gsi1sk'],
+      ['byKind', 'gsi2pk', 'gsi2sk'],
+      ['sweep', 'gsi3pk', 'gsi3sk'],
+      ['bySr', 'gsi4pk', 'gsi4sk'],
+    ] as const;
+    return {
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [PK, SK, ...names.flatMap(([, p, s]) => [p, s])].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: PK, KeyType: 'HASH' },
+        { AttributeName: SK, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: names.map(([IndexName, p, s]) => ({
+        IndexName,
+        KeySchema: [
+          { AttributeName: p, KeyType: 'HASH' },
+          { AttributeName: s, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    };
+  },
+};

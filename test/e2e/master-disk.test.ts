@@ -218,7 +218,17 @@ describe('a full disk under a running master', () => {
       else if (Date.now() > deadline) throw new Error(`writes still refused 60 s after the disk grew: ${r.text}`);
       else await new Promise((res) => setTimeout(res, 250));
     }
-    const listed = async (url: string) => (await call(url, 'GET', '/v1/partitions/p1/promises', ADMIN)).json.reports.map((r: any) => r.reportId) as string[];
+    // every page of the history (big reports: a page holds about 1 MiB of them)
+    const listed = async (url: string) => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = (await call(url, 'GET', `/v1/partitions/p1/promises${cursor ? `?cursor=${cursor}` : ''}`, ADMIN)).json as { reports: { reportId: string }[]; nextCursor: string | null };
+        ids.push(...page.reports.map((r) => r.reportId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return ids;
+    };
     expect(await listed(m.url)).toEqual(expect.arrayContaining([...acked, after]));
     expect(m.child.exitCode).toBeNull();
 

@@ -109,3 +109,25 @@ export function perCall(u: Units, n: number): Units {
   for (const [k, v] of Object.entries(u.requests)) requests[k] = v / n;
   return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n };
 }
+
+/**
+ * The size DynamoDB bills an item at (the documented rules, approximately): attribute names
+ * and values in UTF-8 bytes, numbers about one byte per two significant digits plus one,
+ * binary its length, booleans and nulls one byte, lists and maps 3 bytes plus one per element.
+ */
+export function itemBytes(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (typeof v === 'string') return Buffer.byteLength(v);
+    if (typeof v === 'number') {
+      const digits = String(Math.abs(v)).replace('.', '').replace(/^0+/, '').replace(/e.*$/, '').length;
+      return Math.ceil(digits / 2) + 1;
+    }
+    if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+    if (v instanceof Uint8Array) return v.length;
+    if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + value(x), 0);
+    if (v instanceof Set) return [...v].reduce((n: number, x) => n + value(x), 0);
+    if (typeof v === 'object') return 3 + Object.entries(v).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + value(x), 0);
+    return 0;
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + value(v), 0);
+}

@@ -56,7 +56,7 @@ function bangFor(tree: string, partitionId: string): BangMessage {
 }
 
 async function flaggedIn(tree: string): Promise<string[]> {
-  const all = await store.listPartitions({ instanceTreeId: tree });
+  const all = (await store.listPartitions({ instanceTreeId: tree }, { limit: 1000 })).items;
   return all.filter((p) => p.reprocessRequestedAt !== null).map((p) => p.partitionId).sort();
 }
 
@@ -163,9 +163,9 @@ describe('fanout handler', () => {
     const msg = bangFor(tree, ids[0]!);
     const event = sqsEvent([sqsRecord({ MessageId: 'm1', Body: JSON.stringify(msg) }, queueArn)]);
     expect((await handler(event, lambdaContext())).batchItemFailures).toEqual([]);
-    const before = await store.listPartitions({ instanceTreeId: tree });
+    const before = (await store.listPartitions({ instanceTreeId: tree }, { limit: 1000 })).items;
     expect((await handler(event, lambdaContext())).batchItemFailures).toEqual([]);
-    expect(await store.listPartitions({ instanceTreeId: tree })).toEqual(before);
+    expect((await store.listPartitions({ instanceTreeId: tree }, { limit: 1000 })).items).toEqual(before);
   });
 
   it('a batch where every record fails throws, so Lambda retries the whole batch', async () => {

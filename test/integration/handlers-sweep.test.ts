@@ -61,11 +61,12 @@ describe('sweep handler', () => {
     expect(obs.logs.some((l) => l.message === 'colour changed' && l.id === 'sweepy')).toBe(true);
   });
 
-  it('the next minute has nothing due: no reads of unchanged items, no transition', async () => {
+  it('the next minute has nothing due: the one computer read, no partition, no transition', async () => {
     clock = min(7);
     const r = await sweep(schedulerEvent(min(7)), lambdaContext('vigil-sweep'));
     expect(r.changed).toBe(0);
-    expect(r.examined).toBe(0);
+    expect(r.examined).toBe(1);
+    expect(r.summary.computers).toEqual({ green: 0, orange: 1, red: 0 });
   });
 
   it('uses the master clock, not scheduledTime, and publishes the delay', async () => {

@@ -86,7 +86,7 @@ it('serves the demo fleet, fans bangs out through the queue, and keeps its data 
   await master.stop();
   const later = Date.now() + 8 * 86_400_000;
   master = await startLocalMaster({ port: 0, dataDir: dir, now: () => new Date(later) });
-  expect(await master.store.listHistory('demo-web', 0)).toEqual({ results: [], reports: [] });
+  expect((await master.store.listHistory('demo-web', { limit: 100 })).items).toEqual([]);
   expect((await api(adminToken).getPartition('demo-web')).lastReport).toMatchObject({ reportId: 'local-r' });
   expect(await master.expire()).toBe(0);
   expect(master.adminToken).toBe(adminToken);

@@ -1,5 +1,5 @@
-// The minute sweep: transitions recorded with an injected clock; reads grow with colour
-// changes, not with the fleet.
+// The minute sweep: transitions recorded with an injected clock; it reads every computer (one
+// Query of small items) and only the partitions due (the lazy sweep index).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runSweep } from '../../functions/services/sweep.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
@@ -38,9 +38,9 @@ it('records green → orange → red for computers and report expiry for partiti
   const p = await m.api.getPartition('p');
   expect(p).toMatchObject({ colour: 'red', colourReason: 'last report 61 min ago', colourSince: new Date(start.getTime() + 60 * min).toISOString() });
 
-  // Nothing else is due: the sweep reads nothing more.
+  // Nothing else is due: the sweep reads the one computer, no partition, and changes nothing.
   m.clock.advance(10 * min);
-  expect(await runSweep(m, m.clock.now())).toEqual({ examined: 0, changed: 0, transitions: [] });
+  expect(await runSweep(m, m.clock.now())).toMatchObject({ examined: 1, changed: 0, transitions: [] });
 
   // Contact again: green at once, recorded by the heartbeat.
   await m.as(t).heartbeat('c', { agentVersion: '1' });
@@ -62,7 +62,7 @@ it('a bang is recorded as a transition of the tree by the sweep', async () => {
   expect(s.transitions.map((x) => `${x.id}:${x.to}`).sort()).toEqual(['x1:red', 'x2:red']);
 });
 
-it('sweep reads grow with colour changes, not with fleet size', async () => {
+it('the sweep reads every computer in one Query and only the partitions due; it writes only changes and the summary', async () => {
   const first = m;
   m = await createTestMaster({ dashboard: false });
   await first.dispose();
@@ -72,55 +72,52 @@ it('sweep reads grow with colour changes, not with fleet size', async () => {
   m.aws.counter.reset();
   m.clock.advance(30_000);
   const quiet = await runSweep(m, m.clock.now());
-  expect(quiet.examined).toBe(0);
-  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 1 });
+  expect(quiet).toMatchObject({ examined: 40, changed: 0, summary: { computers: { green: 40, orange: 0, red: 0 }, partitionsRed: 0 } });
+  // the computers, the partitions due, the red count; the summary item
+  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 3, UpdateItemCommand: 1 });
   // Two computers go quiet; the others keep calling.
   m.clock.advance(5 * min);
   for (let i = 2; i < 40; i++) await m.as(tokens[i]!).heartbeat(`fleet-${i}`, { agentVersion: '1' });
   m.aws.counter.reset();
   const s = await runSweep(m, m.clock.now());
   expect(s.transitions.map((x) => x.id).sort()).toEqual(['fleet-0', 'fleet-1']);
-  expect(s.examined).toBe(2);
-  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 1, UpdateItemCommand: 2 });
+  expect(s.summary.computers).toEqual({ green: 38, orange: 2, red: 0 });
+  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 3, UpdateItemCommand: 3 });
   expect(m.aws.counter.byCommand().ScanCommand).toBeUndefined();
+  expect(await m.api.summary()).toEqual({ computers: { green: 38, orange: 2, red: 0 }, partitions: { green: 0, red: 0 }, asOf: m.clock.now().toISOString() });
 });
 
-it('a heartbeat moves the sweep key only when needed; the sweep still records green → orange on time', async () => {
+it('a report keeps a partition\'s sweep key while it is not later than the real expiry; the sweep re-keys it when it comes due, and records the expiry on time', async () => {
   const previous = m;
   m = await createTestMaster({ dashboard: false });
   await previous.dispose();
-  const t = await addComputer(m, 'lazy');
+  await addSr(m, 'sr-lazy', { periodicitySeconds: 3600 });
+  const t = await addComputer(m, 'lc');
+  await addPartition(m, 'lp', 'lc', 'tree-lazy', 'sr-lazy');
   const start = m.clock.now().getTime();
   const keys = new Set<string | null>();
-  for (let i = 0; i < 8; i++) {
-    m.clock.set(new Date(start + i * min));
-    m.aws.counter.reset();
-    await m.as(t).heartbeat('lazy', { agentVersion: '1' });
-    expect(m.aws.counter.total()).toBeLessThanOrEqual(2);
-    keys.add((await m.store.getComputer('lazy'))?.sweepAt ?? null);
-    // A computer that keeps calling is never read by the sweep.
-    expect((await runSweep(m, m.clock.now())).examined).toBe(0);
+  // A report every 10 minutes for 2 hours (max report age 1 h).
+  for (let i = 0; i < 12; i++) {
+    m.clock.set(new Date(start + i * 10 * min));
+    await m.as(t).report('lp', report(`r${i}`, m.clock.now()));
+    await runSweep(m, m.clock.now());
+    keys.add((await m.store.getPartition('lp'))?.sweepAt ?? null);
   }
-  // 8 heartbeats 60 s apart: the key moved twice (at 0 and 4 min), not 8 times.
-  expect([...keys]).toEqual([new Date(start + 5 * min).toISOString(), new Date(start + 9 * min).toISOString()]);
-  const lastContact = start + 7 * min;
-  // Silent from now on: one early look (key at 9 min, still green: re-keyed), then orange
-  // recorded at the first sweep at or after the real change (12 min), with the exact since.
-  const seen: { at: number; examined: number; to: string[] }[] = [];
-  for (let at = 8; at <= 13; at++) {
+  // keyed at the first report's expiry, re-keyed by the sweep when that came due (60 min) to the then latest expiry
+  expect([...keys]).toEqual([new Date(start + 60 * min).toISOString(), new Date(start + 120 * min).toISOString()]);
+  expect((await m.api.getPartition('lp')).colour).toBe('green');
+  // Silent from the last report (110 min): red at 170 min, not before.
+  const seen: string[] = [];
+  for (const at of [119, 120, 169, 170]) {
     m.clock.set(new Date(start + at * min));
     const s = await runSweep(m, m.clock.now());
-    seen.push({ at, examined: s.examined, to: s.transitions.map((x) => `${x.id}:${x.to}`) });
+    seen.push(`${at}:${s.transitions.map((x) => `${x.id}:${x.to}`).join(',')}`);
   }
-  expect(seen).toEqual([
-    { at: 8, examined: 0, to: [] },
-    { at: 9, examined: 1, to: [] },
-    { at: 10, examined: 0, to: [] },
-    { at: 11, examined: 0, to: [] },
-    { at: 12, examined: 1, to: ['lazy:orange'] },
-    { at: 13, examined: 0, to: [] },
-  ]);
-  expect(await m.api.getComputer('lazy')).toMatchObject({ colour: 'orange', colourSince: new Date(lastContact + 5 * min).toISOString() });
+  expect(seen).toEqual(['119:', '120:', '169:', '170:lp:red']);
+  expect(await m.api.getPartition('lp')).toMatchObject({ colour: 'red', colourSince: new Date(start + 170 * min).toISOString() });
+  // red by age: in the red index (the summary counts it), out of the sweep index
+  expect((await m.api.summary()).partitions).toEqual({ green: 0, red: 1 });
+  expect((await m.store.getPartition('lp'))?.sweepAt).toBeNull();
 });
 
 it('the sweep does not write a verdict computed from a computer read before a later heartbeat', async () => {
@@ -129,11 +126,10 @@ it('the sweep does not write a verdict computed from a computer read before a la
   const stale = await m.store.getComputer('racer');
   if (!stale) throw new Error('no computer');
   m.clock.advance(min);
-  await m.as(t).heartbeat('racer', { agentVersion: '1' }); // keeps the sweep key
-  expect((await m.store.getComputer('racer'))?.sweepAt).toBe(stale.sweepAt);
-  const wrote = await m.store.recordColour({ type: 'computer', record: stale }, { colour: 'orange', colourReason: 'stale', colourSince: m.clock.now().toISOString(), sweepAt: null });
+  await m.as(t).heartbeat('racer', { agentVersion: '1' });
+  const wrote = await m.store.recordComputerColour('racer', { colour: 'orange', colourReason: 'stale', colourSince: m.clock.now().toISOString() }, stale.lastContactAt);
   expect(wrote).toBe(false);
-  expect(await m.store.getComputer('racer')).toMatchObject({ colour: 'green', sweepAt: stale.sweepAt });
+  expect(await m.store.getComputer('racer')).toMatchObject({ colour: 'green' });
 });
 
 it('colourSince restarts at a change the sweep never recorded (heartbeat after a silence, report after expiry)', async () => {

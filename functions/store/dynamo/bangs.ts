@@ -3,12 +3,13 @@
 // partition writes a bang makes (its own mark, the fan-out's reprocess flags).
 import { withinQuota } from '../../domain/quota.ts';
 import type { BangRecord } from '../../domain/records.ts';
-import { GSI_BY_KIND, indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
+import { GSI_BANGS, GSI_PARTITION_BANGS, INDEX_ATTR as A, INDEX_PK, type IndexName, indexKeys, keys } from '../table.ts';
 import type { BangStore } from '../types.ts';
-import { bangFromItem } from './items.ts';
-import { type Item, readItem, type TableClient } from './table-client.ts';
+import { raiseHint } from './computers.ts';
+import { bangFromItem, ms, P } from './items.ts';
+import { mapItems, readItem, type TableClient } from './table-client.ts';
 
-const bangItem = (b: BangRecord) => ({ type: ITEM_TYPE.bang, ...b, ...indexKeys.kind(KIND.bang, indexKeys.bangOrder(b.createdAt, b.partitionId, b.bangId)) });
+const bangItem = (b: BangRecord) => ({ ...b, ...indexKeys.bang(b.createdAt, b.partitionId, b.bangId) });
 
 export function bangStore(table: TableClient): BangStore {
   return {
@@ -16,10 +17,9 @@ export function bangStore(table: TableClient): BangStore {
       if (!withinQuota(0, quota)) return false;
       const r = await table.update({
         Key: keys.quota(partitionId, day),
-        UpdateExpression: 'ADD used :one SET expiresAt = :exp, #type = :type',
+        UpdateExpression: 'ADD used :one SET expiresAt = :exp',
         ConditionExpression: 'attribute_not_exists(used) OR used < :q',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':q': quota, ':type': ITEM_TYPE.quota },
+        ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt, ':q': quota },
       });
       return r !== false;
     },
@@ -53,38 +53,43 @@ export function bangStore(table: TableClient): BangStore {
       });
     },
 
-    async listBangs(filter, limit) {
-      let items: Item[];
-      if (filter.partitionId) {
-        items = await table.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.bangsPk(filter.partitionId) } });
-        items = items.map((i) => ({ i, at: String(i.createdAt) })).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).map(({ i }) => i);
-      } else {
-        items = await table.queryAll(
-          { IndexName: GSI_BY_KIND, KeyConditionExpression: 'gsi2pk = :k', ExpressionAttributeValues: { ':k': KIND.bang }, ScanIndexForward: false, Limit: limit },
-          limit,
-        );
-      }
-      return items.slice(0, limit).map(bangFromItem);
+    listBangs: (filter, page) => {
+      const query: { index: IndexName; attr: string; value: string } = filter.partitionId
+        ? { index: GSI_PARTITION_BANGS, attr: A.bangPartition, value: filter.partitionId }
+        : { index: GSI_BANGS, attr: A.bangLog, value: INDEX_PK.bangLog };
+      return table.listPage({
+        scope: `bangs?${filter.partitionId ?? ''}`,
+        index: query.index,
+        query: { KeyConditionExpression: '#k = :k', ExpressionAttributeNames: { '#k': query.attr }, ExpressionAttributeValues: { ':k': query.value }, ScanIndexForward: false },
+        bounds: { fixed: { [query.attr]: query.value } },
+        load: mapItems(bangFromItem),
+        ...page,
+      });
     },
 
     async markBanged(computerId, partitionId, at) {
       await table.update({
         Key: keys.partition(computerId, partitionId),
-        UpdateExpression: 'SET lastBangAt = :t, gsi3pk = :sw, gsi3sk = :t',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastBangAt) OR lastBangAt < :t)',
-        ExpressionAttributeValues: { ':t': at, ':sw': SWEEP_PARTITION },
+        UpdateExpression: 'SET #lb = :t, #sw = :sw, #sd = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#lb) OR #lb < :t)',
+        ExpressionAttributeNames: { '#lb': P.lastBang, '#sw': A.sweep, '#sd': A.sweepDue },
+        ExpressionAttributeValues: { ':t': ms(at), ':at': at, ':sw': INDEX_PK.sweep },
       });
     },
 
     async flagReprocess(ref, flag) {
+      // the partition turns red (a bang after its last report): due for the sweep now, which records it
       const r = await table.update({
         Key: keys.partition(ref.computerId, ref.partitionId),
-        UpdateExpression: 'SET reprocessRequestedAt = :t, reprocessReason = :r, reprocessBangId = :b, gsi3pk = :sw, gsi3sk = :t',
-        ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(reprocessRequestedAt) OR reprocessRequestedAt < :t) AND (attribute_not_exists(reprocessedUpTo) OR reprocessedUpTo < :t)',
-        ExpressionAttributeValues: { ':t': flag.requestedAt, ':r': flag.reason, ':b': flag.bangId, ':sw': SWEEP_PARTITION },
+        UpdateExpression: 'SET #rq = :t, #rr = :r, #rb = :b, #sw = :sw, #sd = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#rq) OR #rq < :t) AND (attribute_not_exists(#ru) OR #ru < :t)',
+        ExpressionAttributeNames: { '#rq': P.reprocessAt, '#rr': P.reprocessReason, '#rb': P.reprocessBang, '#ru': P.reprocessedUpTo, '#sw': A.sweep, '#sd': A.sweepDue },
+        ExpressionAttributeValues: { ':t': ms(flag.requestedAt), ':at': flag.requestedAt, ':r': flag.reason, ':b': flag.bangId, ':sw': INDEX_PK.sweep },
       });
       return r !== false;
     },
+
+    // after the flags (a heartbeat that saw this hint reads them; see ComputerStore.clearReprocessHint)
+    raiseReprocessHint: (computerId) => raiseHint(table, computerId),
   };
 }

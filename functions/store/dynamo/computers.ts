@@ -1,106 +1,193 @@
-// Computers (pk C#<computer>, sk #META) and what reads them together with their partitions.
-import { indexKeys, ITEM_TYPE, KIND, keys, SWEEP_PARTITION } from '../table.ts';
+// Computers: one small item each in one collection (pk COMPUTERS, sk = id), in no index. A
+// heartbeat is one conditional UpdateItem of it; its partition assignments are cached by
+// the computer's assignment version (bumped whenever they change), so a heartbeat reads
+// nothing while they stay the same.
+import type { HeartbeatPartition } from '../../../protocol/index.ts';
+import type { ComputerRecord, PartitionRecord } from '../../domain/records.ts';
+import { keys } from '../table.ts';
 import type { ComputerStore } from '../types.ts';
-import { computerFromItem, partitionFromItem } from './items.ts';
+import { C, colourCode, computerFromItem, computerItem, hashBytes, ms, P, partitionFromItem } from './items.ts';
 import { computerPartitionsQuery, touchPartitions } from './partitions.ts';
-import { keyOf, listKind, readItem, type TableClient } from './table-client.ts';
+import { keyOf, mapItems, readItem, type TableClient } from './table-client.ts';
+
+/** Computers whose assignments are cached (per process; the oldest are dropped first). */
+const ASSIGNMENT_CACHE_MAX = 20_000;
+
+/** Assignments by computer, valid for one assignment version. */
+class AssignmentCache {
+  private readonly entries = new Map<string, { version: number; partitions: HeartbeatPartition[] }>();
+  get(computerId: string, version: number): HeartbeatPartition[] | undefined {
+    const e = this.entries.get(computerId);
+    return e && e.version === version ? e.partitions : undefined;
+  }
+  set(computerId: string, version: number, partitions: HeartbeatPartition[]): void {
+    this.entries.delete(computerId);
+    if (this.entries.size >= ASSIGNMENT_CACHE_MAX) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(computerId, { version, partitions });
+  }
+}
+
+const assignmentOf = (p: PartitionRecord): HeartbeatPartition => ({
+  partitionId: p.partitionId,
+  instanceTreeId: p.instanceTreeId,
+  softwareReleaseId: p.softwareReleaseId,
+  periodicitySeconds: p.periodicitySeconds,
+});
+
+/** Bumps the assignment version of computers (their heartbeats re-read their partitions). */
+export async function bumpAssignments(table: TableClient, computerIds: Iterable<string>): Promise<void> {
+  for (const id of new Set(computerIds)) {
+    await table.update({
+      Key: keys.computer(id),
+      UpdateExpression: 'ADD #v :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#v': C.assignmentVersion },
+      ExpressionAttributeValues: { ':one': 1 },
+    });
+  }
+}
+
+async function updateComputer(table: TableClient, id: string, patch: { instantiationFrequencySeconds?: number }, now: string): Promise<ComputerRecord | null> {
+  const sets = ['#ua = :now'];
+  const names: Record<string, string> = { '#ua': C.updatedAt };
+  const values: Record<string, unknown> = { ':now': ms(now) };
+  if (patch.instantiationFrequencySeconds !== undefined) {
+    sets.push('#fq = :f');
+    names['#fq'] = C.frequency;
+    values[':f'] = patch.instantiationFrequencySeconds;
+  }
+  const old = await table.update({
+    Key: keys.computer(id),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_OLD',
+  });
+  if (old === false || old === null) return null;
+  const before = computerFromItem(old);
+  const frequency = patch.instantiationFrequencySeconds;
+  if (frequency !== undefined && before.instantiationFrequencySeconds !== frequency) {
+    const refs = await table.queryAll({ ...computerPartitionsQuery(id), ProjectionExpression: 'pk, sk', ConsistentRead: true });
+    await touchPartitions(table, refs.map(keyOf), { [P.frequency]: frequency }, now);
+  }
+  return { ...before, ...(frequency !== undefined ? { instantiationFrequencySeconds: frequency } : {}), updatedAt: now };
+}
+
+/** Raises a computer's reprocess hint (after the flags it concerns are written): its heartbeats read its partitions' flags. */
+export async function raiseHint(table: TableClient, computerId: string): Promise<void> {
+  await table.update({
+    Key: keys.computer(computerId),
+    UpdateExpression: 'ADD #rh :one',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#rh': C.reprocessHint },
+    ExpressionAttributeValues: { ':one': 1 },
+  });
+}
 
 export function computerStore(table: TableClient): ComputerStore {
-  return {
-    createComputer: (c, now) =>
-      table.create({
-        ...keys.computer(c.computerId),
-        type: ITEM_TYPE.computer,
-        computerId: c.computerId,
-        tokenHash: c.tokenHash,
-        instantiationFrequencySeconds: c.instantiationFrequencySeconds,
-        colour: c.colour,
-        colourReason: c.colourReason,
-        colourSince: now,
-        createdAt: now,
-        updatedAt: now,
-        ...indexKeys.kind(KIND.computer, c.computerId),
-      }),
+  const cache = new AssignmentCache();
 
-    async updateComputer(id, patch, now) {
-      const sets = ['updatedAt = :now'];
-      const values: Record<string, unknown> = { ':now': now };
-      if (patch.instantiationFrequencySeconds !== undefined) {
-        sets.push('instantiationFrequencySeconds = :f');
-        values[':f'] = patch.instantiationFrequencySeconds;
-      }
-      const old = await table.update({
-        Key: keys.computer(id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      });
-      if (old === false || old === null) return null;
-      const before = computerFromItem(old);
-      if (patch.instantiationFrequencySeconds !== undefined && before.instantiationFrequencySeconds !== patch.instantiationFrequencySeconds) {
-        const refs = await table.queryAll({ ...computerPartitionsQuery(id), ProjectionExpression: 'pk, sk', ConsistentRead: true });
-        await touchPartitions(table, refs.map(keyOf), { computerFrequencySeconds: patch.instantiationFrequencySeconds }, now);
-      }
-      return { ...before, ...(patch.instantiationFrequencySeconds !== undefined ? { instantiationFrequencySeconds: patch.instantiationFrequencySeconds } : {}), updatedAt: now };
-    },
+  async function computerPartitions(computerId: string, version: number): Promise<PartitionRecord[]> {
+    const items = await table.queryAll({ ...computerPartitionsQuery(computerId), ConsistentRead: true });
+    const partitions = items.map(partitionFromItem);
+    cache.set(computerId, version, partitions.map(assignmentOf));
+    return partitions;
+  }
+
+  return {
+    createComputer: (c, now) => table.create(computerItem(c, now)),
+
+    updateComputer: (id, patch, now) => updateComputer(table, id, patch, now),
 
     async setComputerToken(id, tokenHash, now) {
       const r = await table.update({
         Key: keys.computer(id),
-        UpdateExpression: 'SET tokenHash = :h, updatedAt = :now',
+        UpdateExpression: 'SET #th = :h, #ua = :now',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':h': tokenHash, ':now': now },
+        ExpressionAttributeNames: { '#th': C.tokenHash, '#ua': C.updatedAt },
+        ExpressionAttributeValues: { ':h': hashBytes(tokenHash), ':now': ms(now) },
       });
       return r !== false;
     },
 
-    getComputer: (id) => readItem(table, keys.computer(id), computerFromItem),
-    listComputers: () => listKind(table, KIND.computer, computerFromItem),
-
-    async getComputerWithPartitions(id) {
-      const items = await table.queryAll({
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.computer(id).pk },
-        ConsistentRead: true,
-      });
-      const meta = items.find((i) => keys.isComputerSk(i.sk));
-      if (!meta) return null;
-      return { computer: computerFromItem(meta), partitions: items.filter((i) => keys.isPartitionSk(i.sk)).map(partitionFromItem) };
+    async getComputer(id, consistent = true) {
+      const i = await table.get(keys.computer(id), consistent);
+      return i ? computerFromItem(i) : null;
     },
 
-    async recordHeartbeat(id, hb) {
-      const sets = ['lastContactAt = :at', 'agentVersion = :v'];
-      const values: Record<string, unknown> = { ':at': hb.at, ':v': hb.agentVersion };
-      let removes: string[] = [];
-      if (hb.sweepAt) {
-        sets.push('gsi3pk = :sw', 'gsi3sk = :due');
-        values[':sw'] = SWEEP_PARTITION;
-        values[':due'] = hb.sweepAt;
-      } else if (hb.sweepAt === null) removes = ['gsi3pk', 'gsi3sk'];
-      // undefined: the sweep key stays as it is (no index key rewrite).
-      if (hb.colour) {
-        sets.push('colour = :c', 'colourReason = :r', 'colourSince = :s');
-        values[':c'] = hb.colour.colour;
-        values[':r'] = hb.colour.colourReason;
-        values[':s'] = hb.colour.colourSince;
+    listComputers: (page) =>
+      table.listPage({
+        scope: 'computers',
+        query: { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.computersPk } },
+        bounds: { fixed: { pk: keys.computersPk } },
+        load: mapItems(computerFromItem),
+        ...page,
+      }),
+
+    async recordContact(id, c) {
+      const r = await table.updateOld({
+        Key: keys.computer(id),
+        UpdateExpression: 'SET #lc = :at, #av = :v',
+        ConditionExpression: '#th = :h',
+        ExpressionAttributeNames: { '#lc': C.lastContact, '#av': C.agentVersion, '#th': C.tokenHash },
+        ExpressionAttributeValues: { ':at': ms(c.at), ':v': c.agentVersion, ':h': hashBytes(c.tokenHash) },
+      });
+      if (r.ok) {
+        if (!r.old) throw new Error(`computer ${id}: UpdateItem returned no old attributes`);
+        return { outcome: 'recorded', before: computerFromItem(r.old) };
+      }
+      if (!r.item) return { outcome: 'refused', exists: null, tokenHash: null };
+      return { outcome: 'refused', exists: true, tokenHash: computerFromItem(r.item).tokenHash };
+    },
+
+    async recordComputerColour(id, c, seenContactAt) {
+      const values: Record<string, unknown> = { ':c': colourCode(c.colour), ':s': c.colourSince === null ? null : ms(c.colourSince) };
+      let cond = 'attribute_not_exists(#lc)';
+      if (seenContactAt) {
+        cond = '#lc = :lc';
+        values[':lc'] = ms(seenContactAt);
       }
       const r = await table.update({
         Key: keys.computer(id),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET #c = :c, #cs = :s',
+        ConditionExpression: `attribute_exists(pk) AND ${cond}`,
+        ExpressionAttributeNames: { '#c': C.colour, '#cs': C.colourSince, '#lc': C.lastContact },
         ExpressionAttributeValues: values,
       });
-      if (r === false) throw new Error(`computer ${id} vanished during its heartbeat`);
+      return r !== false;
     },
 
-    async getComputerAndPartition(computerId, partitionId) {
+    async getAssignments(computerId, version) {
+      return cache.get(computerId, version) ?? (await computerPartitions(computerId, version)).map(assignmentOf);
+    },
+
+    getComputerPartitions: (computerId, version) => computerPartitions(computerId, version),
+
+    async clearReprocessHint(computerId, seen) {
+      const r = await table.update({
+        Key: keys.computer(computerId),
+        UpdateExpression: 'REMOVE #rh',
+        ConditionExpression: '#rh = :seen',
+        ExpressionAttributeNames: { '#rh': C.reprocessHint },
+        ExpressionAttributeValues: { ':seen': seen },
+      });
+      return r !== false;
+    },
+
+    async getComputerAndPartition(computerId, partitionId, consistent = false) {
       const ck = keys.computer(computerId);
       const pk = keys.partition(computerId, partitionId);
-      const found = await table.batchGet([ck, pk]);
-      const c = found.find((i) => i.sk === ck.sk);
-      const p = found.find((i) => i.sk === pk.sk);
+      const found = await table.batchGet([ck, pk], consistent);
+      const c = found.find((i) => i.pk === ck.pk);
+      const p = found.find((i) => i.pk === pk.pk);
       return { computer: c ? computerFromItem(c) : null, partition: p ? partitionFromItem(p) : null };
     },
+
+    getComputerPartition: (computerId, partitionId, consistent = false) =>
+      consistent ? readItem(table, keys.partition(computerId, partitionId), partitionFromItem) : table.get(keys.partition(computerId, partitionId), false).then((i) => (i ? partitionFromItem(i) : null)),
   };
 }

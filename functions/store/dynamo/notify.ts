@@ -9,23 +9,13 @@
 //                                           its head in notifyDue at its next attempt
 // Single-item conditional writes only (dynalite has no transactions).
 import type { VigilEvent } from '../../../protocol/events.ts';
-import {
-  GSI_EVENT_COMPUTER,
-  GSI_EVENT_LOG,
-  GSI_EVENT_PARTITION,
-  GSI_NOTIFY_DUE,
-  notifyIndexKeys,
-  notifyKeys,
-  PK,
-  SK,
-} from '../table.ts';
-import { type DueEntry, deliveryRefKey, type NotifyStore, type StoredDelivery } from '../notify-types.ts';
-import { channelFromItem, deliveryFromItem, eventFromItem, listPage, loadItems, queryOnce, silenceFromItem } from './notify-items.ts';
-import { type Item, keyOf, type TableClient } from './table-client.ts';
-
+import { GSI_EVENT_COMPUTER, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_NOTIFY_DUE, type IndexName, notifyIndexKeys, notifyKeys } from '../table.ts';
+import { type DueEntry, deliveryRefKey, type NotifyStore, type StoredDelivery, type StoredEvent, type StoredSilence } from '../notify-types.ts';
+import { channelFromItem, deliveryFromItem, eventFromItem, silenceFromItem } from './notify-items.ts';
+import { type Item, keyOf, loadItems, mapItems, type TableClient } from './table-client.ts';
 
 function deliveryItem(d: StoredDelivery): Item {
-  const { dueAt, leasedUntil, leaseId, ...rest } = d;
+  const { dueAt, leasedUntil, leaseId, channelId: _c, key: _k, seq: _s, ...rest } = d;
   return {
     ...notifyKeys.delivery(d.channelId, d.key, d.seq),
     ...rest,
@@ -43,7 +33,7 @@ function channelStore(table: TableClient): Pick<NotifyStore, 'getChannel' | 'put
       return i ? channelFromItem(i) : null;
     },
     async putChannel(c, expectedUpdatedAt) {
-      const { lastDelivery: _l, deadCount: _d, lastDead: _ld, ...config } = c;
+      const { lastDelivery: _l, deadCount: _d, lastDead: _ld, channelId: _id, ...config } = c;
       if (expectedUpdatedAt === null) {
         return table.create({ ...notifyKeys.channel(c.channelId), ...config, deadCount: 0 });
       }
@@ -71,11 +61,12 @@ function channelStore(table: TableClient): Pick<NotifyStore, 'getChannel' | 'put
       return true;
     },
     listChannels: (page) =>
-      listPage(table, {
+      table.listPage({
+        scope: 'channels',
         query: { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': notifyKeys.channelsPk } },
-        keyAttrs: [PK, SK],
-        fixed: { pk: notifyKeys.channelsPk },
-        load: async (items) => items.map(channelFromItem),
+        bounds: { fixed: { pk: notifyKeys.channelsPk } },
+        load: mapItems(channelFromItem),
+        accept: page.accept,
         limit: page.limit,
         cursor: page.cursor,
       }),
@@ -105,7 +96,8 @@ function silenceStore(table: TableClient): Pick<NotifyStore, 'getSilence' | 'put
       return i ? silenceFromItem(i) : null;
     },
     async putSilence(s, expiresAt) {
-      await table.put({ ...notifyKeys.silence(s.silenceId), ...s, activeUntil: effectiveEnd(s), expiresAt });
+      const { silenceId: _id, ...attrs } = s;
+      await table.put({ ...notifyKeys.silence(s.silenceId), ...attrs, activeUntil: effectiveEnd(s), expiresAt });
     },
     async endSilence(silenceId, at, expiresAt) {
       const r = await table.update({
@@ -119,16 +111,19 @@ function silenceStore(table: TableClient): Pick<NotifyStore, 'getSilence' | 'put
       const i = await table.get(notifyKeys.silence(silenceId));
       return i ? silenceFromItem(i) : null;
     },
-    listSilences: (page) =>
-      listPage(table, {
+    listSilences(page) {
+      const at = page.activeAt;
+      return table.listPage({
+        scope: at === undefined ? 'silences' : 'silences?active',
         query: { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': notifyKeys.silencesPk } },
-        keyAttrs: [PK, SK],
-        fixed: { pk: notifyKeys.silencesPk },
-        load: async (items) => items.map(silenceFromItem),
-        accept: page.activeAt === undefined ? undefined : (s) => s.startsAt <= (page.activeAt as string) && effectiveEnd(s) > (page.activeAt as string),
+        bounds: { fixed: { pk: notifyKeys.silencesPk } },
+        load: mapItems(silenceFromItem),
+        accept: (s: StoredSilence) => (at !== undefined && !(s.startsAt <= at && effectiveEnd(s) > at) ? 'skip' : (page.accept?.(s) ?? 'take')),
+        ...(at === undefined ? {} : { filtered: true, budget: 5 * Math.max(page.limit, 100) }),
         limit: page.limit,
         cursor: page.cursor,
-      }),
+      });
+    },
     async silencesEndingAfter(at) {
       const items = await table.queryAll({
         KeyConditionExpression: 'pk = :pk',
@@ -146,7 +141,6 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
     recordEvent: (event: VigilEvent, ordinal, recordedAt, repairAt, expiresAt) =>
       table.create({
         ...notifyKeys.event(event.eventId),
-        eventType: event.type,
         body: JSON.stringify(event),
         ordinal,
         recordedAt,
@@ -167,20 +161,21 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
       });
     },
     listEvents(f) {
-      const [index, attr, value] = f.partitionId
+      const [index, attr, value]: [IndexName, string, string] = f.partitionId
         ? [GSI_EVENT_PARTITION, 'ep', f.partitionId]
         : f.computerId
           ? [GSI_EVENT_COMPUTER, 'ec', f.computerId]
           : [GSI_EVENT_LOG, 'el', notifyIndexKeys.eventLogPk];
-      return listPage(table, {
-        query: { IndexName: index, KeyConditionExpression: `${attr} = :v`, ExpressionAttributeValues: { ':v': value }, ScanIndexForward: false },
-        keyAttrs: [PK, SK, attr, 'eo'],
-        fixed: { [attr]: value },
+      const filtered = !!(f.type || (f.partitionId && f.computerId));
+      return table.listPage({
+        scope: `events:${index}:${value}:${f.type ?? ''}:${f.partitionId && f.computerId ? f.computerId : ''}`,
+        index,
+        query: { KeyConditionExpression: `${attr} = :v`, ExpressionAttributeValues: { ':v': value }, ScanIndexForward: false },
+        bounds: { fixed: { [attr]: value } },
         load: loadItems(table, eventFromItem),
-        accept:
-          f.type || (f.partitionId && f.computerId)
-            ? (e) => (!f.type || e.event.type === f.type) && (!f.computerId || e.event.computerId === f.computerId)
-            : undefined,
+        accept: (e: StoredEvent) =>
+          (f.type && e.event.type !== f.type) || (f.partitionId && f.computerId && e.event.computerId !== f.computerId) ? 'skip' : (f.accept?.(e) ?? 'take'),
+        ...(filtered ? { filtered: true, budget: 5 * Math.max(f.limit, 100) } : {}),
         limit: f.limit,
         cursor: f.cursor,
       });
@@ -189,7 +184,7 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
       const out = new Set<string>();
       for (let i = 0; i < pairs.length; i += 100) {
         const found = await table.batchGet(pairs.slice(i, i + 100).map((p) => notifyKeys.deadDelivery(p.eventId, p.channelId)));
-        for (const it of found) out.add(`${String(it.eventId)} ${String(it.channelId)}`);
+        for (const it of found) out.add(`${notifyKeys.eventIdOf(it.pk) ?? ''} ${String(it.channelId)}`);
       }
       return out;
     },
@@ -216,7 +211,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return i ? deliveryFromItem(i) : null;
     },
     async dueEntries(now, limit) {
-      const page = await queryOnce(table, {
+      const page = await table.queryPage({
         IndexName: GSI_NOTIFY_DUE,
         KeyConditionExpression: 'dq = :q AND dd <= :now',
         ExpressionAttributeValues: { ':q': notifyIndexKeys.duePk, ':now': now },
@@ -233,7 +228,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return out;
     },
     async earliestDue() {
-      const page = await queryOnce(table, {
+      const page = await table.queryPage({
         IndexName: GSI_NOTIFY_DUE,
         KeyConditionExpression: 'dq = :q',
         ExpressionAttributeValues: { ':q': notifyIndexKeys.duePk },
@@ -243,7 +238,7 @@ function deliveryStore(table: TableClient): DeliveryMethods {
       return first ? String(first.dd) : null;
     },
     async fifoHead(channelId, key, n) {
-      const page = await queryOnce(table, {
+      const page = await table.queryPage({
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         ExpressionAttributeValues: { ':pk': notifyKeys.deliveriesPk(channelId), ':p': notifyKeys.fifoPrefix(key) },
         ConsistentRead: true,

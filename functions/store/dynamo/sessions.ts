@@ -1,5 +1,5 @@
 // Dashboard login sessions (pk S#<sha-256 of the session id>), expiring with the TTL.
-import { ITEM_TYPE, keys } from '../table.ts';
+import { keys } from '../table.ts';
 import type { SessionStore } from '../types.ts';
 import { sessionFromItem } from './items.ts';
 import type { TableClient } from './table-client.ts';
@@ -7,7 +7,7 @@ import type { TableClient } from './table-client.ts';
 export function sessionStore(table: TableClient): SessionStore {
   return {
     async createSession(session) {
-      if (!(await table.create({ ...keys.session(session.sessionKey), type: ITEM_TYPE.session, ...session }))) {
+      if (!(await table.create({ ...keys.session(session.sessionKey), ...session }))) {
         throw new Error('a session with this key exists already');
       }
     },

@@ -1,53 +1,78 @@
-// The sparse `sweep` index: items whose colour changes by itself, keyed by when it is due;
-// and the sweep's conditional colour writes. Plus the local TTL emulation (a Scan).
-import { GSI_SWEEP, ITEM_TYPE, keys, SWEEP_PARTITION } from '../table.ts';
-import type { MaintenanceStore, SweepItem, SweepStore } from '../types.ts';
-import { computerFromItem, partitionFromItem } from './items.ts';
-import { keyOf, type TableClient } from './table-client.ts';
+// The sparse sweep index (partitions whose colour may change by itself, keyed lazily by when),
+// the sweep's conditional colour writes, the fleet summary item; plus the local TTL emulation
+// (a Scan).
+import { GSI_RED, GSI_SWEEP, INDEX_ATTR as A, INDEX_PK, keys } from '../table.ts';
+import type { MaintenanceStore, SweepStore } from '../types.ts';
+import { colourCode, ms, P, partitionFromItem, summaryRecordFromItem } from './items.ts';
+import { redIndexUpdate } from './partitions.ts';
+import { keyOf, loadItems, type TableClient } from './table-client.ts';
 
-/** Items read per sweep page. */
+/** Partitions read per sweep page. */
 const SWEEP_PAGE = 200;
 
 export function sweepStore(table: TableClient): SweepStore {
   return {
-    async pageSweepDue(now, cursor) {
-      const page = await table.queryPage(
-        {
-          IndexName: GSI_SWEEP,
-          KeyConditionExpression: 'gsi3pk = :k AND gsi3sk <= :now',
-          ExpressionAttributeValues: { ':k': SWEEP_PARTITION, ':now': now },
-          Limit: SWEEP_PAGE,
+    pageSweepDue: (now, cursor) =>
+      table.listPage({
+        scope: 'sweep',
+        index: GSI_SWEEP,
+        query: {
+          KeyConditionExpression: '#sw = :sw AND #sd <= :now',
+          ExpressionAttributeNames: { '#sw': A.sweep, '#sd': A.sweepDue },
+          ExpressionAttributeValues: { ':sw': INDEX_PK.sweep, ':now': now },
         },
+        bounds: { fixed: { [A.sweep]: INDEX_PK.sweep } },
+        load: loadItems(table, partitionFromItem),
+        limit: SWEEP_PAGE,
         cursor,
-      );
-      const items: SweepItem[] = [];
-      for (const i of page.items) {
-        if (i.type === ITEM_TYPE.computer) items.push({ type: 'computer', record: computerFromItem(i) });
-        else if (i.type === ITEM_TYPE.partition) items.push({ type: 'partition', record: partitionFromItem(i) });
+      }),
+
+    async recordPartitionColour(p, c, sweepAt) {
+      const names: Record<string, string> = { '#c': P.colour, '#cs': P.colourSince, '#sd': A.sweepDue, '#lk': P.lastReportKey };
+      const values: Record<string, unknown> = { ':c': colourCode(c.colour), ':cs': c.colourSince === null ? null : ms(c.colourSince), ':seen': p.sweepAt };
+      const sets = ['#c = :c', '#cs = :cs'];
+      const removes: string[] = [];
+      if (sweepAt) {
+        sets.push('#sd = :due');
+        values[':due'] = sweepAt;
+      } else {
+        names['#sw'] = A.sweep;
+        removes.push('#sw', '#sd');
       }
-      return page.cursor ? { items, cursor: page.cursor } : { items };
+      const red = redIndexUpdate(p, c.colour === 'red', names, values);
+      sets.push(...red.set);
+      removes.push(...red.remove);
+      // The verdict was computed from an eventually consistent read: write it only if the
+      // partition is still the one read (a report may keep the lazy sweep key as it is).
+      let cond = '#sd = :seen';
+      if (p.lastReportKey) {
+        cond += ' AND #lk = :lk';
+        values[':lk'] = p.lastReportKey;
+      } else cond += ' AND attribute_not_exists(#lk)';
+      const r = await table.update({
+        Key: keys.partition(p.computerId, p.partitionId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: cond,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+      return r !== false;
     },
 
-    async recordColour(item, c) {
-      const key = item.type === 'computer' ? keys.computer(item.record.computerId) : keys.partition(item.record.computerId, item.record.partitionId);
-      const values: Record<string, unknown> = { ':c': c.colour, ':r': c.colourReason, ':s': c.colourSince, ':seen': item.record.sweepAt };
-      let expr = 'SET colour = :c, colourReason = :r, colourSince = :s';
-      if (c.sweepAt) {
-        expr += ', gsi3sk = :due';
-        values[':due'] = c.sweepAt;
-      } else expr += ' REMOVE gsi3pk, gsi3sk';
-      // The verdict was computed from the (eventually consistent) index: write it only if the
-      // item is still the one read. A heartbeat may leave the sweep key as it is, so for a
-      // computer the last contact is checked too.
-      let cond = 'gsi3sk = :seen';
-      if (item.type === 'computer') {
-        if (item.record.lastContactAt) {
-          cond += ' AND lastContactAt = :lc';
-          values[':lc'] = item.record.lastContactAt;
-        } else cond += ' AND attribute_not_exists(lastContactAt)';
-      }
-      const r = await table.update({ Key: key, UpdateExpression: expr, ConditionExpression: cond, ExpressionAttributeValues: values });
-      return r !== false;
+    countRedPartitions: () =>
+      table.count({ IndexName: GSI_RED, KeyConditionExpression: '#x = :x', ExpressionAttributeNames: { '#x': A.red }, ExpressionAttributeValues: { ':x': INDEX_PK.red } }),
+
+    async putSummary(s) {
+      await table.update({
+        Key: keys.summary,
+        UpdateExpression: 'SET cg = :g, co = :o, cr = :r, pr = :pr, asOf = :at',
+        ExpressionAttributeValues: { ':g': s.computers.green, ':o': s.computers.orange, ':r': s.computers.red, ':pr': s.partitionsRed, ':at': s.asOf },
+      });
+    },
+
+    async getSummary() {
+      const i = await table.get(keys.summary, false);
+      return i ? summaryRecordFromItem(i) : null;
     },
   };
 }
@@ -56,16 +81,13 @@ export function maintenanceStore(table: TableClient): MaintenanceStore {
   return {
     async expireItems(nowEpoch) {
       let deleted = 0;
-      let cursor: string | undefined;
+      let start: Record<string, unknown> | undefined;
       do {
-        const page = await table.scanPage(
-          { FilterExpression: 'expiresAt <= :now', ExpressionAttributeValues: { ':now': nowEpoch }, ProjectionExpression: 'pk, sk' },
-          cursor,
-        );
+        const page = await table.scanPage({ FilterExpression: 'expiresAt <= :now', ExpressionAttributeValues: { ':now': nowEpoch }, ProjectionExpression: 'pk, sk' }, start);
         await table.batchDelete(page.items.map(keyOf));
         deleted += page.items.length;
-        cursor = page.cursor;
-      } while (cursor);
+        start = page.last;
+      } while (start);
       return deleted;
     },
   };
