@@ -59,7 +59,6 @@ export function createApiHandler(deps: AppDeps, obs: Observability = createObser
   const { logger, metrics } = obs;
   return async (event, context) => {
     logger.addContext(context);
-    metrics.captureColdStartMetric();
     // dashboard links in events: this function's own URL when no public URL is configured
     if (deps.notify?.baseUrl === '' && 'requestContext' in event && 'domainName' in event.requestContext && event.requestContext.domainName) {
       deps.notify.baseUrl = `https://${event.requestContext.domainName}`;
