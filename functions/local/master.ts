@@ -181,11 +181,12 @@ function startConsumer(deps: ServiceDeps, sqs: SQSClient, queueUrl: string, log:
 }
 
 /** The minute sweep and the local TTL emulation (dynalite has no TTL), on timers. */
-function startTimers(store: Store, opts: LocalMasterOptions, now: () => Date, log: (line: string) => void, stops: Stops) {
+function startTimers(deps: ServiceDeps, opts: LocalMasterOptions, log: (line: string) => void, stops: Stops) {
+  const { store, now } = deps;
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = async () => {
     await sweeping;
-    sweeping = runSweep({ store }, now()).then(
+    sweeping = runSweep(deps, now()).then(
       (r) => {
         for (const t of r.transitions) log(`vigil master: ${t.type} ${t.id} ${t.from} → ${t.to} (${t.reason})`);
       },
@@ -267,7 +268,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     // fanned out again now (idempotent).
     await replayPendingBangs(deps);
     const demo = opts.demo ? await seedDemo(deps, dataDir) : null;
-    const { sweep, expire } = startTimers(store, opts, now, log, stops);
+    const { sweep, expire } = startTimers(deps, opts, log, stops);
     await expire();
     await sweep();
     const host = opts.host ?? '127.0.0.1';

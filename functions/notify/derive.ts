@@ -23,24 +23,13 @@ import {
 } from '../../protocol/events.ts';
 import { quotaDay } from '../../protocol/quota.ts';
 import { type FlapState, type FlapTransition, flapThreshold, observeState } from '../domain/flapping.ts';
+import type { PartitionNotifyState } from '../domain/records.ts';
 import { type SilenceRecord, pickSilence } from '../domain/silences.ts';
 import { bangAcceptedEventId, bangRejectedEventId, computerColourEventId, flappingEventId, partitionColourEventId } from './event-id.ts';
 import { dashboardLink } from './links.ts';
 
-/** What the master keeps per partition for notifications (a few bytes on the partition item). */
-export interface PartitionNotifyState {
-  /** Flap detection: the last 21 recorded states, one of g/o/r each, oldest first. */
-  flapHistory: string;
-  flapping: boolean;
-  /** When the last state was recorded (ISO): the sweep samples flapping partitions from it. */
-  sampledAt: string | null;
-  /** The colour receivers were last told (null: never told anything, taken as green). */
-  announced: Colour | null;
-}
-
-export function initialPartitionNotifyState(): PartitionNotifyState {
-  return { flapHistory: '', flapping: false, sampledAt: null, announced: null };
-}
+export type { PartitionNotifyState } from '../domain/records.ts';
+export { initialPartitionNotifyState } from '../domain/records.ts';
 
 export interface ColourAfter {
   colour: Colour;

@@ -23,6 +23,12 @@ import { BUS_CHANNEL_ID, DEFAULT_BASE_URL } from './notify-deps.ts';
 export const EVENT_TTL_SECONDS = 30 * 86_400;
 /** An event still unrouted this long after it was recorded is routed by the delivery worker. */
 export const REPAIR_GRACE_MS = 60_000;
+/**
+ * An event recorded before the write of its change (guarded: services/notify-changes.ts) is
+ * repaired — routed if the write holds it pending, else dropped — only this long after it
+ * was recorded: longer than any function runs (api 10 s, sweep 50 s), so the writer is done.
+ */
+export const GUARDED_REPAIR_GRACE_MS = 5 * 60_000;
 
 export type PublishDeps = Pick<ServiceDeps, 'store' | 'now' | 'notify' | 'logError'>;
 
@@ -106,7 +112,7 @@ export async function publishEvents(deps: PublishDeps, events: readonly VigilEve
   return result;
 }
 
-async function wake(deps: PublishDeps, eventIds: string[]): Promise<void> {
+export async function wake(deps: PublishDeps, eventIds: string[]): Promise<void> {
   try {
     await deps.notify?.wake?.(eventIds);
   } catch (err) {
@@ -115,10 +121,21 @@ async function wake(deps: PublishDeps, eventIds: string[]): Promise<void> {
   }
 }
 
-/** Routes an event the notifyDue index shows unrouted past its grace period (a crash between writes). */
+/**
+ * Routes an event the notifyDue index shows unrouted past its grace period (a crash between
+ * writes). A guarded event is routed only if its change was recorded (its item holds it
+ * pending); one whose change never was is dropped once its writer must be done.
+ */
 export async function repairEvent(deps: PublishDeps, eventId: string, channels: readonly StoredChannel[], now: Date): Promise<number | null> {
   const stored = await deps.store.getEvent(eventId);
   if (!stored || stored.routes !== null) return null;
+  if (stored.guard) {
+    const pending = await deps.store.notifyPendingOf(stored.guard);
+    if (!pending?.includes(eventId)) {
+      if (Date.parse(stored.recordedAt) + GUARDED_REPAIR_GRACE_MS <= now.getTime()) await deps.store.dropEvent(eventId);
+      return null;
+    }
+  }
   return routeEvent(deps, stored.event, stored.ordinal, channels, now);
 }
 

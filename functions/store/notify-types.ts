@@ -45,8 +45,21 @@ export interface RouteRecord {
   reason?: string | undefined;
 }
 
+/**
+ * The item whose write records the change an event tells (a partition, or a computer): the
+ * event is routed only once that write holds its id among the item's pending events, and
+ * dropped when it never did (the write failed: no change, no event).
+ */
+export interface EventGuard {
+  computerId: string;
+  /** Set for a partition's item. */
+  partitionId?: string | undefined;
+}
+
 export interface StoredEvent {
   event: VigilEvent;
+  /** Set for an event recorded before its change (docs/notifications.md "Events from changes"). */
+  guard: EventGuard | null;
   /** Set once the event was routed to every channel (its queue items written). */
   routes: RouteRecord[] | null;
   /** When publishing started (master clock). */
@@ -120,7 +133,13 @@ export interface EventStore {
    * Records the event (conditional put on its id) as not yet routed, due for repair at
    * `repairAt`. false: it was recorded before (nothing written).
    */
-  recordEvent(event: VigilEvent, ordinal: number, recordedAt: string, repairAt: string, expiresAt: number): Promise<boolean>;
+  recordEvent(event: VigilEvent, ordinal: number, recordedAt: string, repairAt: string, expiresAt: number, guard?: EventGuard): Promise<boolean>;
+  /** Deletes an event that was never routed (its change was not recorded); false: routed, or gone. */
+  dropEvent(eventId: string): Promise<boolean>;
+  /** The pending event ids of a guard's item (strongly consistent; null: no such item). */
+  notifyPendingOf(guard: EventGuard): Promise<string[] | null>;
+  /** Clears the item's pending events if they are still `ids` (routed: nothing left to repair). */
+  clearNotifyPending(guard: EventGuard, ids: readonly string[]): Promise<void>;
   getEvent(eventId: string): Promise<StoredEvent | null>;
   /** Marks the event routed (out of the repair index), with what was decided per channel. */
   markRouted(eventId: string, routes: RouteRecord[]): Promise<void>;

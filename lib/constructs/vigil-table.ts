@@ -115,11 +115,13 @@ export const TABLE_ACCESS = {
   // publishEvents (bang.accepted): channels and silences (Query), the event and its deliveries (PutItem)
   fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], indexes: [GSI_TREE] },
   // runSweep: the computers (Query), pageSweepDue (Query + BatchGetItem), colour writes, the
-  // red count and the summary item (UpdateItem)
-  sweep: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP, GSI_RED] },
+  // red count and the summary item (UpdateItem); the events of the changes it records: a
+  // changed computer's partitions, channels and silences (Query), events and deliveries
+  // (PutItem; GetItem of one recorded before), routed and pending marks (UpdateItem)
+  sweep: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'], indexes: [GSI_SWEEP, GSI_RED] },
   // deliverDue: notifyDue entries, channels, FIFO heads (Query), leases and results
-  // (UpdateItem), events (GetItem), removed deliveries (DeleteItem), dead records and
-  // repaired routings (PutItem)
+  // (UpdateItem), events and the pending ids of a guarded event's item (GetItem), removed
+  // deliveries and dropped events (DeleteItem), dead records and repaired routings (PutItem)
   notify: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     indexes: [GSI_NOTIFY_DUE],

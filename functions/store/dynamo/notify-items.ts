@@ -2,7 +2,7 @@
 // that are in an item's keys are not repeated in its attributes (as in the v2 layout).
 import { ChannelKind, EVENT_TYPES, type EventType, LastDelivery, SilenceMatch, VigilEvent } from '../../../protocol/events.ts';
 import { notifyKeys } from '../table.ts';
-import type { DeadDelivery, RouteRecord, StoredChannel, StoredDelivery, StoredEvent, StoredSilence } from '../notify-types.ts';
+import type { DeadDelivery, EventGuard, RouteRecord, StoredChannel, StoredDelivery, StoredEvent, StoredSilence } from '../notify-types.ts';
 import type { Item } from './table-client.ts';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -56,6 +56,14 @@ function routesFromItem(v: unknown): RouteRecord[] | null {
   }));
 }
 
+/** A guard as stored (`gd`): `<computerId>` or `<computerId> <partitionId>` (ids hold no space). */
+export const guardToItem = (g: EventGuard): string => (g.partitionId ? `${g.computerId} ${g.partitionId}` : g.computerId);
+function guardFromItem(v: unknown): EventGuard | null {
+  if (typeof v !== 'string' || !v) return null;
+  const [computerId = '', partitionId] = v.split(' ');
+  return partitionId ? { computerId, partitionId } : { computerId };
+}
+
 /** An event item (null when its body is not an event: never written by this master). */
 export function eventFromItem(i: Item): StoredEvent | null {
   let body: unknown;
@@ -66,7 +74,7 @@ export function eventFromItem(i: Item): StoredEvent | null {
   }
   const event = VigilEvent.safeParse(body);
   if (!event.success) return null;
-  return { event: event.data, routes: routesFromItem(i.routes), recordedAt: text(i.recordedAt), ordinal: num(i.ordinal) };
+  return { event: event.data, guard: guardFromItem(i.gd), routes: routesFromItem(i.routes), recordedAt: text(i.recordedAt), ordinal: num(i.ordinal) };
 }
 
 export function deliveryFromItem(i: Item): StoredDelivery {

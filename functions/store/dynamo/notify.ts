@@ -9,9 +9,13 @@
 //                                           its head in notifyDue at its next attempt
 // Single-item conditional writes only (dynalite has no transactions).
 import type { VigilEvent } from '../../../protocol/events.ts';
-import { GSI_EVENT_COMPUTER, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_NOTIFY_DUE, type IndexName, notifyIndexKeys, notifyKeys } from '../table.ts';
-import { type DueEntry, deliveryRefKey, type NotifyStore, type StoredDelivery, type StoredEvent, type StoredSilence } from '../notify-types.ts';
-import { channelFromItem, deliveryFromItem, eventFromItem, silenceFromItem } from './notify-items.ts';
+import { GSI_EVENT_COMPUTER, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_NOTIFY_DUE, type IndexName, keys, notifyIndexKeys, notifyKeys } from '../table.ts';
+
+/** The item a guard names: the partition, or the computer. */
+const guardKey = (g: EventGuard) => (g.partitionId ? keys.partition(g.computerId, g.partitionId) : keys.computer(g.computerId));
+import { type DueEntry, deliveryRefKey, type EventGuard, type NotifyStore, type StoredDelivery, type StoredEvent, type StoredSilence } from '../notify-types.ts';
+import { C, P, pendingFromItem, pendingToItem } from './items.ts';
+import { channelFromItem, deliveryFromItem, eventFromItem, guardToItem, silenceFromItem } from './notify-items.ts';
 import { type Item, keyOf, loadItems, mapItems, type TableClient } from './table-client.ts';
 
 function deliveryItem(d: StoredDelivery): Item {
@@ -136,11 +140,14 @@ function silenceStore(table: TableClient): Pick<NotifyStore, 'getSilence' | 'put
   };
 }
 
-function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getEvent' | 'markRouted' | 'listEvents' | 'deadDeliveriesOf' | 'recordDeadDelivery'> {
+function eventStore(
+  table: TableClient,
+): Pick<NotifyStore, 'recordEvent' | 'getEvent' | 'markRouted' | 'listEvents' | 'deadDeliveriesOf' | 'recordDeadDelivery' | 'dropEvent' | 'notifyPendingOf' | 'clearNotifyPending'> {
   return {
-    recordEvent: (event: VigilEvent, ordinal, recordedAt, repairAt, expiresAt) =>
+    recordEvent: (event: VigilEvent, ordinal, recordedAt, repairAt, expiresAt, guard) =>
       table.create({
         ...notifyKeys.event(event.eventId),
+        ...(guard ? { gd: guardToItem(guard) } : {}),
         body: JSON.stringify(event),
         ordinal,
         recordedAt,
@@ -151,6 +158,31 @@ function eventStore(table: TableClient): Pick<NotifyStore, 'recordEvent' | 'getE
     async getEvent(eventId) {
       const i = await table.get(notifyKeys.event(eventId));
       return i ? eventFromItem(i) : null;
+    },
+    async dropEvent(eventId) {
+      const r = await table.update({
+        Key: notifyKeys.event(eventId),
+        // a conditional delete through UpdateItem is not possible: mark, then delete
+        UpdateExpression: 'REMOVE dq, dd SET dropped = :t',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(routes)',
+        ExpressionAttributeValues: { ':t': true },
+      });
+      if (r === false) return false;
+      await table.delete(notifyKeys.event(eventId));
+      return true;
+    },
+    async notifyPendingOf(guard) {
+      const i = await table.get(guardKey(guard));
+      return i ? pendingFromItem(i[guard.partitionId ? P.notifyPending : C.notifyPending]) : null;
+    },
+    async clearNotifyPending(guard, ids) {
+      await table.update({
+        Key: guardKey(guard),
+        UpdateExpression: 'REMOVE #np',
+        ConditionExpression: '#np = :ids',
+        ExpressionAttributeNames: { '#np': guard.partitionId ? P.notifyPending : C.notifyPending },
+        ExpressionAttributeValues: { ':ids': pendingToItem(ids) },
+      });
     },
     async markRouted(eventId, routes) {
       await table.update({
