@@ -185,6 +185,11 @@ export interface ComputerObservation {
   partitions: readonly { partitionId: string; instanceTreeId: string; colour: Colour }[];
   silences: readonly SilenceRecord[];
   baseUrl: string;
+  /**
+   * The computer's first contact (red, "never contacted", to green): recorded, not sent —
+   * receivers never told anything about a computer take it to be fine, as for partitions.
+   */
+  firstContact?: boolean;
 }
 
 /** A recorded computer colour change gives one event (null when the colour did not change). */
@@ -211,6 +216,7 @@ export function observeComputer(o: ComputerObservation): EventOf<'computer.colou
       instanceTreeCount: trees.length,
     },
     ...(silenced ? { silenced } : {}),
+    ...(o.firstContact ? { suppressed: { by: 'announced' as const, id: o.computerId } } : {}),
   };
 }
 

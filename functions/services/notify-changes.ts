@@ -136,7 +136,7 @@ export async function observePartitionChange(
 export async function recordComputerChange(
   deps: PublishDeps,
   session: NotifySession,
-  c: Pick<ComputerRecord, 'computerId' | 'colour' | 'notifyPending' | 'assignmentVersion'>,
+  c: Pick<ComputerRecord, 'computerId' | 'colour' | 'notifyPending' | 'assignmentVersion' | 'lastContactAt'>,
   fields: Omit<ColourFields, 'sweepAt'>,
   seenContactAt: string | null,
   at: Date,
@@ -152,6 +152,8 @@ export async function recordComputerChange(
     at: at.toISOString(),
     partitions: partitions.map((p) => ({ partitionId: p.partitionId, instanceTreeId: p.instanceTreeId, colour: partitionVerdict(p, at).colour })),
     ...ctx,
+    // its first contact (the heartbeat's read of it had none)
+    firstContact: c.lastContactAt === null && fields.colour === 'green',
   });
   return recordWithEvents(deps, session, event ? [event] : [], { computerId: c.computerId }, c.notifyPending, (pending) =>
     deps.store.recordComputerColour(c.computerId, fields, seenContactAt, notify(pending)),
