@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError } from './embedded-store.ts';
 import { type DemoFleet, LOCAL_TABLE, type LocalMaster, type LocalMasterOptions, startLocalMaster } from './master.ts';
+import { testKnobs } from './test-clock.ts';
 
 /** Runs an agent over the demo fleet (the CLI entry provides agent/demo.ts). */
 export type DemoAgentStarter = (opts: { masterUrl: string; computerId: string; token: string; instanceRoot: string }) => Promise<{
@@ -18,7 +19,7 @@ export interface MasterCommandOptions {
 
 /** The local master, and the demo agent over its demo fleet when there is one (a failed agent start stops the master). */
 async function start(config: LocalMasterOptions & { log: (line: string) => void }, opts: MasterCommandOptions) {
-  const master = await startLocalMaster(config);
+  const master = await startLocalMaster({ ...config, ...testKnobs(process.env) });
   let stopDemo = async () => {};
   const demo: DemoFleet | null = master.demo;
   if (demo && opts.startDemoAgent) {
