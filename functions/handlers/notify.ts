@@ -109,7 +109,6 @@ export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = c
   };
   const handler = async (event: SQSEvent | SchedulerEvent | null | undefined, context: Context): Promise<SQSBatchResponse | NotifyRun> => {
     logger.addContext(context);
-    metrics.captureColdStartMetric();
     try {
       if (!isSqs(event)) return await runPasses(context, []);
       named = [];
