@@ -7,7 +7,7 @@
 //
 // Alarms and custom metrics are counted from the synthesized stack (lib/), so the model
 // follows the stack.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildVigilApp } from '../lib/app.ts';
@@ -184,7 +184,12 @@ dynamoTotal += storageCost;
 // the stack as bin/app.ts builds it (no esbuild bundling: only the template is read)
 const { stack } = buildVigilApp({ context: { 'aws:cdk:bundling-stacks': [] } });
 const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: { Metrics?: unknown[] } }> };
-const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+/** The notify construct's alarms belong to the notifications section (not in the fleet's total). */
+const isNotifyResource = (logicalId: string) => logicalId.startsWith('Notify');
+const alarms = Object.entries(template.Resources)
+  .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && !isNotifyResource(id))
+  .map(([, r]) => r);
+const notifyAlarms = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && isNotifyResource(id));
 /** A function's memory in the stack (by its VIGIL_ROUTES / handler environment). */
 function memoryOf(match: (env: Record<string, unknown>, description: string) => boolean): number {
   const fn = Object.values(template.Resources).find((r) => {
@@ -399,7 +404,96 @@ saves the difference above for a flat fleet. The api at 256 MB instead of 512 MB
 its compute.
 `;
 
+// ------------------------------------------------------------------ notifications (apart from the total)
+const notifyInput = 'bench/results/notify-capacity.json';
+const notifyMd = existsSync(notifyInput) ? notificationsSection(JSON.parse(readFileSync(notifyInput, 'utf8')) as NotifyFigures) : '';
+
 if (values.out) {
-  writeFileSync(values.out, md);
+  writeFileSync(values.out, md + notifyMd);
   process.stderr.write(`cost model: $${total.toFixed(2)}/month written to ${values.out}\n`);
-} else process.stdout.write(md);
+} else process.stdout.write(md + notifyMd);
+
+interface AreaUnits {
+  read: number;
+  write: number;
+  notify: { read: number; write: number };
+  store: { read: number; write: number };
+}
+interface NotifyFigures {
+  measuredAt: string;
+  source: string;
+  perEvent: Record<'reportRecordedOnly' | 'reportSent' | 'deliver' | 'sweepComputerEvent' | 'heartbeatComputerEvent', AreaUnits>;
+}
+
+/**
+ * Notifications: what an event costs where its change is recorded, measured per event by
+ * test/integration/notify-capacity.test.ts (VIGIL_NOTIFY_CAPACITY_OUT=bench/results/notify-capacity.json).
+ * Not in the fleet's total: they scale with what happens, not with the fleet.
+ */
+function notificationsSection(f: NotifyFigures): string {
+  const e = f.perEvent;
+  // what the event adds to the call that records the change: its notify units, and the
+  // computer read a report makes only for an event (0.5 R)
+  const ddb = (r: number, w: number) => r * P.rru + w * P.wru;
+  const per1000 = (r: number, w: number) => `$${(ddb(r, w) * 1000).toFixed(4)}`;
+  const sentR = e.reportSent.notify.read + 0.5;
+  const sentW = e.reportSent.notify.write;
+  const onlyR = e.reportRecordedOnly.notify.read + 0.5;
+  const onlyW = e.reportRecordedOnly.notify.write;
+  const compSweepR = e.sweepComputerEvent.read;
+  const compSweepW = e.sweepComputerEvent.write;
+  const compHbR = e.heartbeatComputerEvent.read;
+  const compHbW = e.heartbeatComputerEvent.write - 1;
+  const delR = e.deliver.read;
+  const delW = e.deliver.write;
+  const rows = [
+    ['`partition.colour` recorded and routed to one webhook (report; the sweep alike)', sentR, sentW],
+    ['... delivered to it (lease, head, event read, promotion, delete, channel result)', delR, delW],
+    ['an event recorded, not sent (suppressed, silenced, or no channel)', onlyR, onlyW],
+    ['`computer.colour` listing 10 partitions (sweep: the partitions read, the event, the colour write)', compSweepR, compSweepW],
+    ['`computer.colour` back to green (heartbeat: what it adds to the steady 0 R + 1 W)', compHbR, compHbW],
+  ] as const;
+  const notifyMb = memoryOf((_env, d) => /notifications/.test(d));
+  const schedule = MINUTES;
+  const passMs = 50;
+  const fnFixed = schedule * P.lambdaRequest + (schedule * passMs * (notifyMb / 1024) * P.lambdaGbSecondArm) / 1000;
+  const pollR = schedule * 0.5;
+  const notifyAlarmMetrics = notifyAlarms.reduce((n, [, a]) => n + Math.max(1, (a.Properties.Metrics ?? []).filter((m) => (m as { MetricStat?: unknown }).MetricStat).length), 0);
+  const notifyMetrics = 3;
+  const fixed = fnFixed + ddb(pollR, 0) + schedule * P.schedulerInvocation + notifyAlarmMetrics * P.alarmMetric + notifyMetrics * P.metric;
+  const exampleEvents = T.reportsRed + T.reportsRecover;
+  const perSent = ddb(sentR + delR, sentW + delW);
+  const lambdaPerEvent = ((10 * DYNAMO_MS + 50) / 1000) * (256 / 1024) * P.lambdaGbSecondArm + P.sqsRequest;
+  const example = exampleEvents * (perSent + lambdaPerEvent);
+  return `
+## Notifications (not in the total above)
+
+The total above is the fleet's monitoring; notifications cost what happens, not the fleet's
+size, so they are counted apart. Units per event **measured** on DynamoDB Local by
+\`${f.source}\` (${f.measuredAt.slice(0, 10)}; \`${notifyInput}\`), where the change is recorded
+(issue 13 part B: docs/notifications.md "Events from changes"), priced as above:
+
+| event | R | W | $ per 1,000 events |
+|---|---|---|---|
+${rows.map(([what, r, w]) => `| ${what} | ${num(Math.round(r * 100) / 100)} | ${num(Math.round(w * 100) / 100)} | ${per1000(r, w)} |`).join('\n')}
+
+A partition event sent to one webhook: **${per1000(sentR + delR, sentW + delW)} per 1,000** in DynamoDB (each
+further channel adds its queue item and its delivery, about ${num(Math.round((delW + 2) * 10) / 10)} W and ${num(Math.round(delR * 10) / 10)} R per event);
+Lambda adds about $${(lambdaPerEvent * 1000).toFixed(4)} per 1,000 (≈ 10 more DynamoDB requests and the POST, at
+256 MB; one SQS wake-up per publishing call). Reports and heartbeats that change nothing cost
+notifications nothing (the flap window rides in the report's own write). The fleet's rows
+above were measured without events (the bench's \`report.red\` and \`report.recover\` predate them);
+re-measured on a master with notifications, those rows include their event: take
+\`byArea.store\` (test/helpers/capacity.ts) for the fleet, the table here for the events.
+
+Fixed, whatever happens: the notify function every minute (${num(schedule)} invocations of ≈ ${passMs} ms at
+${notifyMb} MB: $${money(fnFixed)}), its \`notifyDue\` Query ($${money(ddb(pollR, 0))}), the schedule ($${money(schedule * P.schedulerInvocation)}),
+${notifyAlarms.length} alarms on ${notifyAlarmMetrics} metrics ($${money(notifyAlarmMetrics * P.alarmMetric)}), ${notifyMetrics} custom metrics published every
+minute ($${money(notifyMetrics * P.metric)}): **$${money(fixed)} per month**. EventBridge PutEvents is $1 per million
+events; with \`vigil:notifyEmail\`, a KMS key ($1/month) and SNS e-mail.
+
+Example: if every state change of the traffic assumed above (a red and a green per partition
+per day: ${mega(exampleEvents)} \`partition.colour\` events a month) were sent to one webhook, notifications would
+add **$${money(example + fixed)} per month** to the total ($${money(example)} for the events, $${money(fixed)} fixed).
+`;
+}

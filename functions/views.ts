@@ -26,6 +26,7 @@ export function wirePartition(p: PartitionRecord, now: Date): Partition {
     reprocess: pendingReprocess(p),
     lastBangAt: effectiveBangAt(p),
     crimes: p.crimeState ? crimesOf(p.crimeState) : [],
+    flapping: p.notify.flapping,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };

@@ -147,6 +147,9 @@ export const Partition = z.object({
   reprocess: Reprocess.nullable(),
   lastBangAt: IsoDate.nullable(),
   crimes: z.array(Crime),
+  flapping: z
+    .boolean()
+    .describe('its colour flaps (SPEC §3 "Notifications": over the last 21 recorded states, weighted, started above 50 %, stopped below 25 %); only flapping.started/stopped are sent meanwhile'),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });

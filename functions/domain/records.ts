@@ -20,6 +20,25 @@ export interface ColourFields {
   sweepAt: string | null;
 }
 
+/**
+ * What the master keeps per partition for notifications (SPEC §3 "Notifications"; a few
+ * bytes on the partition item): the flap detector's window and state, and what receivers
+ * were last told. Derived and used by functions/notify/derive.ts.
+ */
+export interface PartitionNotifyState {
+  /** Flap detection: the last 21 recorded states, one of g/o/r each, oldest first. */
+  flapHistory: string;
+  flapping: boolean;
+  /** When the last state was recorded (ISO): the sweep samples flapping partitions from it. */
+  sampledAt: string | null;
+  /** The colour receivers were last told (null: never told anything, taken as green). */
+  announced: Colour | null;
+}
+
+export function initialPartitionNotifyState(): PartitionNotifyState {
+  return { flapHistory: '', flapping: false, sampledAt: null, announced: null };
+}
+
 export interface ComputerRecord extends ColourFields {
   computerId: string;
   /** SHA-256 (hex) of its token. */
@@ -31,6 +50,11 @@ export interface ComputerRecord extends ColourFields {
   assignmentVersion: number;
   /** Raised (by fan-out) after a partition of it was flagged for reprocess; 0 = nothing to look at. */
   reprocessHint: number;
+  /**
+   * Events of its last recorded colour change not known to be routed yet (set by the write
+   * that records the change, cleared once they are routed; docs/notifications.md).
+   */
+  notifyPending: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -56,6 +80,9 @@ export interface PartitionRecord extends ColourFields {
   reprocessedUpTo: string | null;
   lastBangAt: string | null;
   crimeState: CrimeState | null;
+  notify: PartitionNotifyState;
+  /** As ComputerRecord.notifyPending. */
+  notifyPending: string[];
   createdAt: string;
   updatedAt: string;
 }

@@ -31,3 +31,17 @@ export function acknowledgedUpTo(reported: string | undefined, stored: string | 
   const upTo = iso > nowIso ? nowIso : iso;
   return !stored || upTo > stored ? upTo : null;
 }
+
+/**
+ * The bang whose handling is in progress on a partition (its events stand for the
+ * partition's colour events, SPEC §3 "Notifications"): a reprocess flag the agent has not
+ * acknowledged yet (the bang id when the fan-out gave it, else the partition's own id), or
+ * a bang on the partition itself after its last report (before the fan-out flagged it).
+ */
+export function bangInProgress(
+  p: Pick<PartitionRecord, 'partitionId' | 'reprocessRequestedAt' | 'reprocessedUpTo' | 'reprocessReason' | 'reprocessBangId' | 'lastBangAt' | 'lastReport'>,
+): string | null {
+  if (pendingReprocess(p)) return p.reprocessBangId ?? p.partitionId;
+  if (p.lastBangAt && (!p.lastReport || p.lastBangAt >= p.lastReport.receivedAt)) return p.partitionId;
+  return null;
+}

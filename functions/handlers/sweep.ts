@@ -5,7 +5,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { runSweep, type SweepDeps, type SweepResult } from '../services/sweep.ts';
-import { createDynamoClient, createObservability, type Observability, storeFromEnv } from './runtime.ts';
+import { createDynamoClient, createObservability, createSqsClient, notifyDepsFromEnv, type Observability, storeFromEnv } from './runtime.ts';
 
 export interface SchedulerEvent {
   source?: string;
@@ -44,6 +44,6 @@ export function createSweepHandler(
 let lazy: SweepHandler | undefined;
 
 export const handler: SweepHandler = (event, context) => {
-  lazy ??= createSweepHandler({ store: storeFromEnv(process.env, { dynamo: createDynamoClient() }) });
+  lazy ??= createSweepHandler({ store: storeFromEnv(process.env, { dynamo: createDynamoClient() }), notify: notifyDepsFromEnv(process.env, createSqsClient()) });
   return lazy(event, context);
 };

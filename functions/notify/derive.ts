@@ -23,24 +23,13 @@ import {
 } from '../../protocol/events.ts';
 import { quotaDay } from '../../protocol/quota.ts';
 import { type FlapState, type FlapTransition, flapThreshold, observeState } from '../domain/flapping.ts';
+import type { PartitionNotifyState } from '../domain/records.ts';
 import { type SilenceRecord, pickSilence } from '../domain/silences.ts';
 import { bangAcceptedEventId, bangRejectedEventId, computerColourEventId, flappingEventId, partitionColourEventId } from './event-id.ts';
 import { dashboardLink } from './links.ts';
 
-/** What the master keeps per partition for notifications (a few bytes on the partition item). */
-export interface PartitionNotifyState {
-  /** Flap detection: the last 21 recorded states, one of g/o/r each, oldest first. */
-  flapHistory: string;
-  flapping: boolean;
-  /** When the last state was recorded (ISO): the sweep samples flapping partitions from it. */
-  sampledAt: string | null;
-  /** The colour receivers were last told (null: never told anything, taken as green). */
-  announced: Colour | null;
-}
-
-export function initialPartitionNotifyState(): PartitionNotifyState {
-  return { flapHistory: '', flapping: false, sampledAt: null, announced: null };
-}
+export type { PartitionNotifyState } from '../domain/records.ts';
+export { initialPartitionNotifyState } from '../domain/records.ts';
 
 export interface ColourAfter {
   colour: Colour;
@@ -196,6 +185,11 @@ export interface ComputerObservation {
   partitions: readonly { partitionId: string; instanceTreeId: string; colour: Colour }[];
   silences: readonly SilenceRecord[];
   baseUrl: string;
+  /**
+   * The computer's first contact (red, "never contacted", to green): recorded, not sent —
+   * receivers never told anything about a computer take it to be fine, as for partitions.
+   */
+  firstContact?: boolean;
 }
 
 /** A recorded computer colour change gives one event (null when the colour did not change). */
@@ -222,6 +216,7 @@ export function observeComputer(o: ComputerObservation): EventOf<'computer.colou
       instanceTreeCount: trees.length,
     },
     ...(silenced ? { silenced } : {}),
+    ...(o.firstContact ? { suppressed: { by: 'announced' as const, id: o.computerId } } : {}),
   };
 }
 

@@ -3,11 +3,14 @@
 // (e.g. orange → green). Its partition assignments come from the store's cache by assignment
 // version (a Query only when they changed); the partitions' reprocess flags are read only while
 // the computer's reprocess hint is raised (fan-out raises it after flagging), and the hint is
-// cleared once nothing is pending.
+// cleared once nothing is pending. A colour change recorded by a heartbeat (back to green)
+// has its computer.colour event (services/notify-changes.ts): only then are the computer's
+// partitions and the silences read.
 import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/index.ts';
 import { pendingReprocess } from '../domain/reprocess.ts';
 import { heartbeatColour } from '../domain/transitions.ts';
 import type { ServiceDeps } from './deps.ts';
+import { notifySession, recordComputerChange } from './notify-changes.ts';
 
 export type HeartbeatOutcome =
   | { outcome: 'ok'; response: HeartbeatResponse }
@@ -15,7 +18,7 @@ export type HeartbeatOutcome =
   | { outcome: 'refused'; exists: boolean | null; tokenHash: string | null };
 
 export async function heartbeat(
-  deps: Pick<ServiceDeps, 'store' | 'now'>,
+  deps: Pick<ServiceDeps, 'store' | 'now' | 'notify' | 'logError'>,
   auth: { computerId: string; tokenHash: string },
   body: HeartbeatRequest,
 ): Promise<HeartbeatOutcome> {
@@ -26,7 +29,10 @@ export async function heartbeat(
   if (contact.outcome === 'refused') return contact;
   const before = contact.before;
   const colour = heartbeatColour(before, now);
-  if (colour) await store.recordComputerColour(auth.computerId, colour, nowIso);
+  if (colour) {
+    const d = { ...deps, now: () => now };
+    await recordComputerChange(d, notifySession(d), before, colour, nowIso, now);
+  }
   let reprocess: HeartbeatResponse['reprocess'] = [];
   let partitions: HeartbeatResponse['partitions'];
   if (before.reprocessHint > 0) {

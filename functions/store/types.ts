@@ -3,7 +3,8 @@
 // against AWS, DynamoDB Local or dynalite.
 import type { Colour, HeartbeatPartition, LastReportSummary } from '../../protocol/index.ts';
 import type { CrimeState } from '../domain/crimes.ts';
-import type { BangRecord, ColourFields, ComputerRecord, PartitionRecord, ReportHistoryRecord, SoftwareReleaseRecord } from '../domain/records.ts';
+import type { NotifyStore } from './notify-types.ts';
+import type { BangRecord, ColourFields, ComputerRecord, PartitionNotifyState, PartitionRecord, ReportHistoryRecord, SoftwareReleaseRecord } from '../domain/records.ts';
 
 /** `?limit=&cursor=` of a list, as the store takes it (limit already defaulted and bounded). */
 export interface PageRequest {
@@ -44,6 +45,29 @@ export interface ReportWrite {
   /** Set reprocessedUpTo to this value (only when larger than the stored one). */
   reprocessedUpTo: string | null;
   now: string;
+  /** The partition's notification state after this report (absent: left as it is). */
+  notify?: NotifyWrite | undefined;
+}
+
+/**
+ * A write of a partition's notification state (report, sweep). Conditional on the state
+ * being the one read (`PartitionRecord.notify`), and, when `pending` is given, on the
+ * pending events being the ones read (`notifyPending`): concurrent observations of one
+ * partition are serialized, none is lost.
+ */
+export interface NotifyWrite {
+  state: PartitionNotifyState;
+  /** The ids of the events this write records a change for (set as pending), if any. */
+  pending?: readonly string[] | undefined;
+}
+
+/** The events of a computer colour change (heartbeat, sweep): what its write must expect and set. */
+export interface ComputerColourNotify {
+  /** The colour as read: the write is conditional on it (one change, one writer). */
+  seenColour: Colour;
+  /** Pending event ids as read, and the ids to set. */
+  seenPending: readonly string[];
+  pending: readonly string[];
 }
 
 /** A dashboard login session (functions/dashboard/sessions.ts). */
@@ -120,8 +144,11 @@ export interface ComputerStore {
   listComputers(page: ListRequest<ComputerRecord>): Promise<Page<ComputerRecord>>;
   /** ONE conditional UpdateItem: the contact and agent version, only if the token hash matches. */
   recordContact(id: string, c: { tokenHash: string; at: string; agentVersion: string }): Promise<ContactOutcome>;
-  /** A colour change of a computer (heartbeat, sweep), conditional on its last contact being `seenContactAt`. */
-  recordComputerColour(id: string, c: Omit<ColourFields, 'sweepAt'>, seenContactAt: string | null): Promise<boolean>;
+  /**
+   * A colour change of a computer (heartbeat, sweep), conditional on its last contact being
+   * `seenContactAt` (and with `notify`, on its colour and pending events as read).
+   */
+  recordComputerColour(id: string, c: Omit<ColourFields, 'sweepAt'>, seenContactAt: string | null, notify?: ComputerColourNotify): Promise<boolean>;
   /** What a computer's heartbeat answers in `partitions`, at its assignment version (cached by version; else one strongly consistent Query). */
   getAssignments(computerId: string, version: number): Promise<HeartbeatPartition[]>;
   /** The computer's partitions (strongly consistent Query); refreshes the assignment cache at `version`. */
@@ -196,7 +223,7 @@ export interface SweepStore {
    * The colour the sweep found, and its next key (null: out of the sweep index), conditional
    * on the partition being as read (same sweep key and last report).
    */
-  recordPartitionColour(p: PartitionRecord, c: Omit<ColourFields, 'sweepAt'>, sweepAt: string | null): Promise<boolean>;
+  recordPartitionColour(p: PartitionRecord, c: Omit<ColourFields, 'sweepAt'>, sweepAt: string | null, notify?: NotifyWrite): Promise<boolean>;
   /** Partitions recorded red (a COUNT of the red index). */
   countRedPartitions(): Promise<number>;
   putSummary(s: Omit<FleetSummaryRecord, 'partitionsTotal'>): Promise<void>;
@@ -215,4 +242,4 @@ export interface MaintenanceStore {
   expireItems(nowEpoch: number): Promise<number>;
 }
 
-export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore {}
+export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore, NotifyStore {}

@@ -20,6 +20,12 @@ export interface Units {
   refusedWrites: number;
   /** Wall time spent waiting for DynamoDB (ms), all requests. */
   dynamoMs: number;
+  /**
+   * Units per area, told by the request's keys: `notify` for notification items (events
+   * EV#, delivery queues DQ#, channels, silences), the notification indexes and the clear of
+   * an item's pending events; `store` for everything else.
+   */
+  byArea: { store: { read: number; write: number }; notify: { read: number; write: number } };
 }
 
 export interface CapacityMeter {
@@ -51,17 +57,36 @@ interface Consumed {
 }
 
 function empty(): Units {
-  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0, dynamoMs: 0 };
+  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0, dynamoMs: 0, byArea: { store: { read: 0, write: 0 }, notify: { read: 0, write: 0 } } };
+}
+
+const NOTIFY_INDEXES = new Set(['eventLog', 'eventPartition', 'eventComputer', 'notifyDue']);
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as { S?: unknown }).S === 'string' ? (v as { S: string }).S : '');
+const isNotifyPk = (pk: string) => pk.startsWith('EV#') || pk.startsWith('DQ#') || pk === 'CHANNELS' || pk === 'SILENCES';
+
+/** Is this request about notifications (see Units.byArea)? */
+function notifyArea(input: Record<string, unknown>): boolean {
+  if (typeof input.IndexName === 'string' && NOTIFY_INDEXES.has(input.IndexName)) return true;
+  if (typeof input.UpdateExpression === 'string' && /^REMOVE #np$/.test(input.UpdateExpression)) return true;
+  const item = (input.Item ?? input.Key) as Record<string, unknown> | undefined;
+  if (item && isNotifyPk(text(item.pk))) return true;
+  const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  if (values && isNotifyPk(text(values[':pk']))) return true;
+  const requests = input.RequestItems as Record<string, { Keys?: Record<string, unknown>[] }> | undefined;
+  const firstKey = requests ? Object.values(requests)[0]?.Keys?.[0] : undefined;
+  return !!firstKey && isNotifyPk(text(firstKey.pk));
 }
 
 /** Install the meter on a client (and so on every DynamoDBDocumentClient built from it). */
 export function meterCapacity(client: DynamoDBClient): CapacityMeter {
   let acc = empty();
+  let area: 'store' | 'notify' = 'store';
   const add = (kind: 'read' | 'write', target: string, n: number) => {
     acc[kind] += n;
     const t = acc.byTarget[target] ?? { read: 0, write: 0 };
     t[kind] += n;
     acc.byTarget[target] = t;
+    acc.byArea[area][kind] += n;
   };
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -70,11 +95,13 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
       const kind = READS.has(name) ? 'read' : WRITES.has(name) ? 'write' : null;
       if (kind) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
       acc.requests[name] = (acc.requests[name] ?? 0) + 1;
+      const requestArea = notifyArea(args.input as Record<string, unknown>) ? 'notify' : 'store';
       const started = performance.now();
       try {
         const out = await next(args);
         acc.dynamoMs += performance.now() - started;
         if (kind) {
+          area = requestArea;
           const cc = (out.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
           for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) {
             add(kind, 'table', c.Table?.CapacityUnits ?? (c.GlobalSecondaryIndexes ? 0 : (c.CapacityUnits ?? 0)));
@@ -85,6 +112,7 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
       } catch (err) {
         acc.dynamoMs += performance.now() - started;
         if (kind === 'write' && (err as { name?: string }).name === 'ConditionalCheckFailedException') {
+          area = requestArea;
           acc.refusedWrites++;
           add('write', 'table', 1);
         }
@@ -112,7 +140,8 @@ export function perCall(u: Units, n: number): Units {
   for (const [k, v] of Object.entries(u.byTarget)) byTarget[k] = { read: v.read / n, write: v.write / n };
   const requests: Units['requests'] = {};
   for (const [k, v] of Object.entries(u.requests)) requests[k] = v / n;
-  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n, dynamoMs: u.dynamoMs / n };
+  const byArea = { store: { read: u.byArea.store.read / n, write: u.byArea.store.write / n }, notify: { read: u.byArea.notify.read / n, write: u.byArea.notify.write / n } };
+  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n, dynamoMs: u.dynamoMs / n, byArea };
 }
 
 /**

@@ -37,7 +37,8 @@ async function perCall(n: number, fn: (i: number) => Promise<unknown>): Promise<
   const { units } = await meter.measure(async () => {
     for (let i = 0; i < n; i++) await fn(i);
   });
-  return { ...units, read: units.read / n, write: (units.write + units.refusedWrites) / n };
+  const area = (a: { read: number; write: number }) => ({ read: a.read / n, write: a.write / n });
+  return { ...units, read: units.read / n, write: (units.write + units.refusedWrites) / n, byArea: { store: area(units.byArea.store), notify: area(units.byArea.notify) } };
 }
 
 beforeAll(async () => {
@@ -67,15 +68,24 @@ describe('SPEC §5 budgets, measured', () => {
     expect(Object.keys(u.byTarget)).toEqual(['table']);
   });
 
-  it('a report with 10 promises: ≤ 5 write units + 1 read unit (kept, and green → red)', async () => {
+  it('a report with 10 promises: ≤ 5 write units + 1 read unit (kept, and green → red; the event of a change apart)', async () => {
     m.clock.advance(1000);
     const kept = await perCall(20, (i) => m.as(tokens[i] as string).report(pid(i, 1), tenPromises(`ok-${i}`, m.clock.now())));
     expect(kept.write).toBeLessThanOrEqual(5);
     expect(kept.read).toBeLessThanOrEqual(1);
+    // a report that changes nothing costs notifications nothing
+    expect(kept.byArea.notify).toEqual({ read: 0, write: 0 });
     m.clock.advance(1000);
     const red = await perCall(20, (i) => m.as(tokens[i] as string).report(pid(i, 2), tenPromises(`bad-${i}`, m.clock.now(), true)));
-    expect(red.write).toBeLessThanOrEqual(5);
-    expect(red.read).toBeLessThanOrEqual(1);
+    // the report itself (history, partition, red index; the computer read for its event)
+    expect(red.byArea.store.write).toBeLessThanOrEqual(5);
+    expect(red.byArea.store.read).toBeLessThanOrEqual(1);
+    // its partition.colour event, in the notification budget (docs/notifications.md "Cost"):
+    // the event item and its 3 index entries, in and out of notifyDue, the pending mark
+    // cleared; silences and channels read
+    expect(red.byArea.notify.write).toBeLessThanOrEqual(8);
+    expect(red.byArea.notify.read).toBeLessThanOrEqual(1);
+    console.log(`report green → red: report ${red.byArea.store.read} R + ${red.byArea.store.write} W, its event ${red.byArea.notify.read} R + ${red.byArea.notify.write} W (no channel)`);
     expect((await m.api.getPartition(pid(0, 2))).colour).toBe('red');
   });
 

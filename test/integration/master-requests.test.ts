@@ -18,8 +18,11 @@ it('heartbeat: one UpdateItem, whatever the number of partitions; the first of a
   m.aws.counter.reset();
   const first = await m.as(token).heartbeat('c', { agentVersion: '1' });
   expect(first.partitions).toHaveLength(20);
-  // the computer's token hash (once per process), the contact, the colour change (never contacted → green), the assignments
-  expect(m.aws.counter.byCommand()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 2, QueryCommand: 1 });
+  // the computer's token hash (once per process), the contact, the colour change (never
+  // contacted → green), the assignments (also listed in the change's event); the event,
+  // recorded, not sent (a first contact): silences and channels (Query), the event (PutItem),
+  // its routed mark and its pending mark cleared (UpdateItem)
+  expect(m.aws.counter.byCommand()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 2 + 2, QueryCommand: 1 + 2, PutItemCommand: 1 });
   for (let i = 0; i < 3; i++) {
     m.clock.advance(60_000);
     m.aws.counter.reset();
@@ -34,7 +37,7 @@ it('heartbeat: one UpdateItem, whatever the number of partitions; the first of a
   expect(m.aws.counter.byCommand()).toEqual({ UpdateItemCommand: 1, QueryCommand: 1 });
 });
 
-it('report: one read, one history item, one partition write, whatever the number of promises', async () => {
+it('report: one read, one history item, one partition write, whatever the number of promises (and its event, when it records a change)', async () => {
   const cases = [0, 1, 24, 25, 60];
   for (const [i, n] of cases.entries()) {
     const promises = Array.from({ length: n }, (_, k) => ({ name: `promise-${k}.json`, failed: k === 3 }));
@@ -42,8 +45,17 @@ it('report: one read, one history item, one partition write, whatever the number
     m.aws.counter.reset();
     const r = await m.as(token).report(`p${i}`, report(`r-${n}`, m.clock.now(), promises, { reprocessedUpTo: m.clock.now().toISOString() }));
     expect(r.status).toBe('accepted');
-    expect(m.aws.counter.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 1, UpdateItemCommand: 1 });
+    // the first report of each partition records an event (OK: red → green, recorded, not
+    // sent; failing: receivers, who take a new partition as green, are told it is red): +
+    // the computer read, silences and channels, the event, its routed mark and its pending
+    // mark cleared. No channel here: no queue item.
+    expect(m.aws.counter.byCommand()).toEqual({ GetItemCommand: 1 + 1, PutItemCommand: 1 + 1, UpdateItemCommand: 1 + 2, QueryCommand: 2 });
   }
+  // The next report of a partition that changes nothing: the report alone.
+  m.clock.advance(1000);
+  m.aws.counter.reset();
+  expect((await m.as(token).report('p0', report('r-again', m.clock.now(), []))).status).toBe('accepted');
+  expect(m.aws.counter.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 1, UpdateItemCommand: 1 });
   // A stale report acknowledging a reprocess: the same, plus that acknowledgement.
   m.aws.counter.reset();
   const stale = await m.as(token).report('p0', report('old', new Date(0), [], { reprocessedUpTo: m.clock.now().toISOString() }));

@@ -62,7 +62,7 @@ it('a bang is recorded as a transition of the tree by the sweep', async () => {
   expect(s.transitions.map((x) => `${x.id}:${x.to}`).sort()).toEqual(['x1:red', 'x2:red']);
 });
 
-it('the sweep reads every computer in one Query and only the partitions due; it writes only changes and the summary', async () => {
+it('the sweep reads every computer in one Query and only the partitions due; it writes only changes (with their events) and the summary', async () => {
   const first = m;
   m = await createTestMaster({ dashboard: false });
   await first.dispose();
@@ -82,7 +82,12 @@ it('the sweep reads every computer in one Query and only the partitions due; it 
   const s = await runSweep(m, m.clock.now());
   expect(s.transitions.map((x) => x.id).sort()).toEqual(['fleet-0', 'fleet-1']);
   expect(s.summary.computers).toEqual({ green: 38, orange: 2, red: 0 });
-  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 3, UpdateItemCommand: 3 });
+  // + per computer that changed: its partitions (Query; the event lists them), its
+  // computer.colour event (PutItem), marked routed, its pending mark cleared (UpdateItem);
+  // once per sweep: the silences and the channels (Query)
+  expect(m.aws.counter.byCommand()).toEqual({ QueryCommand: 3 + 2 + 2, PutItemCommand: 2, UpdateItemCommand: 3 + 2 * 2 });
+  const orange = (await m.api.listEvents({ type: 'computer.colour', limit: 1000 })).events.filter((e) => e.event.type === 'computer.colour' && e.event.data.to === 'orange');
+  expect(orange.map((e) => e.event.computerId).sort()).toEqual(['fleet-0', 'fleet-1']);
   expect(m.aws.counter.byCommand().ScanCommand).toBeUndefined();
   expect(await m.api.summary()).toEqual({ computers: { green: 38, orange: 2, red: 0 }, partitions: { green: 0, red: 0 }, asOf: m.clock.now().toISOString() });
 });

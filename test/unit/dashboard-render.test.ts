@@ -126,6 +126,7 @@ function partition(over: Partial<Partition> = {}): Partition {
     reprocess: { partitionId: 'p1', requestedAt: '2025-11-25T11:58:00.000Z', reason: 'bang b1 from p2' },
     lastBangAt: '2025-11-25T11:58:00.000Z',
     crimes: [{ code: 'promise-never-passes', message: 'check-http never passed' }],
+    flapping: false,
     createdAt: '2025-11-25T10:00:00.000Z',
     updatedAt: '2025-11-25T11:58:00.000Z',
     ...over,

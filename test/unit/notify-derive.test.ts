@@ -359,6 +359,13 @@ describe('computer events', () => {
   it('no change, no event', () => {
     expect(observeComputer({ ...base, before: 'red', partitions: [] })).toBeNull();
   });
+  it('a first contact (never contacted → green) is recorded, not sent; a later return to green is sent', () => {
+    const back = { ...base, before: 'red' as Colour, after: { colour: 'green' as Colour, reason: 'in contact with the master', since: iso(T0) }, partitions: [] };
+    const first = observeComputer({ ...back, firstContact: true })!;
+    expect(first.suppressed).toEqual({ by: 'announced', id: 'C1' });
+    expect(isSendable(first)).toBe(false);
+    expect(isSendable(observeComputer(back)!)).toBe(true);
+  });
   it('lists partitions (sorted, first 100) and distinct trees, with counts', () => {
     const parts = Array.from({ length: 150 }, (_, i) => ({ partitionId: `p${String(149 - i).padStart(3, '0')}`, instanceTreeId: `t${i % 3}`, colour: 'green' as Colour }));
     const e = observeComputer({ ...base, partitions: parts })!;

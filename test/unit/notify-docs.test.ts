@@ -5,6 +5,7 @@ import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, GIVE_UP_AFTER_MS } from '../../functi
 import { signBody } from '../../functions/notify/deliver.ts';
 import { slackMessage, webhookBody } from '../../functions/notify/format.ts';
 import { FLAP_START_PERCENT, FLAP_STOP_PERCENT, FLAP_WINDOW } from '../../functions/domain/flapping.ts';
+import { GUARDED_REPAIR_GRACE_MS } from '../../functions/services/notify-publish.ts';
 import { EVENT_TYPES, VigilEvent } from '../../protocol/events.ts';
 
 const doc = readFileSync(new URL('../../docs/notifications.md', import.meta.url), 'utf8');
@@ -37,5 +38,7 @@ describe('docs/notifications.md', () => {
     expect(doc).toContain(`**${FLAP_WINDOW} recorded colour`);
     expect(doc).toContain(`above **${FLAP_START_PERCENT} %**`);
     expect(doc).toContain(`below **${FLAP_STOP_PERCENT} %**`);
+    expect(GUARDED_REPAIR_GRACE_MS).toBe(5 * 60_000);
+    expect(doc).toContain('5 minutes later (`GUARDED_REPAIR_GRACE_MS`');
   });
 });

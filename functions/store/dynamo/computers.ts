@@ -6,7 +6,7 @@ import type { HeartbeatPartition } from '../../../protocol/index.ts';
 import type { ComputerRecord, PartitionRecord } from '../../domain/records.ts';
 import { keys } from '../table.ts';
 import type { ComputerStore } from '../types.ts';
-import { C, colourCode, computerFromItem, computerItem, hashBytes, ms, P, partitionFromItem } from './items.ts';
+import { C, colourCode, computerFromItem, computerItem, hashBytes, ms, P, partitionFromItem, pendingToItem } from './items.ts';
 import { computerPartitionsQuery, touchPartitions } from './partitions.ts';
 import { keyOf, mapItems, readItem, type TableClient } from './table-client.ts';
 
@@ -141,18 +141,34 @@ export function computerStore(table: TableClient): ComputerStore {
       return { outcome: 'refused', exists: true, tokenHash: computerFromItem(r.item).tokenHash };
     },
 
-    async recordComputerColour(id, c, seenContactAt) {
+    async recordComputerColour(id, c, seenContactAt, notify) {
+      const names: Record<string, string> = { '#c': C.colour, '#cs': C.colourSince, '#lc': C.lastContact };
       const values: Record<string, unknown> = { ':c': colourCode(c.colour), ':s': c.colourSince === null ? null : ms(c.colourSince) };
+      const sets = ['#c = :c', '#cs = :s'];
       let cond = 'attribute_not_exists(#lc)';
       if (seenContactAt) {
         cond = '#lc = :lc';
         values[':lc'] = ms(seenContactAt);
       }
+      if (notify) {
+        // one change, one writer: the colour as read (a heartbeat and the sweep may both see it)
+        values[':oc'] = colourCode(notify.seenColour);
+        cond += ' AND #c = :oc';
+        if (notify.pending.length) {
+          names['#np'] = C.notifyPending;
+          values[':np'] = pendingToItem(notify.pending);
+          sets.push('#np = :np');
+          if (notify.seenPending.length) {
+            values[':npr'] = pendingToItem(notify.seenPending);
+            cond += ' AND #np = :npr';
+          } else cond += ' AND attribute_not_exists(#np)';
+        }
+      }
       const r = await table.update({
         Key: keys.computer(id),
-        UpdateExpression: 'SET #c = :c, #cs = :s',
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: `attribute_exists(pk) AND ${cond}`,
-        ExpressionAttributeNames: { '#c': C.colour, '#cs': C.colourSince, '#lc': C.lastContact },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       });
       return r !== false;

@@ -8,7 +8,7 @@ import { DEFAULT_INSTANTIATION_FREQUENCY_SECONDS } from '../../domain/colours.ts
 import { type CrimeState, emptyCrimeState, PASSED_FILTER_BYTES } from '../../domain/crimes.ts';
 import { DEFAULT_BANG_QUOTA_PER_DAY } from '../../domain/quota.ts';
 import { parseReportKey } from '../../domain/reports.ts';
-import type { BangRecord, ComputerRecord, PartitionRecord, ReportHistoryRecord, SoftwareReleaseRecord } from '../../domain/records.ts';
+import { type BangRecord, type ComputerRecord, initialPartitionNotifyState, type PartitionNotifyState, type PartitionRecord, type ReportHistoryRecord, type SoftwareReleaseRecord } from '../../domain/records.ts';
 import { INDEX_ATTR, keys } from '../table.ts';
 import type { FleetSummaryRecord, SessionRecord } from '../types.ts';
 import type { Item } from './table-client.ts';
@@ -47,9 +47,34 @@ export const C = {
   frequency: 'fq',
   assignmentVersion: 'ver',
   reprocessHint: 'rh',
+  notifyPending: 'np',
   createdAt: 'ca',
   updatedAt: 'ua',
 } as const;
+
+// ------------------------------------------------------------------ notification state
+/** Event ids pending routing, as stored: one string, space-separated (ids hold no space). */
+export const pendingToItem = (ids: readonly string[]): string => ids.join(' ');
+export const pendingFromItem = (v: unknown): string[] => (typeof v === 'string' && v ? v.split(' ') : []);
+
+/**
+ * A partition's notification state in one short string (`nf`): a flag (`f` flapping, `-`
+ * not), the colour receivers were last told (`g`/`o`/`r`, `-` never told), then the flap
+ * history (up to 21 of `g`/`o`/`r`). At most 23 bytes; the time of the last sample is `ns`.
+ */
+export function notifyStateToItem(s: PartitionNotifyState): string {
+  return `${s.flapping ? 'f' : '-'}${s.announced ? colourCode(s.announced) : '-'}${s.flapHistory}`;
+}
+
+function notifyStateFromItem(nf: unknown, ns: unknown): PartitionNotifyState {
+  if (typeof nf !== 'string' || nf.length < 2) return { ...initialPartitionNotifyState(), sampledAt: isoOrNull(ns) };
+  return {
+    flapping: nf[0] === 'f',
+    announced: nf[1] === '-' ? null : colourOf(nf[1]),
+    flapHistory: nf.slice(2).replace(/[^gor]/g, ''),
+    sampledAt: isoOrNull(ns),
+  };
+}
 
 /** A SHA-256 hex digest stored as 32 bytes. */
 export const hashBytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -64,6 +89,7 @@ export function computerFromItem(i: Item): ComputerRecord {
     agentVersion: textOrNull(i[C.agentVersion]),
     assignmentVersion: num(i[C.assignmentVersion]),
     reprocessHint: num(i[C.reprocessHint]),
+    notifyPending: pendingFromItem(i[C.notifyPending]),
     colour: colourOf(i[C.colour]),
     // not stored: the reason served is the verdict at the request's time
     colourReason: '',
@@ -176,6 +202,9 @@ export const P = {
   reprocessBang: 'rb',
   reprocessedUpTo: 'ru',
   lastBang: 'lb',
+  notify: 'nf',
+  notifySampledAt: 'ns',
+  notifyPending: 'np',
   createdAt: 'ca',
   updatedAt: 'ua',
 } as const;
@@ -200,6 +229,8 @@ export function partitionFromItem(i: Item): PartitionRecord {
     reprocessedUpTo: isoOrNull(i[P.reprocessedUpTo]),
     lastBangAt: isoOrNull(i[P.lastBang]),
     crimeState: crimeStateFromItem(i[P.crimeState]),
+    notify: notifyStateFromItem(i[P.notify], i[P.notifySampledAt]),
+    notifyPending: pendingFromItem(i[P.notifyPending]),
     colour: colourOf(i[P.colour]),
     colourReason: '',
     colourSince: isoOrNull(i[P.colourSince]),

@@ -5,10 +5,10 @@ import { crimesOf } from '../../domain/crimes.ts';
 import { pendingReprocess } from '../../domain/reprocess.ts';
 import { mapLimit } from '../../lib/concurrency.ts';
 import { GSI_CRIMES, GSI_PARTITIONS, GSI_RED, GSI_TREE, INDEX_ATTR as A, INDEX_PK, indexKeys, keys } from '../table.ts';
-import type { PartitionRecord } from '../../domain/records.ts';
-import type { Accept, InitialColour, ListRequest, PartitionFilter, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
+import { initialPartitionNotifyState, type PartitionRecord } from '../../domain/records.ts';
+import type { Accept, InitialColour, ListRequest, NotifyWrite, PartitionFilter, PartitionRef, PartitionStore, PutPartitionResult } from '../types.ts';
 import { bumpAssignments, raiseHint } from './computers.ts';
-import { colourCode, computerFromItem, ms, P, partitionFromItem, softwareReleaseFromItem } from './items.ts';
+import { colourCode, computerFromItem, ms, notifyStateToItem, P, partitionFromItem, pendingToItem, softwareReleaseFromItem } from './items.ts';
 import { type CursorBounds, type Item, type Key, keyOf, type ListSpec, loadItems, mapItems, type QueryInput, type TableClient } from './table-client.ts';
 
 /** Entries a filtered partition page examines at most, per item asked (then it answers short, with a cursor). */
@@ -60,6 +60,35 @@ export function redIndexUpdate(p: { instanceTreeId: string; partitionId: string 
   values[':rx'] = k[A.red];
   values[':rt'] = k[A.redKey];
   return { set: ['#rx = :rx', '#rt = :rt'], remove: [] as string[] };
+}
+
+/**
+ * The SET clauses and conditions of a partition's notification state write (NotifyWrite):
+ * the state, and the pending events when given, each conditional on what was read.
+ */
+export function notifyStateUpdate(p: PartitionRecord, n: NotifyWrite, names: Record<string, string>, values: Record<string, unknown>): { set: string[]; cond: string[] } {
+  names['#nf'] = P.notify;
+  values[':nf'] = notifyStateToItem(n.state);
+  const set = ['#nf = :nf'];
+  const read = notifyStateToItem(p.notify);
+  values[':nfr'] = read;
+  // no state stored reads as the initial one
+  const cond = [read === notifyStateToItem(initialPartitionNotifyState()) ? '(attribute_not_exists(#nf) OR #nf = :nfr)' : '#nf = :nfr'];
+  if (n.state.sampledAt) {
+    names['#ns'] = P.notifySampledAt;
+    values[':ns'] = ms(n.state.sampledAt);
+    set.push('#ns = :ns');
+  }
+  if (n.pending?.length) {
+    names['#np'] = P.notifyPending;
+    values[':np'] = pendingToItem(n.pending);
+    set.push('#np = :np');
+    if (p.notifyPending.length) {
+      values[':npr'] = pendingToItem(p.notifyPending);
+      cond.push('#np = :npr');
+    } else cond.push('attribute_not_exists(#np)');
+  }
+  return { set, cond };
 }
 
 async function putPartition(

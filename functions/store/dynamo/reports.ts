@@ -4,7 +4,7 @@
 import { INDEX_ATTR as A, INDEX_PK, keys } from '../table.ts';
 import type { ReportStore } from '../types.ts';
 import { colourCode, crimeStateToItem, historyFromItem, historyToItem, ms, P, summaryToItem } from './items.ts';
-import { redIndexUpdate } from './partitions.ts';
+import { notifyStateUpdate, redIndexUpdate } from './partitions.ts';
 import { mapItems, type TableClient } from './table-client.ts';
 
 export function reportStore(table: TableClient): ReportStore {
@@ -50,6 +50,11 @@ export function reportStore(table: TableClient): ReportStore {
       } else removes.push('#cx');
       let cond = expectedKey === null ? 'attribute_not_exists(#lk)' : '#lk = :expected';
       if (expectedKey !== null) values[':expected'] = expectedKey;
+      if (w.notify) {
+        const n = notifyStateUpdate(p, w.notify, names, values);
+        sets.push(...n.set);
+        cond += ` AND ${n.cond.join(' AND ')}`;
+      }
       if (w.reprocessedUpTo) {
         names['#ru'] = P.reprocessedUpTo;
         values[':ru'] = ms(w.reprocessedUpTo);

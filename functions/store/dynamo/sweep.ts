@@ -4,7 +4,7 @@
 import { GSI_RED, GSI_SWEEP, INDEX_ATTR as A, INDEX_PK, keys } from '../table.ts';
 import type { MaintenanceStore, SweepStore } from '../types.ts';
 import { colourCode, ms, P, partitionFromItem, summaryRecordFromItem } from './items.ts';
-import { redIndexUpdate } from './partitions.ts';
+import { notifyStateUpdate, redIndexUpdate } from './partitions.ts';
 import { keyOf, loadItems, type TableClient } from './table-client.ts';
 
 /** Partitions read per sweep page. */
@@ -27,7 +27,7 @@ export function sweepStore(table: TableClient): SweepStore {
         cursor,
       }),
 
-    async recordPartitionColour(p, c, sweepAt) {
+    async recordPartitionColour(p, c, sweepAt, notify) {
       const names: Record<string, string> = { '#c': P.colour, '#cs': P.colourSince, '#sd': A.sweepDue, '#lk': P.lastReportKey };
       const values: Record<string, unknown> = { ':c': colourCode(c.colour), ':cs': c.colourSince === null ? null : ms(c.colourSince), ':seen': p.sweepAt };
       const sets = ['#c = :c', '#cs = :cs'];
@@ -49,6 +49,11 @@ export function sweepStore(table: TableClient): SweepStore {
         cond += ' AND #lk = :lk';
         values[':lk'] = p.lastReportKey;
       } else cond += ' AND attribute_not_exists(#lk)';
+      if (notify) {
+        const n = notifyStateUpdate(p, notify, names, values);
+        sets.push(...n.set);
+        cond += ` AND ${n.cond.join(' AND ')}`;
+      }
       const r = await table.update({
         Key: keys.partition(p.computerId, p.partitionId),
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
