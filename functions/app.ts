@@ -7,11 +7,14 @@ import { createDashboard } from './dashboard/index.tsx';
 import { createSessions } from './dashboard/sessions.ts';
 import { AuthGuard, FailureLimiter } from './limiter.ts';
 import { bangRoutes } from './routes/bangs.ts';
+import { channelRoutes } from './routes/channels.ts';
 import { computerRoutes } from './routes/computers.ts';
 import { type ApiDeps, router } from './routes/context.ts';
 import { healthRoutes, serveOpenApi } from './routes/health.ts';
+import { eventRoutes } from './routes/events.ts';
 import { errorHandler, jsonBodies, limitBody, noRoute } from './routes/http.ts';
 import { partitionRoutes } from './routes/partitions.ts';
+import { silenceRoutes } from './routes/silences.ts';
 import { softwareReleaseRoutes } from './routes/software-releases.ts';
 import { summaryRoutes } from './routes/summary.ts';
 import { treeRoutes } from './routes/trees.ts';
@@ -47,6 +50,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', partitionRoutes());
   app.route('/', treeRoutes());
   app.route('/', bangRoutes());
+  app.route('/', channelRoutes());
+  app.route('/', silenceRoutes());
+  app.route('/', eventRoutes());
   app.route('/', summaryRoutes());
   serveOpenApi(app);
   if (deps.dashboard !== false) {

@@ -22,7 +22,7 @@ export function buildVigilApp(opts: VigilAppOptions = {}): { app: App; stack: Vi
   const stackName = flag(app, 'vigil:stackName') ?? 'Vigil';
   const reserved = parseBoolean('vigil:reservedConcurrency', flag(app, 'vigil:reservedConcurrency'), true);
   const concurrency: Partial<ReservedConcurrency> = {};
-  for (const fn of ['api', 'admin', 'fanout', 'sweep'] as const) {
+  for (const fn of ['api', 'admin', 'fanout', 'sweep', 'notify'] as const) {
     const key = `vigil:${fn}ReservedConcurrency`;
     const v = flag(app, key);
     if (v === undefined) continue;
@@ -37,6 +37,8 @@ export function buildVigilApp(opts: VigilAppOptions = {}): { app: App; stack: Vi
     ...(account && region ? { env: { account, region } } : {}),
     deletionProtection: parseBoolean('vigil:deletionProtection', flag(app, 'vigil:deletionProtection'), true),
     alarmEmail: flag(app, 'vigil:alarmEmail'),
+    notifyEmail: flag(app, 'vigil:notifyEmail'),
+    publicUrl: flag(app, 'vigil:publicUrl'),
     reservedConcurrency: reserved ? concurrency : false,
   });
   return { app, stack };

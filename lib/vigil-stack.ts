@@ -4,6 +4,8 @@
 //   api → SQS bang queue (+ DLQ) → fanout Lambda (partial batch failures)
 //   EventBridge Scheduler (every minute) → sweep Lambda
 //   Secrets Manager admin token (read by api), SNS alarm topic, CloudWatch alarms.
+//   publishers → SQS notify queue (+ DLQ) → notify Lambda (+ every minute) → webhooks, Slack,
+//   the VigilEvents EventBridge bus (→ SNS e-mail with -c vigil:notifyEmail).
 // See docs/deploy.md and docs/decisions.md ("Cloud").
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { VigilAlarms } from './constructs/alarms.ts';
 import { BangQueue } from './constructs/bang-queue.ts';
+import { VigilNotify } from './constructs/notify.ts';
 import { VigilFunction } from './constructs/vigil-function.ts';
 import { grantTableActions, VigilTable } from './constructs/vigil-table.ts';
 
@@ -32,6 +35,10 @@ export interface VigilStackProps extends StackProps {
   readonly reservedConcurrency?: false | Partial<ReservedConcurrency>;
   /** Log retention of every function (default one month). */
   readonly logRetention?: logs.RetentionDays;
+  /** E-mail address that gets every sendable notification event (EventBridge → SNS). */
+  readonly notifyEmail?: string;
+  /** The dashboard's public URL for links in events (default: the admin function URL). */
+  readonly publicUrl?: string;
 }
 
 export interface ReservedConcurrency {
@@ -42,10 +49,12 @@ export interface ReservedConcurrency {
   fanout: number;
   /** One at a time: a sweep still running when the next minute comes makes that one drop. */
   sweep: number;
+  /** Notification deliveries (leases keep concurrent passes apart). */
+  notify: number;
 }
 
 /** 1,000 computers at one call a minute need ~1 concurrent api execution; 50 leaves headroom. */
-export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { api: 50, admin: 10, fanout: 5, sweep: 1 };
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { api: 50, admin: 10, fanout: 5, sweep: 1, notify: 2 };
 
 export const API_TIMEOUT = Duration.seconds(10);
 export const FANOUT_TIMEOUT = Duration.seconds(30);
@@ -64,6 +73,7 @@ export class VigilStack extends Stack {
   readonly functionUrl: lambda.FunctionUrl;
   readonly adminUrl: lambda.FunctionUrl;
   readonly alarms: VigilAlarms;
+  readonly notify: VigilNotify;
 
   constructor(scope: Construct, id: string, props: VigilStackProps = {}) {
     super(scope, id, props);
@@ -222,6 +232,22 @@ export class VigilStack extends Stack {
       const parts = Fn.split('/', url.url);
       return Fn.join('//', [Fn.select(0, parts), Fn.select(2, parts)]);
     };
+    // Notifications: links in events point at the dashboard (the admin URL; the admin function
+    // itself takes its own host from the request: its URL cannot be its own environment).
+    const publicUrl = props.publicUrl ?? origin(this.adminUrl);
+    for (const fn of [this.api, this.fanout, this.sweep]) fn.fn.addEnvironment('VIGIL_PUBLIC_URL', publicUrl);
+    if (props.publicUrl) this.admin.fn.addEnvironment('VIGIL_PUBLIC_URL', props.publicUrl);
+    this.notify = new VigilNotify(this, 'Notify', {
+      table: this.table,
+      publicUrl,
+      publishers: [this.api, this.admin, this.fanout, this.sweep],
+      alarmTopic: this.alarms.topic,
+      logRetention,
+      removalPolicy,
+      reservedConcurrency: reserved?.notify,
+      email: props.notifyEmail,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: origin(this.functionUrl), description: 'master URL for the agents (vigil agent/watchdog --master)' });
     new CfnOutput(this, 'AdminUrl', {
       value: origin(this.adminUrl),
@@ -234,6 +260,7 @@ export class VigilStack extends Stack {
       description: 'aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'EventBusName', { value: this.notify.bus.eventBusName, description: 'every sendable vigil event (source vigil, detail-type = event type)' });
   }
 }
 

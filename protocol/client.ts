@@ -33,6 +33,19 @@ import {
   type PageQuery,
   type PartitionListQuery,
 } from './index.ts';
+import {
+  Channel,
+  ChannelCreated,
+  ChannelDeleted,
+  ChannelList,
+  type ChannelPut,
+  EventList,
+  type EventListQuery,
+  Silence,
+  SilenceList,
+  type SilenceListQuery,
+  type SilencePut,
+} from './events.ts';
 
 /** `fetch`, or anything shaped like it (Hono's `app.request` in process). */
 export type FetchLike = (input: string, init: RequestInit) => Response | Promise<Response>;
@@ -113,6 +126,35 @@ function query(params: Record<string, string | number | undefined>): string {
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
+}
+
+type Call = <S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown) => Promise<{ status: number; body: z.infer<S> }>;
+type Get = <S extends z.ZodType>(schema: S, path: string) => Promise<z.infer<S>>;
+
+/** The notification endpoints (admin): channels, silences, recorded events. */
+function notificationMethods(call: Call, get: Get) {
+  return {
+    /** 201 `{created: true}` (a generated webhook secret in `channel.secret`, shown only now); 200 on update. */
+    async putChannel(id: string, body: ChannelPut): Promise<{ created: boolean; channel: ChannelCreated }> {
+      const r = await call(ChannelCreated, 'PUT', `/v1/channels/${enc(id)}`, body);
+      return { created: r.status === 201, channel: r.body };
+    },
+    getChannel: (id: string) => get(Channel, `/v1/channels/${enc(id)}`),
+    listChannels: (q: PageQuery = {}) => get(ChannelList, `/v1/channels${query(q)}`),
+    /** Deletes the channel and drops its queue. */
+    deleteChannel: async (id: string) => (await call(ChannelDeleted, 'DELETE', `/v1/channels/${enc(id)}`)).body,
+    async putSilence(id: string, body: SilencePut): Promise<{ created: boolean; silence: Silence }> {
+      const r = await call(Silence, 'PUT', `/v1/silences/${enc(id)}`, body);
+      return { created: r.status === 201, silence: r.body };
+    },
+    getSilence: (id: string) => get(Silence, `/v1/silences/${enc(id)}`),
+    listSilences: (q: SilenceListQuery = {}) => get(SilenceList, `/v1/silences${query(q)}`),
+    /** Ends the silence now (it stays listed). */
+    endSilence: async (id: string) => (await call(Silence, 'DELETE', `/v1/silences/${enc(id)}`)).body,
+    /** Recorded events, newest first, with their delivery state per channel. */
+    listEvents: (q: EventListQuery = {}) => get(EventList, `/v1/events${query(q)}`),
+
+  };
 }
 
 export function createVigilClient(opts: VigilClientOptions = {}) {
@@ -217,6 +259,8 @@ export function createVigilClient(opts: VigilClientOptions = {}) {
     listBangs: (q: BangListQuery = {}) => get(BangList, `/v1/bangs${query(q)}`),
     /** A bang (computer token, or the admin's for a manual one); 429 over the daily quota. */
     bang: async (partitionId: string, body: BangRequest) => (await call(BangResponse, 'POST', `/v1/partitions/${enc(partitionId)}/bang`, body)).body,
+
+    ...notificationMethods(call, get),
 
     // ------------------------------------------------------------ the agent's calls (computer token)
     heartbeat: async (computerId: string, body: HeartbeatRequest) => (await call(HeartbeatResponse, 'POST', `/v1/computers/${enc(computerId)}/heartbeat`, body)).body,

@@ -2,7 +2,7 @@
 // Plain `zod` only, like protocol/index.ts (the agent bundles protocol/). The exact JSON of
 // each event and how it is delivered: docs/notifications.md.
 import { z } from 'zod';
-import { BangSource, Colour, Id, IsoDate } from './index.ts';
+import { BangSource, Colour, Id, IsoDate, NextCursor, PageQuery } from './index.ts';
 
 export const EVENT_TYPES = [
   'computer.colour',
@@ -246,6 +246,13 @@ export const Channel = z.object({
   updatedAt: IsoDate,
   lastDelivery: LastDelivery.nullable(),
   backlog: z.number().int().min(0).describe('events waiting for delivery to this channel'),
+  dead: z
+    .object({
+      count: z.number().int().min(0).describe('deliveries that died (refused by the receiver, or given up after 48 h)'),
+      last: z.object({ at: IsoDate, eventId: EventId, error: z.string() }).nullable(),
+    })
+    .optional()
+    .describe('dead deliveries of this channel (the events stay recorded: GET /v1/events)'),
 });
 export type Channel = z.infer<typeof Channel>;
 
@@ -255,7 +262,9 @@ export const ChannelCreated = Channel.extend({
 });
 export type ChannelCreated = z.infer<typeof ChannelCreated>;
 
-export const ChannelList = z.object({ channels: z.array(Channel), nextCursor: z.string().nullable() });
+export const ChannelList = z.object({ channels: z.array(Channel), nextCursor: NextCursor });
+export const ChannelDeleted = z.object({ channelId: Id, deleted: z.literal(true), dropped: z.number().int().min(0).describe('queued deliveries dropped') });
+export type ChannelDeleted = z.infer<typeof ChannelDeleted>;
 export type ChannelList = z.infer<typeof ChannelList>;
 
 // ---------------------------------------------------------------- silences
@@ -307,5 +316,40 @@ export const Silence = z.object({
 });
 export type Silence = z.infer<typeof Silence>;
 
-export const SilenceList = z.object({ silences: z.array(Silence), nextCursor: z.string().nullable() });
+export const SilenceList = z.object({ silences: z.array(Silence), nextCursor: NextCursor });
 export type SilenceList = z.infer<typeof SilenceList>;
+export const SilenceListQuery = PageQuery.extend({
+  active: z.enum(['true', 'false']).optional().describe('true: only the silences active now'),
+});
+export type SilenceListQuery = z.infer<typeof SilenceListQuery>;
+
+// ---------------------------------------------------------------- recorded events (GET /v1/events)
+export const EventDelivery = z.object({
+  channelId: z.string(),
+  action: z.enum(['send', 'skip', 'record-only']).describe("what the channel's filters and the event's marks decided"),
+  reason: z.string().optional(),
+  state: z
+    .enum(['queued', 'delivered', 'dead'])
+    .optional()
+    .describe('send only: queued (waiting or retrying), delivered (off the queue), dead (refused or given up)'),
+  attempts: z.number().int().min(0).optional().describe('queued only: failed attempts so far'),
+  nextAttemptAt: IsoDate.optional(),
+});
+export type EventDelivery = z.infer<typeof EventDelivery>;
+
+export const RecordedEvent = z.object({
+  event: VigilEvent,
+  recordedAt: IsoDate,
+  sendable: z.boolean().describe('false: recorded with a silenced or suppressed mark, sent to no channel'),
+  deliveries: z.array(EventDelivery).nullable().describe('per channel; null while the event is being routed'),
+});
+export type RecordedEvent = z.infer<typeof RecordedEvent>;
+
+export const EventList = z.object({ events: z.array(RecordedEvent), nextCursor: NextCursor });
+export type EventList = z.infer<typeof EventList>;
+export const EventListQuery = PageQuery.extend({
+  partitionId: Id.optional(),
+  computerId: Id.optional(),
+  type: EventType.optional(),
+});
+export type EventListQuery = z.infer<typeof EventListQuery>;

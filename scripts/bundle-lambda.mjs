@@ -4,14 +4,14 @@
 // runs this script from CDK's local-bundling hook at synth time, so assets are never stale and
 // no Docker is needed), by bench/lambda-bundle.bench.ts and by the bundle tests.
 //
-//   node scripts/bundle-lambda.mjs <api|fanout|sweep> <outdir>   → <outdir>/index.mjs (+ .map)
+//   node scripts/bundle-lambda.mjs <api|fanout|sweep|notify> <outdir>   → <outdir>/index.mjs (+ .map)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const HANDLERS = ['api', 'fanout', 'sweep'];
+export const HANDLERS = ['api', 'fanout', 'sweep', 'notify'];
 
 // zod re-exports every locale's error messages as `z.locales` (≈260 KiB minified) and keeps
 // them all because the `z` namespace object is used whole; vigil only uses the default
@@ -67,7 +67,7 @@ export async function bundleLambda(name, outdir) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [name, outdir, metafileOut] = process.argv.slice(2);
   if (!name || !outdir) {
-    process.stderr.write('usage: node scripts/bundle-lambda.mjs <api|fanout|sweep> <outdir> [metafile.json]\n');
+    process.stderr.write('usage: node scripts/bundle-lambda.mjs <api|fanout|sweep|notify> <outdir> [metafile.json]\n');
     process.exit(2);
   }
   bundleLambda(name, resolve(outdir)).then(

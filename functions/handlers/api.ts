@@ -59,6 +59,10 @@ export function createApiHandler(deps: AppDeps, obs: Observability = createObser
   const { logger, metrics } = obs;
   return async (event, context) => {
     logger.addContext(context);
+    // dashboard links in events: this function's own URL when no public URL is configured
+    if (deps.notify?.baseUrl === '' && 'requestContext' in event && 'domainName' in event.requestContext && event.requestContext.domainName) {
+      deps.notify.baseUrl = `https://${event.requestContext.domainName}`;
+    }
     try {
       if (routes === 'computer') {
         const { method, path } = eventRoute(event);

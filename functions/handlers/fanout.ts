@@ -6,7 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MalformedBangMessage } from '../services/bang-message.ts';
 import { consumeBangMessage, type FanOutDeps } from '../services/fanout.ts';
-import { createDynamoClient, createObservability, type Observability, storeFromEnv } from './runtime.ts';
+import { createDynamoClient, createObservability, createSqsClient, notifyDepsFromEnv, type Observability, storeFromEnv } from './runtime.ts';
 
 export type FanoutHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -43,7 +43,8 @@ let lazy: FanoutHandler | undefined;
 export const handler: FanoutHandler = (event, context) => {
   if (!lazy) {
     const obs = createObservability('vigil-fanout');
-    lazy = createFanoutHandler({ store: storeFromEnv(process.env, { dynamo: createDynamoClient() }), now: () => new Date() }, obs);
+    const deps = { store: storeFromEnv(process.env, { dynamo: createDynamoClient() }), now: () => new Date() };
+    lazy = createFanoutHandler({ ...deps, notify: notifyDepsFromEnv(process.env, createSqsClient()) }, obs);
   }
   return lazy(event, context);
 };

@@ -9,7 +9,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AppDeps } from '../app.ts';
 import { lambdaClientAddress } from '../limiter.ts';
+import { createSqsNotifyWake } from '../notify-queue.ts';
 import { createSqsBangQueue } from '../queue.ts';
+import { DEFAULT_BASE_URL, type NotifyDeps } from '../services/notify-deps.ts';
 import { createDynamoStore } from '../store/dynamo.ts';
 import type { Store } from '../store/types.ts';
 import { cachedSecret, secretsManagerFetcher } from './secret.ts';
@@ -67,6 +69,22 @@ export function storeFromEnv(env: Env, clients: StoreClients): Store {
 }
 
 /**
+ * Notifications of a function that publishes events: dashboard links to VIGIL_PUBLIC_URL
+ * (the admin URL; unset on the admin function itself, which takes its own host from the
+ * request: ''), the notify queue woken after a publish (NOTIFY_QUEUE_URL), and the
+ * EventBridge pseudo-channel when EVENT_BUS_NAME is set.
+ */
+export function notifyDepsFromEnv(env: Env, sqs: SQSClient, fromRequest = false): NotifyDeps {
+  const queueUrl = env.NOTIFY_QUEUE_URL;
+  const wake = queueUrl ? createSqsNotifyWake({ client: sqs, queueUrl }) : null;
+  return {
+    baseUrl: env.VIGIL_PUBLIC_URL || (fromRequest ? '' : DEFAULT_BASE_URL),
+    ...(wake ? { wake: (eventIds: string[]) => wake(eventIds) } : {}),
+    eventBus: !!env.EVENT_BUS_NAME,
+  };
+}
+
+/**
  * The api function's AppDeps: DynamoDB store (TABLE_NAME), SQS bang queue (BANG_QUEUE_URL),
  * admin token from Secrets Manager (ADMIN_TOKEN_SECRET_ARN, cached 5 min), the real clock.
  */
@@ -82,5 +100,6 @@ export function apiDepsFromEnv(env: Env, clients: ApiClients, logger: Logger): A
     logError: (message, err) => logger.error(message, { error: err as Error }),
     // the event's source IP (the function URL's peer), for the failure limiter
     clientAddress: lambdaClientAddress,
+    notify: notifyDepsFromEnv(env, clients.sqs, true),
   };
 }

@@ -2,6 +2,7 @@
 // AWS SDK).
 import { parseArgs } from 'node:util';
 import { allPages, createVigilClient, type VigilClient, VigilApiError } from '../../protocol/client.ts';
+import type { EventType } from '../../protocol/events.ts';
 import type { Colour } from '../../protocol/index.ts';
 
 const HELP = `usage: vigil admin [--master URL] [--token TOKEN] [--json] <command>
@@ -21,8 +22,18 @@ commands:
   bang list [--partition P] [--limit N]  newest first (all of them without --limit)
   bang send PARTITION [--message M]      manual bang (admin)
   summary                                colour counts of the fleet (as of the last sweep)
+  channel set ID --kind webhook|slack --url URL [--secret S] [--events t1,t2] [--tree T]
+                                         where events go; a new webhook without --secret gets
+                                         one, printed once alone on stdout
+  channel list | channel show ID | channel rm ID   (rm drops its queue)
+  silence set ID --computer C|--partition P|--tree T (--until ISO|--for 2h) [--from ISO] --reason R
+                                         matching events are recorded, not sent
+  silence list [--active] | silence show ID | silence end ID
+  event list [--partition P] [--computer C] [--type T] [--limit N]   recorded events, newest first
 
 Lists page through the whole collection (1,000 items a request).
+Event types: computer.colour, partition.colour, bang.accepted, bang.rejected,
+flapping.started, flapping.stopped. Durations: 90s, 30m, 2h, 1d, 1h30m.
 
 Flags may also be spelled like the API fields: --instantiation-frequency-seconds,
 --periodicity-seconds, --bang-quota-per-day, --computer-id, --instance-tree-id,
@@ -62,6 +73,7 @@ const OPTIONS = {
   ...{ master: text, token: text, json: flag, help: { type: 'boolean', short: 'h' } as const },
   ...{ frequency: text, url: text, periodicity: text, quota: text, computer: text, tree: text, sr: text, move: flag },
   ...{ partition: text, limit: text, message: text, colour: text, crimes: flag },
+  ...{ kind: text, secret: text, events: text, until: text, for: text, from: text, reason: text, active: flag, type: text },
   // Aliases spelled like the API fields.
   ...{ 'instantiation-frequency': text, 'instantiation-frequency-seconds': text, 'periodicity-seconds': text, 'bang-quota': text, 'bang-quota-per-day': text },
   ...{ 'computer-id': text, 'instance-tree': text, 'instance-tree-id': text, 'software-release': text, 'software-release-id': text },
@@ -185,6 +197,106 @@ const COMMANDS: Record<string, (c: Command) => Promise<void>> = {
   },
 };
 
+/** `90s`, `30m`, `2h`, `1d`, `1h30m` in ms. */
+export function parseDuration(v: string): number {
+  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v.trim());
+  if (!v.trim() || !m) throw new UsageError(`--for must be a duration such as 90s, 30m, 2h, 1d or 1h30m, got '${v}'`);
+  const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number];
+  const ms = (((d * 24 + h) * 60 + min) * 60 + sec) * 1000;
+  if (ms <= 0) throw new UsageError(`--for must be longer than 0, got '${v}'`);
+  return ms;
+}
+
+function isoDate(name: string, v: string): string {
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new UsageError(`--${name} must be a date such as 2025-06-01T18:00:00Z, got '${v}'`);
+  return new Date(t).toISOString();
+}
+
+async function setChannel(c: Command): Promise<void> {
+  const id = c.requireId('channel ID');
+  const kind = need('kind', c.o.kind);
+  if (kind !== 'webhook' && kind !== 'slack') throw new UsageError(`--kind must be webhook or slack, got '${kind}'`);
+  const events = c.o.events?.split(',').map((t) => t.trim()).filter(Boolean);
+  const body = {
+    kind,
+    url: need('url', c.o.url),
+    ...(c.o.secret ? { secret: c.o.secret } : {}),
+    ...(events?.length ? { events } : {}),
+    ...(c.o.tree ? { instanceTreeId: c.o.tree } : {}),
+  } as Parameters<VigilClient['putChannel']>[1];
+  const r = await c.api.putChannel(id, body);
+  const ch = r.channel;
+  if (ch.secret) {
+    if (!c.o.json) c.note(`channel ${id} created; its signing secret (shown once, keep it) is on stdout`);
+    c.show(ch, () => ch.secret as string);
+    return;
+  }
+  c.show(ch, () => `channel ${ch.channelId} ${r.created ? 'created' : 'updated'}: ${ch.kind} → ${ch.url}${ch.events ? ` (${ch.events.join(', ')})` : ''}${ch.instanceTreeId ? ` tree ${ch.instanceTreeId}` : ''}`);
+}
+
+async function setSilence(c: Command): Promise<void> {
+  const id = c.requireId('silence ID');
+  const targets = [
+    ['computerId', c.o.computer],
+    ['partitionId', c.o.partition],
+    ['instanceTreeId', c.o.tree],
+  ].filter(([, v]) => v !== undefined) as [string, string][];
+  if (targets.length !== 1) throw new UsageError('silence set: exactly one of --computer, --partition, --tree is needed');
+  if ((c.o.until === undefined) === (c.o.for === undefined)) throw new UsageError('silence set: one of --until ISO or --for DURATION is needed');
+  const startsAt = c.o.from ? isoDate('from', c.o.from) : new Date().toISOString();
+  const endsAt = c.o.until ? isoDate('until', c.o.until) : new Date(Date.parse(startsAt) + parseDuration(c.o.for as string)).toISOString();
+  const r = await c.api.putSilence(id, { match: Object.fromEntries(targets), startsAt, endsAt, reason: need('reason', c.o.reason) });
+  const s = r.silence;
+  c.show(s, () => `silence ${s.silenceId} ${r.created ? 'created' : 'updated'}: ${targets[0]?.join(' ')} from ${s.startsAt} until ${s.endsAt}${s.active ? ' (active now)' : ''}`);
+}
+
+const NOTIFY_COMMANDS: Record<string, (c: Command) => Promise<void>> = {
+  'channel set': setChannel,
+  async 'channel list'(c) {
+    const channels = await every((cursor) => c.api.listChannels({ cursor, limit: PAGE }), (p) => p.channels);
+    const r = { channels, nextCursor: null };
+    const rows = channels.map((ch) => ({ ...ch, events: ch.events?.join(',') ?? 'all', last: ch.lastDelivery ? `${ch.lastDelivery.ok ? 'ok' : 'failed'} ${ch.lastDelivery.at}` : null }));
+    c.show(r, () => table(rows, ['channelId', 'kind', 'url', 'events', 'instanceTreeId', 'backlog', 'last']));
+  },
+  async 'channel show'(c) {
+    const r = await c.api.getChannel(c.requireId('channel ID'));
+    c.show(r, () => pretty(r));
+  },
+  async 'channel rm'(c) {
+    const r = await c.api.deleteChannel(c.requireId('channel ID'));
+    c.show(r, () => `channel ${r.channelId} deleted (${r.dropped} queued deliveries dropped)`);
+  },
+  'silence set': setSilence,
+  async 'silence list'(c) {
+    const silences = await every((cursor) => c.api.listSilences({ cursor, limit: PAGE, ...(c.o.active ? { active: 'true' as const } : {}) }), (p) => p.silences);
+    const r = { silences, nextCursor: null };
+    const rows = silences.map((s) => ({ ...s, match: Object.entries(s.match).map(([k, v]) => `${k}=${v}`).join(' ') }));
+    c.show(r, () => table(rows, ['silenceId', 'match', 'startsAt', 'endsAt', 'endedAt', 'active', 'reason']));
+  },
+  async 'silence show'(c) {
+    const r = await c.api.getSilence(c.requireId('silence ID'));
+    c.show(r, () => pretty(r));
+  },
+  async 'silence end'(c) {
+    const r = await c.api.endSilence(c.requireId('silence ID'));
+    c.show(r, () => `silence ${r.silenceId} ended at ${r.endedAt}`);
+  },
+  async 'event list'(c) {
+    const limit = positiveInt('limit', c.o.limit);
+    const q = { ...(c.o.partition ? { partitionId: c.o.partition } : {}), ...(c.o.computer ? { computerId: c.o.computer } : {}), ...(limit ? { limit } : {}) };
+    const r = await c.api.listEvents({ ...q, ...(c.o.type ? { type: c.o.type as EventType } : {}) });
+    const rows = r.events.map((e) => ({
+      at: e.event.at,
+      type: e.event.type,
+      about: 'partitionId' in e.event ? e.event.partitionId : e.event.computerId,
+      sent: e.sendable ? (e.deliveries ?? []).map((d) => `${d.channelId}:${d.state ?? d.action}`).join(' ') || '-' : `no (${e.event.silenced ? 'silenced' : `suppressed by ${e.event.suppressed?.by}`})`,
+      eventId: e.event.eventId,
+    }));
+    c.show(r, () => table(rows, ['at', 'type', 'about', 'sent', 'eventId']));
+  },
+};
+
 /** Items per request of the lists (the API's maximum). */
 const PAGE = 1000;
 
@@ -263,7 +375,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   };
   try {
-    const run = COMMANDS[`${noun} ${verb}`.trim()];
+    const run = COMMANDS[`${noun} ${verb}`.trim()] ?? NOTIFY_COMMANDS[`${noun} ${verb}`.trim()];
     if (!run) throw new UsageError(`unknown command '${positionals.join(' ')}'`);
     await run(command);
     return 0;

@@ -34,17 +34,21 @@ async function start(config: LocalMasterOptions & { log: (line: string) => void 
   return { master, stopDemo };
 }
 
-const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo]
+const HELP = `usage: vigil master [--port 8787] [--data-dir .vigil-master] [--demo] [--demo-webhook URL]
                     [--dynamodb-endpoint URL [--table NAME]]
 
 Runs the master locally: the HTTP API (and dashboard) on http://127.0.0.1:PORT, an
 embedded DynamoDB-compatible store kept in the data dir, an in-process SQS-compatible
-queue with its fan-out consumer, and the colour sweep every 60 s.
+queue with its fan-out consumer, the colour sweep every 60 s, and the notification
+delivery worker (channels: vigil admin channel …).
 
 options:
   --port N                  TCP port on 127.0.0.1 (default 8787, 0 = any free port)
   --data-dir DIR            where data and the admin token are kept (default .vigil-master)
   --demo                    seed a demo software release, computer and instance tree
+  --demo-webhook URL        send the events to URL: a channel 'demo' (a webhook; a Slack
+                            incoming-webhook URL makes it a slack channel). Default
+                            $VIGIL_DEMO_WEBHOOK
   --dynamodb-endpoint URL   use an external DynamoDB-compatible endpoint instead of the
                             embedded store (DynamoDB Local, LocalStack, or real DynamoDB,
                             e.g. https://dynamodb.eu-west-1.amazonaws.com, with the usual AWS
@@ -62,6 +66,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'data-dir': { type: 'string' },
   demo: { type: 'boolean' },
+  'demo-webhook': { type: 'string' },
   'dynamodb-endpoint': { type: 'string' },
   table: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -70,7 +75,7 @@ const OPTIONS = {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** The command line as options, or the exit code when there is nothing to run (help: 0, bad usage: 2). */
-function options(argv: string[]): { port: number; dataDir: string; demo: boolean; dynamodbEndpoint?: string; tableName?: string } | number {
+function options(argv: string[]): { port: number; dataDir: string; demo: boolean; demoWebhook?: string; dynamodbEndpoint?: string; tableName?: string } | number {
   const usage = (message: string) => {
     process.stderr.write(`vigil master: ${message}\n`);
     return 2;
@@ -90,6 +95,10 @@ function options(argv: string[]): { port: number; dataDir: string; demo: boolean
   if (!Number.isInteger(port) || port < 0 || port > 65535 || (v.port !== undefined && !/^\d+$/.test(v.port))) {
     return usage(`--port must be an integer between 0 and 65535, got '${v.port}'`);
   }
+  const demoWebhook = v['demo-webhook'] ?? (process.env.VIGIL_DEMO_WEBHOOK || undefined);
+  if (demoWebhook !== undefined && !/^https?:\/\/[^/\s]+/.test(demoWebhook)) {
+    return usage(`--demo-webhook (or VIGIL_DEMO_WEBHOOK) must be an http:// or https:// URL, got '${demoWebhook}'`);
+  }
   const endpoint = v['dynamodb-endpoint'];
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) return usage(`--dynamodb-endpoint must be an http(s) URL, got '${endpoint}'`);
   if (v.table !== undefined && !TABLE_NAME.test(v.table)) return usage(`--table must be 3-255 characters of A-Z a-z 0-9 _ . -, got '${v.table}'`);
@@ -97,6 +106,7 @@ function options(argv: string[]): { port: number; dataDir: string; demo: boolean
     port,
     dataDir: v['data-dir'] ?? '.vigil-master',
     demo: !!v.demo,
+    ...(demoWebhook ? { demoWebhook } : {}),
     ...(endpoint ? { dynamodbEndpoint: endpoint } : {}),
     ...(v.table ? { tableName: v.table } : {}),
   };

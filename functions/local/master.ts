@@ -23,6 +23,7 @@ import { type DemoFleet, seedDemo } from './demo-fleet.ts';
 import { checkDataDir, StartupError, startEmbeddedStore } from './embedded-store.ts';
 import { ensureTable, externalDynamoClient, tableExists, tableLayout } from './external-store.ts';
 import { createMasterServer } from './http-server.ts';
+import { type DeliveryLoop, ensureDemoChannel, startDeliveryLoop } from './notify-loop.ts';
 
 export type { DemoFleet };
 
@@ -44,6 +45,8 @@ export interface LocalMasterOptions {
   bangVisibilityTimeoutSeconds?: number;
   /** The master clock (default the system clock). */
   now?: () => Date;
+  /** A demo webhook channel to this URL (`--demo-webhook`, VIGIL_DEMO_WEBHOOK). */
+  demoWebhook?: string;
   /**
    * An external DynamoDB-compatible endpoint (DynamoDB Local, LocalStack, real DynamoDB with
    * the usual AWS credentials) instead of the embedded store: the table is created there if
@@ -66,6 +69,8 @@ export interface LocalMaster {
   sweep(): Promise<void>;
   /** Run the local TTL emulation now (tests): the number of expired items deleted. */
   expire(): Promise<number>;
+  /** The notification delivery worker (in process). */
+  notifications: DeliveryLoop;
   /** The bang queue (fauxqs, credentials `local`/`local`) and its dead-letter queue. */
   bangQueue: { endpoint: string; url: string; deadLetterUrl: string };
   stop(): Promise<void>;
@@ -245,11 +250,15 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
   try {
     const store = await startStore(opts, dataDir, now, log, stops);
     const { sqs, endpoint, queueUrl, deadLetterUrl } = await startQueue(opts.bangVisibilityTimeoutSeconds ?? 30, stops);
+    let loop: DeliveryLoop | null = null;
+    // links point at this master; publishes wake the delivery loop (started once serving)
+    const notify = { baseUrl: `http://${opts.host ?? '127.0.0.1'}:${opts.port ?? 8787}`, wake: (eventIds: string[]) => loop?.wake(eventIds) };
     const deps: ServiceDeps = {
       store,
       queue: createSqsBangQueue({ client: sqs, queueUrl }),
       now,
       logError: (m, e) => log(`${m}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      notify,
     };
     // the TCP peer, for the failure limiter (X-Forwarded-* headers are not trusted)
     const app = createApp({ ...deps, adminToken: () => adminToken, clientAddress: (c) => getConnInfo(c).remote.address });
@@ -263,6 +272,11 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
     await sweep();
     const host = opts.host ?? '127.0.0.1';
     const port = await serveHttp(app.fetch, opts.port ?? 8787, host, stops);
+    notify.baseUrl = `http://${host}:${port}`;
+    if (opts.demoWebhook) await ensureDemoChannel(deps, opts.demoWebhook, log);
+    const notifications = startDeliveryLoop({ deps, log });
+    loop = notifications;
+    stops.push(() => notifications.stop());
     let stopped: Promise<void> | null = null;
     return {
       url: `http://${host}:${port}`,
@@ -273,6 +287,7 @@ export async function startLocalMaster(opts: LocalMasterOptions = {}): Promise<L
       demo,
       sweep,
       expire,
+      notifications,
       bangQueue: { endpoint, url: queueUrl, deadLetterUrl },
       stop: () => {
         stopped ??= stopAll();

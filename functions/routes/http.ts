@@ -45,6 +45,9 @@ export function errorHandler(logError: (message: string, err: unknown) => void):
       const message = status === 400 && /json/i.test(e.message) ? `body: malformed JSON (${e.message})` : e.message || `HTTP ${status}`;
       return c.json({ error: code, message }, status);
     }
+    if (e instanceof InvalidCursor) {
+      return c.json({ error: 'bad_request', message: `query.cursor: ${e.message}`, details: [{ path: 'query.cursor', message: e.message }] }, 400);
+    }
     if (isStoreUnavailable(e)) {
       // the store's trouble, not the request's (a full disk under the local master, DynamoDB throttling)
       logError(`vigil: ${c.req.method} ${c.req.path}: store unavailable`, `${e.name}: ${e.message}`);

@@ -8,6 +8,7 @@ import type { PartitionRecord } from '../domain/records.ts';
 import { bangMessage } from './bang-message.ts';
 import { defaultLogError, type ServiceDeps } from './deps.ts';
 import { fanOutBang } from './fanout.ts';
+import { publishBangRejected } from './notify-bangs.ts';
 
 export type BangOutcome =
   /** Accepted now, or earlier with the same bangId (`duplicate`): `fannedOutTo` partitions of its tree. */
@@ -24,6 +25,7 @@ export async function acceptBang(deps: ServiceDeps, p: PartitionRecord, b: BangR
   const bang = newBang(p, b, now.toISOString());
   if (!(await store.consumeBangQuota(p.partitionId, day, p.bangQuotaPerDay, quotaCounterExpiresAt(now)))) {
     await store.recordRejectedBang({ ...bang, fannedOutTo: 0, fanOut: 'rejected', accepted: false });
+    await publishBangRejected(deps, { ...bang, fannedOutTo: 0, fanOut: 'rejected', accepted: false }, p.bangQuotaPerDay, nextUtcDay(now).toISOString());
     return {
       outcome: 'over-quota',
       bangId: b.bangId,

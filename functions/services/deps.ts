@@ -3,6 +3,7 @@
 // Lambda and the local master only translate them.
 import type { Store } from '../store/types.ts';
 import type { BangMessage } from './bang-message.ts';
+import type { NotifyDeps } from './notify-deps.ts';
 
 /** Where accepted bangs go to be fanned out (SQS in AWS and locally). */
 export interface BangQueue {
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   historyTtlSeconds?: number;
   /** Where unexpected errors go (default: console.error). */
   logError?: (message: string, err: unknown) => void;
+  /** Notifications: public URL for links, the delivery worker's wake-up (services/notify-deps.ts). */
+  notify?: NotifyDeps;
 }
 
 export const defaultLogError = (message: string, err: unknown): void => console.error(message, err);

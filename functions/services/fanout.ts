@@ -2,11 +2,13 @@
 // tree (any size), runs a bounded number of single-item UpdateItems in parallel, and is
 // idempotent per bangId (a redelivered message changes nothing). The queue consumers (the
 // Lambda handler, the local master's poller) both go through `consumeBangMessage`.
+import { EVENT_LIST_CAP } from '../../protocol/events.ts';
 import { mapLimit } from '../lib/concurrency.ts';
 import { type BangMessage, bangMessage, parseBangMessage } from './bang-message.ts';
 import type { ServiceDeps } from './deps.ts';
+import { publishBangAccepted } from './notify-bangs.ts';
 
-export interface FanOutDeps extends Pick<ServiceDeps, 'store' | 'now'> {
+export interface FanOutDeps extends Pick<ServiceDeps, 'store' | 'now' | 'notify' | 'logError'> {
   /** Parallel UpdateItems (default 32). */
   concurrency?: number;
 }
@@ -27,9 +29,11 @@ export async function fanOutBang(deps: FanOutDeps, message: BangMessage): Promis
   let total = 0;
   let flagged = 0;
   let cursor: string | undefined;
+  const firstIds: string[] = [];
   do {
     const page = await deps.store.pageTreePartitions(message.instanceTreeId, cursor);
     total += page.items.length;
+    if (firstIds.length < EVENT_LIST_CAP) firstIds.push(...page.items.map((r) => r.partitionId));
     const done = await mapLimit(page.items, deps.concurrency ?? 32, (ref) => deps.store.flagReprocess(ref, flag));
     flagged += done.filter(Boolean).length;
     // after the flags: their computers' heartbeats read them (every computer of the page, also
@@ -37,7 +41,11 @@ export async function fanOutBang(deps: FanOutDeps, message: BangMessage): Promis
     await mapLimit([...new Set(page.items.map((r) => r.computerId))], deps.concurrency ?? 32, (id) => deps.store.raiseReprocessHint(id));
     cursor = page.next ?? undefined;
   } while (cursor);
-  if (existing) await deps.store.completeBang(message.partitionId, message.bangId, total, deps.now().toISOString());
+  if (existing) {
+    // the event before the mark: a crash between them repeats the fan-out and the (idempotent) publish
+    await publishBangAccepted(deps, existing, total, firstIds);
+    await deps.store.completeBang(message.partitionId, message.bangId, total, deps.now().toISOString());
+  }
   return { total, flagged, skipped: false };
 }
 

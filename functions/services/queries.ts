@@ -38,7 +38,7 @@ export const PAGE_BYTES = 1024 * 1024 - 32 * 1024;
 const limitOf = (q: PageQuery): number => q.limit ?? PAGE_LIMIT_DEFAULT;
 
 /** Takes items while their wire JSON fits in `budget` bytes (and `keep` says so). */
-function fitting<T>(wire: (t: T) => unknown, keep: (t: T) => boolean = () => true, budget = PAGE_BYTES): Accept<T> {
+export function fitting<T>(wire: (t: T) => unknown, keep: (t: T) => boolean = () => true, budget = PAGE_BYTES): Accept<T> {
   let used = 0;
   let taken = 0;
   return (t) => {

@@ -4,6 +4,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bangStore } from './dynamo/bangs.ts';
 import { computerStore } from './dynamo/computers.ts';
+import { notifyStore } from './dynamo/notify.ts';
 import { partitionStore } from './dynamo/partitions.ts';
 import { reportStore } from './dynamo/reports.ts';
 import { softwareReleaseStore } from './dynamo/software-releases.ts';
@@ -33,6 +34,7 @@ export function createDynamoStore({ client, tableName, concurrency = 16 }: Dynam
     ...sweepStore(table),
     ...sessionStore(table),
     ...maintenanceStore(table),
+    ...notifyStore(table),
   };
 }
 

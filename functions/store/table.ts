@@ -11,8 +11,13 @@
 //   Q#<partitionId> / D#<day>         the bang quota counter of a UTC day (expires)
 //   S#<sha256> / #SESSION             a dashboard session (expires)
 //   SUMMARY / FLEET                   colour counts written by the sweep, partition total
+//   CHANNELS / <channelId>            a notification channel
+//   SILENCES / <silenceId>            a silence
+//   EV#<eventId> / #EVENT             a recorded event (the outbox); DEAD#<channelId> a dead delivery
+//   DQ#<channelId> / <key> <seq>      a queued delivery (one FIFO per ordering key)
 // Every index is KEYS_ONLY (reads fetch the items they need), except the two bang indexes
-// (ALL: bangs are written twice in their life, read on every bang page).
+// (ALL: bangs are written twice in their life, read on every bang page). The notification
+// indexes' attributes (el, eo, ep, ec, dq, dd) are on event and delivery items only.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -59,6 +64,20 @@ export const GSI_BANGS = 'bangLog';
 /** The bangs of one partition, by time. */
 export const GSI_PARTITION_BANGS = 'bangPartition';
 
+// Notifications (docs/notifications.md "Storage"): KEYS_ONLY, reads load the items they need.
+/** Every recorded event, by time: el = EVENT, eo = <at>#<eventId>. */
+export const GSI_EVENT_LOG = 'eventLog';
+/** The events of a partition, by time: ep = partitionId, eo. */
+export const GSI_EVENT_PARTITION = 'eventPartition';
+/** The events of a computer (its own and its partitions'), by time: ec = computerId, eo. */
+export const GSI_EVENT_COMPUTER = 'eventComputer';
+/**
+ * Sparse: the notification work due at dd (ISO time), dq = DUE: delivery queue items (the
+ * head of each FIFO, and new items until the worker sees them) and events whose fan-out to
+ * the channels is not complete yet (a crash between writes is repaired from here).
+ */
+export const GSI_NOTIFY_DUE = 'notifyDue';
+
 const A = INDEX_ATTR;
 export const GSIS = [
   { name: GSI_PARTITIONS, pk: A.list, sk: SK, projection: 'KEYS_ONLY' },
@@ -69,6 +88,10 @@ export const GSIS = [
   { name: GSI_CRIMES, pk: A.crimes, sk: SK, projection: 'KEYS_ONLY' },
   { name: GSI_BANGS, pk: A.bangLog, sk: A.bangOrder, projection: 'ALL' },
   { name: GSI_PARTITION_BANGS, pk: A.bangPartition, sk: A.bangOrder, projection: 'ALL' },
+  { name: GSI_EVENT_LOG, pk: 'el', sk: 'eo', projection: 'KEYS_ONLY' },
+  { name: GSI_EVENT_PARTITION, pk: 'ep', sk: 'eo', projection: 'KEYS_ONLY' },
+  { name: GSI_EVENT_COMPUTER, pk: 'ec', sk: 'eo', projection: 'KEYS_ONLY' },
+  { name: GSI_NOTIFY_DUE, pk: 'dq', sk: 'dd', projection: 'KEYS_ONLY' },
 ] as const;
 
 export type IndexName = (typeof GSIS)[number]['name'];
@@ -120,6 +143,71 @@ export const keys = {
   /** The fleet summary (written by the sweep) and the partition counter. */
   summary: { pk: 'SUMMARY', sk: 'FLEET' },
 };
+
+const CHANNELS = 'CHANNELS';
+const SILENCES = 'SILENCES';
+const EVENT_PK = 'EV#';
+const EVENT_SK = '#EVENT';
+const DEAD_SK = 'DEAD#';
+const DELIVERY_PK = 'DQ#';
+/** Ordering keys and sequences never hold a space (ids are [A-Za-z0-9._:@-]). */
+const QUEUE_SEP = ' ';
+const EVENT_LOG_PK = 'EVENT';
+const DUE_PK = 'DUE';
+
+/** Keys of notifications: channels, silences, events (the outbox), delivery queues. */
+export const notifyKeys = {
+  /** All channels in one collection (they are few: the event path reads them all). */
+  channel: (channelId: string) => ({ pk: CHANNELS, sk: channelId }),
+  channelsPk: CHANNELS,
+  /** All silences in one collection (the event path reads the active ones). */
+  silence: (silenceId: string) => ({ pk: SILENCES, sk: silenceId }),
+  silencesPk: SILENCES,
+  /** A recorded event, under its id (a conditional put on it is idempotent). */
+  event: (eventId: string) => ({ pk: eventPk(eventId), sk: EVENT_SK }),
+  /** The event id of an event item's pk (null: not an event item). */
+  eventIdOf: (pk: unknown): string | null => (typeof pk === 'string' && pk.startsWith(EVENT_PK) ? pk.slice(EVENT_PK.length) : null),
+  /** A delivery that died (refused, or given up), next to its event. */
+  deadDelivery: (eventId: string, channelId: string) => ({ pk: eventPk(eventId), sk: `${DEAD_SK}${channelId}` }),
+  /**
+   * A queued delivery: one collection per channel, sorted by ordering key then sequence, so
+   * the items of one FIFO are adjacent and its head is the first of its key.
+   */
+  delivery: (channelId: string, key: string, seq: string) => ({ pk: deliveriesPk(channelId), sk: `${key}${QUEUE_SEP}${seq}` }),
+  deliveriesPk,
+  /** The sk range of one FIFO of a channel (Query `begins_with`). */
+  fifoPrefix: (key: string) => `${key}${QUEUE_SEP}`,
+  /** Channel, ordering key and sequence of a delivery item's keys (null: not one). */
+  deliveryRef(pk: unknown, sk: unknown): { channelId: string; key: string; seq: string } | null {
+    if (typeof pk !== 'string' || typeof sk !== 'string' || !pk.startsWith(DELIVERY_PK)) return null;
+    const i = sk.indexOf(QUEUE_SEP);
+    if (i <= 0) return null;
+    return { channelId: pk.slice(DELIVERY_PK.length), key: sk.slice(0, i), seq: sk.slice(i + QUEUE_SEP.length) };
+  },
+};
+
+/** Index keys of notifications. */
+export const notifyIndexKeys = {
+  /** eventLog + eventPartition + eventComputer entries of an event. */
+  event: (e: { at: string; eventId: string; partitionId?: string | undefined; computerId?: string | undefined }) => ({
+    el: EVENT_LOG_PK,
+    eo: `${e.at}#${e.eventId}`,
+    ...(e.partitionId ? { ep: e.partitionId } : {}),
+    ...(e.computerId ? { ec: e.computerId } : {}),
+  }),
+  eventLogPk: EVENT_LOG_PK,
+  /** notifyDue: due at `dueAt` (ISO time). */
+  due: (dueAt: string) => ({ dq: DUE_PK, dd: dueAt }),
+  duePk: DUE_PK,
+};
+
+function eventPk(eventId: string): string {
+  return `${EVENT_PK}${eventId}`;
+}
+
+function deliveriesPk(channelId: string): string {
+  return `${DELIVERY_PK}${channelId}`;
+}
 
 function computerPk(computerId: string): string {
   return `${COMPUTER_PK}${computerId}`;

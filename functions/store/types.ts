@@ -3,6 +3,7 @@
 // against AWS, DynamoDB Local or dynalite.
 import type { Colour, HeartbeatPartition, LastReportSummary } from '../../protocol/index.ts';
 import type { CrimeState } from '../domain/crimes.ts';
+import type { NotifyStore } from './notify-types.ts';
 import type { BangRecord, ColourFields, ComputerRecord, PartitionRecord, ReportHistoryRecord, SoftwareReleaseRecord } from '../domain/records.ts';
 
 /** `?limit=&cursor=` of a list, as the store takes it (limit already defaulted and bounded). */
@@ -215,4 +216,4 @@ export interface MaintenanceStore {
   expireItems(nowEpoch: number): Promise<number>;
 }
 
-export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore {}
+export interface Store extends SoftwareReleaseStore, ComputerStore, PartitionStore, ReportStore, BangStore, SweepStore, SessionStore, MaintenanceStore, NotifyStore {}

@@ -17,7 +17,7 @@ export const BUNDLE_SCRIPT = join(PROJECT_ROOT, 'scripts', 'bundle-lambda.mjs');
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
 
-export type HandlerName = 'api' | 'fanout' | 'sweep';
+export type HandlerName = 'api' | 'fanout' | 'sweep' | 'notify';
 
 /**
  * The handler's code asset: scripts/bundle-lambda.mjs writes index.mjs (+ source map) into

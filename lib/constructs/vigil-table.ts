@@ -5,7 +5,22 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { GSI_BANGS, GSI_CRIMES, GSI_PARTITION_BANGS, GSI_PARTITIONS, GSI_RED, GSI_SR, GSI_SWEEP, GSI_TREE, TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.ts';
+import {
+  GSI_BANGS,
+  GSI_CRIMES,
+  GSI_EVENT_COMPUTER,
+  GSI_EVENT_LOG,
+  GSI_EVENT_PARTITION,
+  GSI_NOTIFY_DUE,
+  GSI_PARTITION_BANGS,
+  GSI_PARTITIONS,
+  GSI_RED,
+  GSI_SR,
+  GSI_SWEEP,
+  GSI_TREE,
+  TTL_ATTRIBUTE,
+  tableDefinition,
+} from '../../functions/store/table.ts';
 
 type KeyElement = { AttributeName?: string; KeyType?: string };
 type AttributeDefinition = { AttributeName?: string; AttributeType?: string };
@@ -94,13 +109,21 @@ export const TABLE_ACCESS = {
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     ],
-    indexes: [GSI_PARTITIONS, GSI_TREE, GSI_SR, GSI_RED, GSI_CRIMES, GSI_BANGS, GSI_PARTITION_BANGS],
+    indexes: [GSI_PARTITIONS, GSI_TREE, GSI_SR, GSI_RED, GSI_CRIMES, GSI_BANGS, GSI_PARTITION_BANGS, GSI_EVENT_LOG, GSI_EVENT_PARTITION, GSI_EVENT_COMPUTER],
   },
-  // fanOutBang: getBang, pageTreePartitions, flagReprocess, raiseReprocessHint, completeBang
-  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: [GSI_TREE] },
+  // fanOutBang: getBang, pageTreePartitions, flagReprocess, raiseReprocessHint, completeBang;
+  // publishEvents (bang.accepted): channels and silences (Query), the event and its deliveries (PutItem)
+  fanout: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], indexes: [GSI_TREE] },
   // runSweep: the computers (Query), pageSweepDue (Query + BatchGetItem), colour writes, the
   // red count and the summary item (UpdateItem)
   sweep: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], indexes: [GSI_SWEEP, GSI_RED] },
+  // deliverDue: notifyDue entries, channels, FIFO heads (Query), leases and results
+  // (UpdateItem), events (GetItem), removed deliveries (DeleteItem), dead records and
+  // repaired routings (PutItem)
+  notify: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    indexes: [GSI_NOTIFY_DUE],
+  },
 } as const satisfies Record<string, { actions: readonly string[]; indexes: readonly string[] }>;
 
 /**

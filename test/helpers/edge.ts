@@ -11,6 +11,8 @@ export interface EdgeTargets {
   dynamodb: string;
   sqs: string;
   secretsmanager: string;
+  /** EventBridge (test/helpers/eventbridge.ts), when a test needs it. */
+  events?: string;
   /** AWS-form queue URL → the emulator's URL of the same queue. */
   queueUrls?: Record<string, string>;
 }
@@ -26,6 +28,7 @@ const SERVICE_BY_TARGET: [RegExp, keyof Omit<EdgeTargets, 'queueUrls'>][] = [
   [/^DynamoDB_\d+\.(\w+)$/, 'dynamodb'],
   [/^AmazonSQS\.(\w+)$/, 'sqs'],
   [/^secretsmanager\.(\w+)$/, 'secretsmanager'],
+  [/^AWSEvents\.(\w+)$/, 'events'],
 ];
 
 export function startEdge(targets: EdgeTargets): Promise<Edge> {
@@ -49,7 +52,13 @@ export function startEdge(targets: EdgeTargets): Promise<Edge> {
         for (const [aws, local] of Object.entries(targets.queueUrls)) text = text.split(JSON.stringify(aws).slice(1, -1)).join(JSON.stringify(local).slice(1, -1));
         body = Buffer.from(text);
       }
-      const to = new URL(targets[service]);
+      const upstream = targets[service];
+      if (!upstream) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: `edge: no ${service} endpoint configured` }));
+        return;
+      }
+      const to = new URL(upstream);
       const headers = { ...req.headers, host: to.host, 'content-length': String(body.length) };
       const up = httpRequest({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);

@@ -12,6 +12,10 @@ import { apiGatewayV2Event, functionUrlEvent, schedulerEvent, sqsEvent, sqsRecor
 import { FRESH_ENV, runBundleEvents, runBundleFresh } from '../helpers/cloud-bundle.ts';
 import { createSecretsFixture } from '../helpers/cloud-secrets.ts';
 import { startEdge } from '../helpers/edge.ts';
+import { startFakeEventBridge } from '../helpers/eventbridge.ts';
+import { startReceiver } from '../helpers/receiver.ts';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { verifySignature } from '../../functions/notify/deliver.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -51,14 +55,14 @@ afterAll(() => {
 
 describe('Lambda bundles from cdk synth', () => {
   it('one distinct bundle per function, with its source map', () => {
-    expect(Object.keys(bundles).sort()).toEqual(['admin', 'api', 'fanout', 'sweep']);
+    expect(Object.keys(bundles).sort()).toEqual(['admin', 'api', 'fanout', 'notify', 'sweep']);
     for (const file of Object.values(bundles)) {
       expect(existsSync(file), file).toBe(true);
       expect(existsSync(`${file}.map`), `${file}.map`).toBe(true);
     }
     // the admin function runs the api bundle (another route set)
     expect(bundles.admin).toBe(bundles.api);
-    expect(new Set(Object.values(bundles)).size).toBe(3);
+    expect(new Set(Object.values(bundles)).size).toBe(4);
   });
 
   it('bundles are minified ESM with a source map pointing at the TypeScript sources', () => {
@@ -103,8 +107,8 @@ describe('Lambda bundles from cdk synth', () => {
     expect(JSON.parse(res.body).error).toBeTypeOf('string');
   });
 
-  it('the fanout and sweep bundles load and export a handler', () => {
-    for (const name of ['fanout', 'sweep']) {
+  it('the fanout, sweep and notify bundles load and export a handler', () => {
+    for (const name of ['fanout', 'sweep', 'notify']) {
       const run = runBundleFresh(bundles[name]!, null);
       expect(run.loadMs).toBeGreaterThan(0);
     }
@@ -184,6 +188,70 @@ describe('the bundles against one endpoint (AWS_ENDPOINT_URL only, as LocalStack
       expect(edge.calls).toContain('secretsmanager GetSecretValue');
     } finally {
       await edge.close();
+      await secrets.close();
+      await aws.dispose();
+    }
+  });
+
+  it('api → notify queue → notify: a refused bang reaches a webhook and the bus, every AWS call through the one port', async () => {
+    const aws = await createAwsFixture();
+    const secrets = await createSecretsFixture();
+    const rx = await startReceiver();
+    const bus = await startFakeEventBridge();
+    const ADMIN = 'va1.edge-notify-admin';
+    const notifyQueue = (await aws.sqs.send(new CreateQueueCommand({ QueueName: `vigil-notify-${Date.now().toString(36)}` }))).QueueUrl!;
+    const awsNotifyUrl = `https://sqs.us-east-1.amazonaws.com/000000000000/${notifyQueue.split('/').pop()}`;
+    const awsQueueUrl = `https://sqs.us-east-1.amazonaws.com/000000000000/${aws.queueUrl.split('/').pop()}`;
+    const edge = await startEdge({
+      dynamodb: inject('dynamoEndpoint'),
+      sqs: inject('sqsEndpoint'),
+      secretsmanager: secrets.endpoint,
+      events: bus.endpoint,
+      queueUrls: { [awsQueueUrl]: aws.queueUrl, [awsNotifyUrl]: notifyQueue },
+    });
+    try {
+      const env = {
+        ...FRESH_ENV,
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL: edge.endpoint,
+        TABLE_NAME: aws.tableName,
+        BANG_QUEUE_URL: awsQueueUrl,
+        NOTIFY_QUEUE_URL: awsNotifyUrl,
+        EVENT_BUS_NAME: 'Vigil-VigilEvents',
+        VIGIL_PUBLIC_URL: 'https://admin.example.com',
+        ADMIN_TOKEN_SECRET_ARN: await secrets.create(ADMIN),
+      };
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      const results = await runBundleEvents(
+        bundles.api!,
+        [
+          functionUrlEvent({ method: 'PUT', path: '/v1/channels/edge-hook', headers: admin, body: { kind: 'webhook', url: `${rx.url}/in` } }),
+          functionUrlEvent({ method: 'PUT', path: '/v1/software-releases/edge-sr0', headers: admin, body: { url: 'https://example.com/sr0', bangQuotaPerDay: 0 } }),
+          functionUrlEvent({ method: 'PUT', path: '/v1/computers/edge-nc', headers: admin, body: {} }),
+          functionUrlEvent({ method: 'PUT', path: '/v1/partitions/edge-np', headers: admin, body: { computerId: 'edge-nc', instanceTreeId: 'edge-nt', softwareReleaseId: 'edge-sr0' } }),
+          functionUrlEvent({ method: 'POST', path: '/v1/partitions/edge-np/bang', headers: admin, body: { bangId: 'edge-nb', message: 'over quota', source: 'manual' } }),
+        ],
+        env,
+      );
+      const status = (r: unknown) => (r as { statusCode: number }).statusCode;
+      expect(results.map(status)).toEqual([201, 201, 201, 201, 429]);
+      const secret = JSON.parse((results[0] as { body: string }).body).secret as string;
+      const got = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: notifyQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+      expect(got.Messages).toHaveLength(1);
+      const [res] = await runBundleEvents(bundles.notify!, [sqsEvent(got.Messages!.map((m) => sqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:notify')))], env);
+      expect(res).toEqual({ batchItemFailures: [] });
+      expect(rx.requests).toHaveLength(1);
+      const req = rx.requests[0]!;
+      expect(req.headers['x-vigil-event-type']).toBe('bang.rejected');
+      expect(verifySignature(secret, req.rawBody, String(req.headers['x-vigil-signature']))).toBe(true);
+      expect(JSON.parse(req.rawBody.toString('utf8')).link).toBe('https://admin.example.com/partitions/edge-np');
+      expect(bus.entries.map((e) => [e.DetailType, e.Detail])).toEqual([['bang.rejected', req.rawBody.toString('utf8')]]);
+      expect(edge.calls).toContain('events PutEvents');
+      expect(edge.calls).toContain('sqs SendMessage');
+    } finally {
+      await edge.close();
+      await rx.close();
+      await bus.close();
       await secrets.close();
       await aws.dispose();
     }

@@ -7,6 +7,7 @@ import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
 import { FANOUT_TIMEOUT } from '../../lib/vigil-stack.ts';
 import { GSIS, PK, SK, TTL_ATTRIBUTE } from '../../functions/store/table.ts';
 import { refId, synthVigil } from '../helpers/cloud-synth.ts';
+import { NOTIFY_MAX_RECEIVES } from '../../functions/services/notify-wake.ts';
 
 /** A resource of the synthesized template: its Properties are CloudFormation JSON, read as the test needs. */
 type Res = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -26,6 +27,11 @@ function one(type: string): [string, Res] {
   expect(all, type).toHaveLength(1);
   return all[0]!;
 }
+/** The bang queue and its DLQ (logical ids under the Bangs construct). */
+function bangQueues(): [string, Res][] {
+  return ofType('AWS::SQS::Queue').filter(([id]) => id.startsWith('Bangs'));
+}
+const bangQueue = () => bangQueues().find(([, q]) => q.Properties.RedrivePolicy)!;
 function fnByService(service: string): [string, Res] {
   const found = ofType('AWS::Lambda::Function').filter(
     ([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `vigil-${service}`,
@@ -137,7 +143,7 @@ describe('DynamoDB table', () => {
 
 describe('bang queue', () => {
   it('has a DLQ after 5 receives, SSE, and a visibility timeout of at least 6× the fan-out timeout', () => {
-    const queues = ofType('AWS::SQS::Queue');
+    const queues = bangQueues();
     expect(queues).toHaveLength(2);
     const [, main] = queues.find(([, q]) => q.Properties.RedrivePolicy)!;
     const [dlqId, dlq] = queues.find(([, q]) => !q.Properties.RedrivePolicy)!;
@@ -147,7 +153,7 @@ describe('bang queue', () => {
     const [, fanout] = fnByService('fanout');
     expect(fanout.Properties.Timeout).toBe(FANOUT_TIMEOUT.toSeconds());
     // AWS guidance: at least 6 × the function timeout + the event source's batching window
-    const [, esm] = one('AWS::Lambda::EventSourceMapping');
+    const [, esm] = ofType('AWS::Lambda::EventSourceMapping').find(([, e]) => refId(e.Properties.FunctionName) === fnByService('fanout')[0])!;
     const window = esm.Properties.MaximumBatchingWindowInSeconds ?? 0;
     expect(window).toBeGreaterThan(0);
     expect(main.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fanout.Properties.Timeout + window);
@@ -155,9 +161,9 @@ describe('bang queue', () => {
     expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
-  it('enforces TLS on both queues', () => {
+  it('enforces TLS on every queue', () => {
     const policies = ofType('AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(4);
     const queueIds = ofType('AWS::SQS::Queue').map(([id]) => id);
     for (const [, p] of policies) {
       expect(queueIds).toContain(refId(p.Properties.Queues[0]));
@@ -172,9 +178,9 @@ describe('bang queue', () => {
 });
 
 describe('Lambda functions', () => {
-  it('are four: api, admin, fanout, sweep — ARM64, Node 22+, ESM bundle with source maps', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(4);
-    for (const name of ['api', 'admin', 'fanout', 'sweep']) {
+  it('are five: api, admin, fanout, sweep, notify — ARM64, Node 22+, ESM bundle with source maps', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(5);
+    for (const name of ['api', 'admin', 'fanout', 'sweep', 'notify']) {
       const [, fn] = fnByService(name);
       const p = fn.Properties;
       expect(p.Architectures).toEqual(['arm64']);
@@ -201,7 +207,7 @@ describe('Lambda functions', () => {
 
   it('every function has a reserved concurrency by default (a flood of one cannot starve the others)', () => {
     const reserved = (n: string) => fnByService(n)[1].Properties.ReservedConcurrentExecutions;
-    expect(['api', 'admin', 'fanout', 'sweep'].map(reserved)).toEqual([50, 10, 5, 1]);
+    expect(['api', 'admin', 'fanout', 'sweep', 'notify'].map(reserved)).toEqual([50, 10, 5, 1, 2]);
     const custom = synthVigil({ context: { 'vigil:apiReservedConcurrency': '200', 'vigil:adminReservedConcurrency': '3' }, nag: false }).template;
     const fns = Object.values(custom.toJSON().Resources as Record<string, Res>).filter((r) => r.Type === 'AWS::Lambda::Function');
     const byService = (n: string) => fns.find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `vigil-${n}`)!;
@@ -216,8 +222,8 @@ describe('Lambda functions', () => {
 
   it('each logs to its own log group with a retention', () => {
     const groups = new Map(ofType('AWS::Logs::LogGroup'));
-    expect(groups.size).toBe(4);
-    for (const name of ['api', 'admin', 'fanout', 'sweep']) {
+    expect(groups.size).toBe(5);
+    for (const name of ['api', 'admin', 'fanout', 'sweep', 'notify']) {
       const [, fn] = fnByService(name);
       const group = groups.get(refId(fn.Properties.LoggingConfig.LogGroup)!);
       expect(group?.Properties.RetentionInDays).toBe(30);
@@ -227,10 +233,10 @@ describe('Lambda functions', () => {
   it('api and admin get the queue URL and the admin-token secret ARN; the others get only the table', () => {
     for (const name of ['api', 'admin']) {
       const env = fnByService(name)[1].Properties.Environment.Variables;
-      expect(refId(env.BANG_QUEUE_URL)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
+      expect(refId(env.BANG_QUEUE_URL)).toBe(bangQueue()[0]);
       expect(refId(env.ADMIN_TOKEN_SECRET_ARN)).toBe(one('AWS::SecretsManager::Secret')[0]);
     }
-    for (const name of ['fanout', 'sweep']) {
+    for (const name of ['fanout', 'sweep', 'notify']) {
       const vars = fnByService(name)[1].Properties.Environment.Variables;
       expect(vars.ADMIN_TOKEN_SECRET_ARN).toBeUndefined();
       expect(vars.BANG_QUEUE_URL).toBeUndefined();
@@ -238,8 +244,8 @@ describe('Lambda functions', () => {
   });
 
   it('fanout consumes the bang queue with reportBatchItemFailures', () => {
-    const [, esm] = one('AWS::Lambda::EventSourceMapping');
-    const [mainId] = ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)!;
+    const [, esm] = ofType('AWS::Lambda::EventSourceMapping').find(([, e]) => refId(e.Properties.FunctionName) === fnByService('fanout')[0])!;
+    const [mainId] = bangQueue();
     expect(refId(esm.Properties.EventSourceArn)).toBe(mainId);
     expect(refId(esm.Properties.FunctionName)).toBe(fnByService('fanout')[0]);
     expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -247,7 +253,7 @@ describe('Lambda functions', () => {
   });
 
   it('sweep runs every minute from EventBridge Scheduler', () => {
-    const [, schedule] = one('AWS::Scheduler::Schedule');
+    const [, schedule] = ofType('AWS::Scheduler::Schedule').find(([, x]) => refId(x.Properties.Target.Arn) === fnByService('sweep')[0])!;
     const p = schedule.Properties;
     expect(p.ScheduleExpression).toBe('rate(1 minute)');
     expect(p.State).toBe('ENABLED');
@@ -256,8 +262,7 @@ describe('Lambda functions', () => {
     expect(p.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
     // ...and Lambda's own asynchronous retries are off too: a failed or throttled sweep is
     // never retried or kept for hours (the next minute redoes it).
-    const [, invokeConfig] = one('AWS::Lambda::EventInvokeConfig');
-    expect(refId(invokeConfig.Properties.FunctionName)).toBe(fnByService('sweep')[0]);
+    const [, invokeConfig] = ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => refId(c.Properties.FunctionName) === fnByService('sweep')[0])!;
     expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
     // The scheduler role may invoke the sweep function and nothing else.
     const roleId = refId(p.Target.RoleArn)!;
@@ -304,7 +309,7 @@ describe('HTTPS front', () => {
 
 describe('least privilege', () => {
   const functionRoles = () =>
-    ['api', 'admin', 'fanout', 'sweep'].map((name) => [name, refId(fnByService(name)[1].Properties.Role)!] as const);
+    ['api', 'admin', 'fanout', 'sweep', 'notify'].map((name) => [name, refId(fnByService(name)[1].Properties.Role)!] as const);
   /** The admin function runs the api's code: same table access. */
   const accessOf = (name: string) => TABLE_ACCESS[(name === 'admin' ? 'api' : name) as keyof typeof TABLE_ACCESS];
 
@@ -367,7 +372,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('only the api reads the admin token; only the fanout consumes the queue; sweep has no SQS access', () => {
+  it('only the api reads the admin token; only the fanout consumes the bang queue; the sweep only wakes the notify queue', () => {
     const [secretId] = one('AWS::SecretsManager::Secret');
     const byFn = Object.fromEntries(functionRoles().map(([n, r]) => [n, statementsOfRole(r)]));
     const secretSts = (n: string) => byFn[n]!.filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
@@ -375,9 +380,10 @@ describe('least privilege', () => {
       expect(secretSts(http).flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       expect(secretSts(http).flatMap(resourcesOf).map(refId)).toEqual([secretId]);
     }
-    expect(secretSts('fanout')).toEqual([]);
-    expect(secretSts('sweep')).toEqual([]);
-    const sqsActions = (n: string) => byFn[n]!.flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
+    for (const n of ['fanout', 'sweep', 'notify']) expect(secretSts(n)).toEqual([]);
+    const bangQueueId = bangQueue()[0];
+    const onBangQueue = (st: Statement) => resourcesOf(st).some((r) => refId(r) === bangQueueId);
+    const sqsActions = (n: string) => byFn[n]!.filter(onBangQueue).flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
     for (const http of ['api', 'admin']) {
       expect(sqsActions(http)).not.toContain('sqs:ReceiveMessage');
       expect(sqsActions(http)).toContain('sqs:SendMessage');
@@ -411,13 +417,13 @@ describe('admin token, alarms, outputs', () => {
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const [dlqId] = ofType('AWS::SQS::Queue').find(([, q]) => !q.Properties.RedrivePolicy)!;
-    const dlq = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    const [dlqId] = bangQueues().find(([, q]) => !q.Properties.RedrivePolicy)!;
+    const dlq = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && refId(a.Dimensions[0].Value) === dlqId);
     expect(dlq).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(refId(dlq!.Dimensions[0].Value)).toBe(dlqId);
     const errorAlarms = alarms.filter((a) => a.MetricName === 'Errors');
     expect(errorAlarms.map((a) => refId(a.Dimensions[0].Value)).sort()).toEqual(
-      ['api', 'admin', 'fanout', 'sweep'].map((n) => fnByService(n)[0]).sort(),
+      ['api', 'admin', 'fanout', 'sweep', 'notify'].map((n) => fnByService(n)[0]).sort(),
     );
     for (const a of [dlq!, ...errorAlarms]) {
       expect(a.Threshold).toBe(0);
@@ -441,7 +447,7 @@ describe('admin token, alarms, outputs', () => {
     expect(refId(sweep.Dimensions[0].Value)).toBe(fnByService('sweep')[0]);
     expect(sweep).toMatchObject({ Period: 600, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
     const age = alarms.find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage')!;
-    expect(refId(age.Dimensions[0].Value)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
+    expect(refId(age.Dimensions[0].Value)).toBe(bangQueue()[0]);
     expect(age.Threshold).toBe(300);
     const throttles = alarms.filter((a) => a.MetricName === 'Throttles').map((a) => refId(a.Dimensions[0].Value));
     expect(throttles.sort()).toEqual([fnByService('api')[0], fnByService('admin')[0]].sort());
@@ -459,9 +465,105 @@ describe('admin token, alarms, outputs', () => {
   it('outputs the API URL, table name, queue URL and admin-token secret ARN', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(refId(outputs.TableName?.Value)).toBe(one('AWS::DynamoDB::GlobalTable')[0]);
-    expect(refId(outputs.BangQueueUrl?.Value)).toBe(ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy)![0]);
+    expect(refId(outputs.BangQueueUrl?.Value)).toBe(bangQueue()[0]);
     expect(refId(outputs.AdminTokenSecretArn?.Value)).toBe(one('AWS::SecretsManager::Secret')[0]);
     expect(outputs.ApiUrl).toBeDefined();
     expect(outputs.AdminUrl).toBeDefined();
+  });
+});
+
+describe('notifications', () => {
+  const notifyQueue = () => ofType('AWS::SQS::Queue').find(([id, q]) => id.startsWith('Notify') && q.Properties.RedrivePolicy)!;
+  const busId = () => one('AWS::Events::EventBus')[0];
+
+  it('the notify function consumes its queue (partial batch failures), dead-lettered after 5 receives', () => {
+    const [queueId, queue] = notifyQueue();
+    const [dlqId, dlq] = ofType('AWS::SQS::Queue').find(([id, q]) => id.startsWith('Notify') && !q.Properties.RedrivePolicy)!;
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(NOTIFY_MAX_RECEIVES);
+    expect(refId(queue.Properties.RedrivePolicy.deadLetterTargetArn)).toBe(dlqId);
+    for (const q of [queue, dlq]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    const [fnId, fn] = fnByService('notify');
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+    const [, esm] = ofType('AWS::Lambda::EventSourceMapping').find(([, e]) => refId(e.Properties.FunctionName) === fnId)!;
+    expect(refId(esm.Properties.EventSourceArn)).toBe(queueId);
+    expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const env = fn.Properties.Environment.Variables;
+    expect(refId(env.NOTIFY_QUEUE_URL)).toBe(queueId);
+    expect(refId(env.EVENT_BUS_NAME)).toBe(busId());
+  });
+
+  it('runs every minute from the scheduler, never retried', () => {
+    const [fnId] = fnByService('notify');
+    const [, schedule] = ofType('AWS::Scheduler::Schedule').find(([, x]) => refId(x.Properties.Target.Arn) === fnId)!;
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(schedule.Properties.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
+    const sts = statementsOfRole(refId(schedule.Properties.Target.RoleArn)!);
+    expect(sts.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+    for (const r of sts.flatMap(resourcesOf)) expect(JSON.stringify(r)).toContain(fnId);
+  });
+
+  it('publishers get the notify queue (send only) and the dashboard URL for links; events:PutEvents on the bus only, by the notify function', () => {
+    const [queueId] = notifyQueue();
+    const [adminUrlId] = ofType('AWS::Lambda::Url').find(([, u]) => refId(u.Properties.TargetFunctionArn) === fnByService('admin')[0])!;
+    for (const name of ['api', 'admin', 'fanout', 'sweep']) {
+      const [, fn] = fnByService(name);
+      const env = fn.Properties.Environment.Variables;
+      expect(refId(env.NOTIFY_QUEUE_URL), name).toBe(queueId);
+      const sts = statementsOfRole(refId(fn.Properties.Role)!).filter((st) => resourcesOf(st).some((r) => refId(r) === queueId));
+      expect(sts.flatMap(actionsOf).sort(), name).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      // links to the admin URL (the admin function takes its own host from the request)
+      if (name === 'admin') expect(env.VIGIL_PUBLIC_URL).toBeUndefined();
+      else expect(JSON.stringify(env.VIGIL_PUBLIC_URL)).toContain(adminUrlId);
+    }
+    const putEvents = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).filter((st) => actionsOf(st).includes('events:PutEvents')).map((st) => ({ st, roles: p.Properties.Roles.map(refId) })),
+    );
+    expect(putEvents).toHaveLength(1);
+    expect(putEvents[0]!.roles).toEqual([refId(fnByService('notify')[1].Properties.Role)]);
+    expect(resourcesOf(putEvents[0]!.st).map((r) => refId(r))).toEqual([busId()]);
+    const custom = synthVigil({ context: { 'vigil:publicUrl': 'https://vigil.example.com' }, nag: false }).template.toJSON().Resources as Record<string, Res>;
+    for (const f of Object.values(custom).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      expect(f.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toBe('https://vigil.example.com');
+    }
+  });
+
+  it('alarms: notify errors, its DLQ, dead deliveries', () => {
+    const [topicId] = one('AWS::SNS::Topic');
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const [dlqId] = ofType('AWS::SQS::Queue').find(([id, q]) => id.startsWith('Notify') && !q.Properties.RedrivePolicy)!;
+    const dlq = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && refId(a.Dimensions[0].Value) === dlqId)!;
+    const errors = alarms.find((a) => a.MetricName === 'Errors' && refId(a.Dimensions[0].Value) === fnByService('notify')[0])!;
+    const dead = alarms.find((a) => a.MetricName === 'DeadDeliveries')!;
+    expect(dead).toMatchObject({ Namespace: 'Vigil', Dimensions: [{ Name: 'service', Value: 'vigil-notify' }] });
+    for (const a of [dlq, errors, dead]) {
+      expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(a.AlarmActions.map(refId)).toEqual([topicId]);
+    }
+  });
+
+  it('-c vigil:notifyEmail: a bus rule to an encrypted, TLS-only topic with the address subscribed (cdk-nag clean)', () => {
+    const t = synthVigil({ context: { 'vigil:notifyEmail': 'ops@example.com' } }).template; // nag on
+    const res = t.toJSON().Resources as Record<string, Res>;
+    const sub = Object.values(res).find((r) => r.Type === 'AWS::SNS::Subscription')!;
+    expect(sub.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
+    const topicId = refId(sub.Properties.TopicArn)!;
+    expect(refId(res[topicId]!.Properties.KmsMasterKeyId)).toBeDefined();
+    const key = res[refId(res[topicId]!.Properties.KmsMasterKeyId)!]!;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('events.amazonaws.com');
+    const policy = Object.values(res).find((r) => r.Type === 'AWS::SNS::TopicPolicy' && refId(r.Properties.Topics[0]) === topicId)!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const rule = Object.values(res).find((r) => r.Type === 'AWS::Events::Rule')!;
+    expect(rule.Properties.EventPattern).toEqual({ source: ['vigil'] });
+    expect(refId(rule.Properties.EventBusName)).toBeDefined();
+    expect(rule.Properties.Targets.map((x: { Arn: unknown }) => refId(x.Arn))).toEqual([topicId]);
+    // without the flag: no rule, no key
+    expect(ofType('AWS::Events::Rule')).toHaveLength(0);
+    expect(ofType('AWS::KMS::Key')).toHaveLength(0);
+  }, 60_000);
+
+  it('outputs the bus name', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(refId(outputs.EventBusName?.Value)).toBe(busId());
   });
 });

@@ -27,16 +27,23 @@ it('publishes every route of the API with its methods and status codes', async (
     .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => `${method.toUpperCase()} ${path} ${Object.keys(op.responses).sort().join(',')}`))
     .sort();
   expect(rows).toEqual([
+    'DELETE /v1/channels/{channelId} 200,401,403,404,413,429',
+    'DELETE /v1/silences/{silenceId} 200,401,403,404,413,429',
     'GET / 200',
     'GET /healthz 200',
     'GET /openapi.json 200',
     'GET /v1/bangs 200,400,401,403,413,429',
+    'GET /v1/channels 200,400,401,403,413,429',
+    'GET /v1/channels/{channelId} 200,401,403,404,413,429',
     'GET /v1/computers 200,400,401,403,413,429',
     'GET /v1/computers/{computerId} 200,401,403,404,413,429',
+    'GET /v1/events 200,400,401,403,413,429',
     'GET /v1/instance-trees/{treeId} 200,400,401,403,404,413,429',
     'GET /v1/partitions 200,400,401,403,413,429',
     'GET /v1/partitions/{partitionId} 200,401,403,404,413,429',
     'GET /v1/partitions/{partitionId}/promises 200,400,401,403,404,413,429',
+    'GET /v1/silences 200,400,401,403,413,429',
+    'GET /v1/silences/{silenceId} 200,401,403,404,413,429',
     'GET /v1/software-releases 200,400,401,403,413,429',
     'GET /v1/software-releases/{srId} 200,401,403,404,413,429',
     'GET /v1/summary 200,401,403,413,429',
@@ -44,8 +51,10 @@ it('publishes every route of the API with its methods and status codes', async (
     'POST /v1/computers/{computerId}/token 200,401,403,404,413,429',
     'POST /v1/partitions/{partitionId}/bang 202,400,401,403,404,413,429',
     'POST /v1/partitions/{partitionId}/reports 202,400,401,403,413',
+    'PUT /v1/channels/{channelId} 200,201,400,401,403,409,413,429',
     'PUT /v1/computers/{computerId} 200,201,400,401,403,413,429',
     'PUT /v1/partitions/{partitionId} 200,201,400,401,403,404,409,413,429',
+    'PUT /v1/silences/{silenceId} 200,201,400,401,403,413,429',
     'PUT /v1/software-releases/{srId} 200,201,400,401,403,413,429',
   ]);
   expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearer']);
