@@ -147,6 +147,7 @@ export const Partition = z.object({
   reprocess: Reprocess.nullable(),
   lastBangAt: IsoDate.nullable(),
   crimes: z.array(Crime),
+  flapping: z.boolean().optional().describe('its colour keeps changing (flap detection): its colour events are paused until it is stable'),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });
