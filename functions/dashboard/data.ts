@@ -14,7 +14,20 @@ import type {
   PartitionPromises,
   PromiseHistory,
 } from '../../protocol/index.ts';
+import type { Channel, RecordedEvent, Silence } from '../../protocol/events.ts';
+import type { EventSubject } from '../domain/silences.ts';
+import { silencesHolding } from './notify-view.ts';
 import type { HistoryEntry } from './view-model.ts';
+
+/** Active silences read to mark a page as silenced (one API page: silences are few). */
+export const ACTIVE_SILENCES_READ = 100;
+
+/** The active silences holding a page's subject; `all` the active ones read, `more` when there were more. */
+export interface SilencedView {
+  silences: Silence[];
+  more: boolean;
+  all: Silence[];
+}
 
 export interface ComputerView {
   computerId: string;
@@ -53,6 +66,8 @@ export interface PartitionView {
   crimes: CrimeView[];
   bangsToday?: number;
   bangQuotaPerDay?: number;
+  /** Flap detection: its colour keeps changing, its colour events are paused. */
+  flapping?: boolean;
 }
 
 export interface PromiseView {
@@ -123,6 +138,7 @@ export function partitionView(p: Partition & Partial<Pick<PartitionDetail, 'bang
     crimes: p.crimes.map((c) => ({ rule: c.code, message: c.message })),
     bangsToday: p.bangsToday,
     bangQuotaPerDay: p.bangQuotaPerDay,
+    flapping: p.flapping === true ? true : undefined,
   };
 }
 
@@ -288,6 +304,37 @@ export class DashboardData {
   async bangs(q: Window & { partitionId?: string }): Promise<Page<BangView>> {
     const r = await this.client.listBangs({ limit: q.limit, cursor: q.cursor, partitionId: q.partitionId });
     return page(r.bangs, r.nextCursor, q.limit, bangView);
+  }
+
+  /** One page of the recorded events, newest first, of a partition or a computer. */
+  async events(q: Window & { partitionId?: string; computerId?: string }): Promise<Page<RecordedEvent>> {
+    const r = await this.client.listEvents({ limit: q.limit, cursor: q.cursor, partitionId: q.partitionId, computerId: q.computerId });
+    return page(r.events, r.nextCursor, q.limit, (e) => e);
+  }
+
+  async silences(q: Window): Promise<Page<Silence>> {
+    const r = await this.client.listSilences({ limit: q.limit, cursor: q.cursor });
+    return page(r.silences, r.nextCursor, q.limit, (s) => s);
+  }
+
+  async channels(q: Window): Promise<Page<Channel>> {
+    const r = await this.client.listChannels({ limit: q.limit, cursor: q.cursor });
+    return page(r.channels, r.nextCursor, q.limit, (c) => c);
+  }
+
+  /**
+   * The active silences holding the notifications about `subject` (one page of the active
+   * silences; `more` when there are more than that page). A master without notifications
+   * (404) holds none.
+   */
+  async silencesHolding(subject: EventSubject): Promise<SilencedView> {
+    try {
+      const r = await this.client.listSilences({ active: 'true', limit: ACTIVE_SILENCES_READ });
+      return { silences: silencesHolding(r.silences, subject), more: r.nextCursor !== null, all: r.silences };
+    } catch (err) {
+      if (err instanceof VigilApiError && err.status === 404) return { silences: [], more: false, all: [] };
+      throw err;
+    }
   }
 
   /** The page of an exact id, trying the kinds in the given order (one read each); null when none has it. */

@@ -17,7 +17,9 @@ import { CLIENT_JS } from './client.ts';
 import { createVigilClient, type FetchLike, VigilApiError } from '../../protocol/client.ts';
 import { DashboardData, instantiationView, type SearchKind } from './data.ts';
 import { neutraliseBidi } from './display.ts';
+import { silencesHolding } from './notify-view.ts';
 import { ErrorPage, LoginPage, LogoutPage, type SummaryState } from './layout.tsx';
+import { ChannelsPage, EventsPage, SilencesPage } from './notify-pages.tsx';
 import { BangsPage, ComputerPage, CrimesPage, FleetPage, PartitionPage, PartitionsPage, TreePage } from './pages.tsx';
 import { clip, FLEET_FAILING_ROWS, listParams, PARTITION_BANG_ROWS, searchId, TABLE_SIZES, TREE_BANG_SCAN } from './paging.ts';
 import { constantTimeEqual } from '../auth.ts';
@@ -284,11 +286,12 @@ function registerPages(app: Hono, page: PageHandler): void {
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
       const params = listParams(c.req.query(), TABLE_SIZES.partitions, ['green', 'red']);
-      const [computer, partitions] = await Promise.all([
+      const [computer, partitions, silenced] = await Promise.all([
         data.computer(id),
         data.partitions({ limit: params.limit, cursor: params.cursor, computerId: id, colour: params.colour === 'orange' ? undefined : params.colour }),
+        data.silencesHolding({ computerId: id }),
       ]);
-      return <ComputerPage now={now} computer={computer} params={params} partitions={partitions} />;
+      return <ComputerPage now={now} computer={computer} params={params} partitions={partitions} silenced={silenced} />;
     }),
   );
 
@@ -297,9 +300,13 @@ function registerPages(app: Hono, page: PageHandler): void {
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
       const params = listParams(c.req.query(), TABLE_SIZES.partitions, []);
-      const [tree, bangs] = await Promise.all([data.tree(id, { limit: params.limit, cursor: params.cursor }), data.bangs({ limit: TREE_BANG_SCAN })]);
+      const [tree, bangs, silenced] = await Promise.all([
+        data.tree(id, { limit: params.limit, cursor: params.cursor }),
+        data.bangs({ limit: TREE_BANG_SCAN }),
+        data.silencesHolding({ instanceTreeId: id }),
+      ]);
       const mine = bangs.items.filter((b) => b.instanceTreeId === id);
-      return <TreePage now={now} tree={tree} params={params} bangs={mine} bangsScanned={TREE_BANG_SCAN} />;
+      return <TreePage now={now} tree={tree} params={params} bangs={mine} bangsScanned={TREE_BANG_SCAN} silenced={silenced} />;
     }),
   );
 
@@ -308,17 +315,20 @@ function registerPages(app: Hono, page: PageHandler): void {
     page(async (data, now, c) => {
       const id = c.req.param('id') ?? '';
       const params = listParams(c.req.query(), TABLE_SIZES.reports, []);
-      const [partition, promises, bangs] = await Promise.all([
+      const [partition, promises, bangs, active] = await Promise.all([
         data.partition(id),
         data.promises(id, { limit: params.limit, cursor: params.cursor }),
         data.bangs({ partitionId: id, limit: PARTITION_BANG_ROWS }),
+        data.silencesHolding({}),
       ]);
+      // the silences that hold it: of itself, of its computer or of its tree (known once it is read)
+      const silenced = { ...active, silences: silencesHolding(active.all, partition) };
       // the first page of reports falls back on the partition's last report when none is listed
       const withLast =
         !params.cursor && promises.instantiations.length === 0 && partition.lastReport
           ? { ...promises, instantiations: [instantiationView(partition.lastReport)] }
           : promises;
-      return <PartitionPage now={now} partition={partition} promises={withLast} params={params} bangs={bangs} />;
+      return <PartitionPage now={now} partition={partition} promises={withLast} params={params} bangs={bangs} silenced={silenced} />;
     }),
   );
 
@@ -331,6 +341,31 @@ function registerPages(app: Hono, page: PageHandler): void {
         params.partition ? data.partition(params.partition).catch((err) => (notFound(err) ? undefined : Promise.reject(err))) : undefined,
       ]);
       return <BangsPage now={now} params={params} bangs={bangs} partition={partition} />;
+    }),
+  );
+
+  app.get(
+    '/events',
+    page(async (data, now, c) => {
+      const params = listParams(c.req.query(), TABLE_SIZES.events, []);
+      const events = await data.events({ limit: params.limit, cursor: params.cursor, partitionId: params.partition, computerId: params.computer });
+      return <EventsPage now={now} params={params} events={events} />;
+    }),
+  );
+
+  app.get(
+    '/silences',
+    page(async (data, now, c) => {
+      const params = listParams(c.req.query(), TABLE_SIZES.silences, []);
+      return <SilencesPage now={now} params={params} silences={await data.silences({ limit: params.limit, cursor: params.cursor })} />;
+    }),
+  );
+
+  app.get(
+    '/channels',
+    page(async (data, now, c) => {
+      const params = listParams(c.req.query(), TABLE_SIZES.channels, []);
+      return <ChannelsPage now={now} params={params} channels={await data.channels({ limit: params.limit, cursor: params.cursor })} />;
     }),
   );
 

@@ -1,11 +1,13 @@
 // Page frame shared by every dashboard view, and small shared components.
 import type { Child } from 'hono/jsx';
 import type { SummaryView } from './data.ts';
+import type { Silence } from '../../protocol/events.ts';
+import { silenceTarget } from './notify-view.ts';
 import { COLOUR_LABEL, type Colour, formatTime, timeAgo } from './view-model.ts';
 
 export const REFRESH_SECONDS = 30;
 
-export type Section = 'fleet' | 'partitions' | 'bangs' | 'crimes' | 'none';
+export type Section = 'fleet' | 'partitions' | 'bangs' | 'crimes' | 'events' | 'silences' | 'channels' | 'none';
 
 /** The summary bar: the fleet's counts (GET /v1/summary), or why they could not be read. */
 export type SummaryState = { counts: SummaryView } | { unavailable: string };
@@ -15,6 +17,9 @@ const NAV: [Section, string, string][] = [
   ['partitions', '/partitions', 'Partitions'],
   ['bangs', '/bangs', 'Bangs'],
   ['crimes', '/crimes', 'Crimes'],
+  ['events', '/events', 'Events'],
+  ['silences', '/silences', 'Silences'],
+  ['channels', '/channels', 'Channels'],
 ];
 
 export function Layout(props: {
@@ -207,3 +212,61 @@ export function ErrorPage(props: { now: Date; status: number; message: string })
     </Layout>
   );
 }
+
+// --------------------------------------------------------------------------------------- links and marks
+
+const enc = encodeURIComponent;
+
+export function PartitionLink(props: { id: string }) {
+  return <a href={`/partitions/${enc(props.id)}`}>{props.id}</a>;
+}
+
+export function TreeLink(props: { id: string }) {
+  return <a href={`/trees/${enc(props.id)}`}>{props.id}</a>;
+}
+
+export function ComputerLink(props: { id: string }) {
+  return <a href={`/computers/${enc(props.id)}`}>{props.id}</a>;
+}
+
+/** Characters of a silence's reason shown in tables and banners (the master keeps 1,000). */
+export const SILENCE_REASON_SHOWN = 300;
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** "Notifications silenced": the active silences holding the notifications of this page's subject. */
+export function SilenceBanner(props: { silences: Silence[]; what: string; more?: boolean }) {
+  if (props.silences.length === 0) return '';
+  return (
+    <div class="notice" id="silenced" role="status" data-silences={props.silences.map((s) => s.silenceId).join(' ')}>
+      <b>🔕 Notifications silenced</b> for this {props.what}: its events are recorded, not sent (colours are unchanged).
+      <ul>
+        {props.silences.map((s) => (
+          <li data-silence={s.silenceId}>
+            until {formatTime(s.endsAt)} — {cut(s.reason, SILENCE_REASON_SHOWN)} (<SilenceMatchText silence={s} />, silence{' '}
+            <code>{s.silenceId}</code>)
+          </li>
+        ))}
+      </ul>
+      {props.more ? <p class="meta">More active silences exist than one page: see the silences page.</p> : ''}
+    </div>
+  );
+}
+
+/** The mark of a partition whose colour keeps changing (flap detection): its colour events are paused. */
+export function FlappingMark(props: { flapping: boolean | undefined }) {
+  return props.flapping ? (
+    <span class="badge orange" data-flapping="true" title="Flapping: its colour keeps changing; colour events are paused until it is stable">
+      flapping
+    </span>
+  ) : (
+    ''
+  );
+}
+
+export function SilenceMatchText(props: { silence: Pick<Silence, 'match'> }) {
+  const t = silenceTarget(props.silence);
+  if (t.kind === 'computer') return <>computer <ComputerLink id={t.id} /></>;
+  if (t.kind === 'partition') return <>partition <PartitionLink id={t.id} /></>;
+  return <>tree <TreeLink id={t.id} /></>;
+}
+

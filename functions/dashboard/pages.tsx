@@ -4,7 +4,8 @@
 // page's size is bounded by its page size × the longest row.
 import { HistoryChart } from './chart.tsx';
 import type { BangView, ComputerView, Page, PartitionView, PromisesView, PromiseView, TreeView } from './data.ts';
-import { Ago, Badge, Layout, Since } from './layout.tsx';
+import { Ago, Badge, ComputerLink, FlappingMark, Layout, PartitionLink, SilenceBanner, Since, TreeLink } from './layout.tsx';
+import type { SilencedView } from './data.ts';
 import {
   type ColourFilter,
   clip,
@@ -32,18 +33,6 @@ export const PROMISE_MESSAGE_SHORT = 120;
 export const PROMISE_MESSAGE_SHOWN = 2000;
 
 const enc = encodeURIComponent;
-
-function PartitionLink(props: { id: string }) {
-  return <a href={`/partitions/${enc(props.id)}`}>{props.id}</a>;
-}
-
-function TreeLink(props: { id: string }) {
-  return <a href={`/trees/${enc(props.id)}`}>{props.id}</a>;
-}
-
-function ComputerLink(props: { id: string }) {
-  return <a href={`/computers/${enc(props.id)}`}>{props.id}</a>;
-}
 
 // --------------------------------------------------------------------------------------- paging UI
 
@@ -285,7 +274,7 @@ export function PartitionTable(props: { partitions: PartitionView[]; now: Date; 
         {props.partitions.map((p) => (
           <tr class={p.colour} data-partition={p.partitionId} data-colour={p.colour}>
             <td data-label="Status">
-              <Badge colour={p.colour} /> <Since at={p.colourSince} now={now} />{' '}
+              <Badge colour={p.colour} /> <FlappingMark flapping={p.flapping} /> <Since at={p.colourSince} now={now} />{' '}
               <span class="reason">{clip(p.colourReason, TABLE_REASON_SHOWN)}</span>
             </td>
             <td data-label="Partition">
@@ -356,7 +345,7 @@ export function PartitionsPage(props: { now: Date; summary: SummaryState; params
 
 // --------------------------------------------------------------------------------------- computer
 
-export function ComputerPage(props: { now: Date; computer: ComputerView; params: ListParams; partitions: Page<PartitionView> }) {
+export function ComputerPage(props: { now: Date; computer: ComputerView; params: ListParams; partitions: Page<PartitionView>; silenced?: SilencedView }) {
   const { now, computer: c, params: p, partitions } = props;
   const path = `/computers/${enc(c.computerId)}`;
   return (
@@ -364,6 +353,7 @@ export function ComputerPage(props: { now: Date; computer: ComputerView; params:
       <h1>
         Computer {c.computerId} <Badge colour={c.colour} />
       </h1>
+      <SilenceBanner silences={props.silenced?.silences ?? []} what="computer and its partitions" more={props.silenced?.more} />
       <dl class="kv card">
         <dt>Status</dt>
         <dd>
@@ -388,7 +378,7 @@ export function ComputerPage(props: { now: Date; computer: ComputerView; params:
 
 // --------------------------------------------------------------------------------------- tree
 
-export function TreePage(props: { now: Date; tree: TreeView; params: ListParams; bangs: BangView[]; bangsScanned: number }) {
+export function TreePage(props: { now: Date; tree: TreeView; params: ListParams; bangs: BangView[]; bangsScanned: number; silenced?: SilencedView }) {
   const { now, tree, params: p } = props;
   const path = `/trees/${enc(tree.instanceTreeId)}`;
   const rows = tree.partitions.items;
@@ -397,6 +387,7 @@ export function TreePage(props: { now: Date; tree: TreeView; params: ListParams;
       <h1>
         Instance tree {tree.instanceTreeId} <Badge colour={tree.colour} />
       </h1>
+      <SilenceBanner silences={props.silenced?.silences ?? []} what="tree" more={props.silenced?.more} />
       <p id="tree-reason">
         <span class="reason">{tree.colourReason}</span>
       </p>
@@ -553,6 +544,7 @@ export function PartitionPage(props: {
   promises: PromisesView & { nextCursor: string | null };
   params: ListParams;
   bangs: Page<BangView>;
+  silenced?: SilencedView;
 }) {
   const { now, partition: p, promises, params } = props;
   const path = `/partitions/${enc(p.partitionId)}`;
@@ -564,9 +556,13 @@ export function PartitionPage(props: {
   return (
     <Layout title={`Partition ${p.partitionId}`} section="partitions" now={now}>
       <h1>
-        Partition {p.partitionId} <Badge colour={p.colour} />
+        Partition {p.partitionId} <Badge colour={p.colour} /> <FlappingMark flapping={p.flapping} />
       </h1>
+      <SilenceBanner silences={props.silenced?.silences ?? []} what="partition" more={props.silenced?.more} />
       <PartitionInfo p={p} now={now} />
+      <p class="meta">
+        <a href={`/events?partition=${enc(p.partitionId)}`}>Notification events of this partition</a>
+      </p>
       <h2>Promises ({sorted.length})</h2>
       <p class="meta">
         The latest result of each promise; the charts show its results in the reports listed below

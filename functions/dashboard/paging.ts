@@ -25,6 +25,10 @@ export const TABLE_SIZES = {
   bangs: [50, 100, 200],
   /** Reports per page of a partition (its promises' charts show the results in those reports). */
   reports: [50, 20],
+  /** Recorded events (a computer's event lists up to 100 partitions; the row shows counts only). */
+  events: [50, 100, 200],
+  silences: [50, 100, 200],
+  channels: [50, 100],
 } as const satisfies Record<string, PageSizes>;
 
 /** Failing partitions shown on the fleet page (a link goes to all of them). */

@@ -6,6 +6,7 @@
 import type { FetchLike } from '../../protocol/client.ts';
 import type { Bang, Colour, Computer, LastReportSummary, Partition, PartitionDetail, PromiseHistory, Summary } from '../../protocol/index.ts';
 import { treeColour } from '../../functions/domain/colours.ts';
+import type { Channel, RecordedEvent, Silence } from '../../protocol/events.ts';
 
 export interface FakeFleet {
   computers: Computer[];
@@ -14,6 +15,10 @@ export interface FakeFleet {
   /** Promises (latest + history) and reports of a partition, newest first. */
   promises: Map<string, { promises: PromiseHistory[]; reports: LastReportSummary[] }>;
   asOf: string;
+  /** Notifications (newest event first); a fleet without them answers empty lists. */
+  events?: RecordedEvent[];
+  silences?: Silence[];
+  channels?: Channel[];
 }
 
 export interface FakeApi {
@@ -54,6 +59,7 @@ export function fakePartition(id: string, computerId: string, instanceTreeId: st
     reprocess: null,
     lastBangAt: null,
     crimes: [],
+    flapping: false,
     createdAt: AT,
     updatedAt: AT,
     ...over,
@@ -165,6 +171,21 @@ export function createFakeApi(fleet: FakeFleet): FakeApi {
       const page = pageOf(all, q);
       if (page instanceof Response) return page;
       return json({ instanceTreeId: seg[2], ...treeColour(all), partitions: page.items, nextCursor: page.nextCursor });
+    }
+    if (url.pathname === '/v1/events') {
+      const list = (fleet.events ?? []).filter(
+        (r) => (!q.get('partitionId') || ('partitionId' in r.event && r.event.partitionId === q.get('partitionId'))) && (!q.get('computerId') || r.event.computerId === q.get('computerId')),
+      );
+      const page = pageOf(list, q);
+      return page instanceof Response ? page : json({ events: page.items, nextCursor: page.nextCursor });
+    }
+    if (url.pathname === '/v1/silences') {
+      const page = pageOf((fleet.silences ?? []).filter((s) => q.get('active') !== 'true' || s.active), q);
+      return page instanceof Response ? page : json({ silences: page.items, nextCursor: page.nextCursor });
+    }
+    if (url.pathname === '/v1/channels') {
+      const page = pageOf(fleet.channels ?? [], q);
+      return page instanceof Response ? page : json({ channels: page.items, nextCursor: page.nextCursor });
     }
     if (url.pathname === '/v1/bangs') {
       const page = pageOf(

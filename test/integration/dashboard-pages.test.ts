@@ -253,6 +253,35 @@ describe('dashboard on the real app', () => {
     expect(cell(beta, 'Pending reprocess')).toContain('pending since 1 min ago');
   });
 
+  test('notifications: the refused bang on /events, a silence of the computer on its pages and /silences, a channel on /channels', async () => {
+    const events = await page('/events');
+    expect(events.status).toBe(200);
+    expect(events.html).toMatch(/data-type="bang.rejected"/);
+    expect(events.html).toContain('bang refused: daily quota of 1 used');
+    expect((await page('/events?partition=alpha')).html).not.toMatch(/data-type="bang.rejected"/);
+    const from = clock.now();
+    await m.api.putSilence('comp-upgrade', {
+      match: { computerId: 'comp' },
+      startsAt: from.toISOString(),
+      endsAt: new Date(from.getTime() + 3_600_000).toISOString(),
+      reason: 'kernel upgrade',
+    });
+    for (const path of ['/partitions/alpha', '/computers/comp']) {
+      const r = await page(path);
+      expect(r.html, path).toMatch(/id="silenced"[^>]*data-silences="comp-upgrade"/);
+      expect(r.html, path).toContain('kernel upgrade');
+    }
+    expect((await page('/trees/tree')).html).not.toContain('id="silenced"'); // a computer's silence is not the tree's
+    expect((await page('/silences')).html).toMatch(/data-silence="comp-upgrade" data-state="active"/);
+    await m.api.endSilence('comp-upgrade');
+    expect((await page('/partitions/alpha')).html).not.toContain('id="silenced"');
+    expect((await page('/silences')).html).toMatch(/data-silence="comp-upgrade" data-state="ended"/);
+    await m.api.putChannel('ops-hook', { kind: 'webhook', url: 'https://hooks.example.invalid/vigil?token=secret-value' });
+    const channels = await page('/channels');
+    expect(channels.html).toMatch(/data-channel="ops-hook" data-health="idle"/);
+    expect(channels.html).not.toContain('secret-value');
+  });
+
   test('unknown ids → 404 page; bad ids → error page, never a 5xx', async () => {
     const missing = await page('/partitions/nope');
     expect(missing.status).toBe(404);

@@ -3,20 +3,22 @@
 // larger than one page is reached page by page, each item exactly once, with filters and
 // search; every list is read with a limit; every page stays under 1 MiB with the longest
 // texts the master keeps, at the largest page size offered.
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import { CHANNEL_URL_MAX, EVENT_TYPES, RecordedEvent, SILENCE_REASON_MAX } from '../../protocol/events.ts';
 import { createDashboard } from '../../functions/dashboard/index.tsx';
 import { clip, listHref, listParams, pagerLinks, searchId, TABLE_SIZES } from '../../functions/dashboard/paging.ts';
 import { createSessions } from '../../functions/dashboard/sessions.ts';
-import type { SessionRecord } from '../../functions/store/types.ts';
-import type { FetchLike } from '../../protocol/client.ts';
 import { MESSAGE_MAX, PAGE_LIMIT_MAX } from '../../protocol/index.ts';
 import { BANG_REASON_MAX, REPORT_ERROR_MAX } from '../../protocol/limits.ts';
 import type { LastReportSummary, PromiseHistory, PromiseResult } from '../../protocol/index.ts';
-import { createFakeApi, type FakeApi, type FakeFleet, fakeComputer, fakeFleet, fakePartition } from '../helpers/fake-api.ts';
+import { type FakeFleet, fakeComputer, fakeFleet, fakePartition } from '../helpers/fake-api.ts';
+import { crawl, dashboardOver, FAKE_ADMIN, FAKE_NOW, ids, nextHref } from '../helpers/fake-dashboard.ts';
 
-const NOW = new Date('2025-11-25T12:00:00.000Z');
-const ADMIN = 'fake-admin-token';
+const NOW = FAKE_NOW;
+const ADMIN = FAKE_ADMIN;
 const MiB = 1024 * 1024;
+
 
 describe('paging.ts', () => {
   const sizes = [100, 50, 500] as const;
@@ -70,61 +72,6 @@ describe('paging.ts', () => {
 });
 
 // ------------------------------------------------------------------------------------------ the dashboard over a paged API
-
-interface Dash {
-  api: FakeApi;
-  get(path: string): Promise<{ status: number; location: string | null; html: string; bytes: number }>;
-}
-
-async function dashboardOver(fleet: FakeFleet, wrap: (f: FetchLike) => FetchLike = (f) => f): Promise<Dash> {
-  const api = createFakeApi(fleet);
-  const items = new Map<string, SessionRecord>();
-  const store = {
-    createSession: async (s: SessionRecord) => void items.set(s.sessionKey, s),
-    getSession: async (k: string) => items.get(k) ?? null,
-    deleteSession: async (k: string) => void items.delete(k),
-  };
-  const dash = createDashboard({ adminToken: () => ADMIN, now: () => NOW, api: wrap(api.fetch), sessions: createSessions({ store, now: () => NOW }) });
-  const login = await dash.request('/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: ADMIN, next: '/' }).toString(),
-  });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-  expect(cookie).toMatch(/^vigil_session=/);
-  return {
-    api,
-    async get(path) {
-      const res = await dash.request(path, { headers: { cookie } });
-      const html = await res.text();
-      return { status: res.status, location: res.headers.get('location'), html, bytes: Buffer.byteLength(html) };
-    },
-  };
-}
-
-const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-const nextHref = (html: string, pager = '') => {
-  const nav = pager ? html.slice(html.indexOf(`data-list="${pager}"`)) : html;
-  const m = nav.match(/<a href="([^"]+)" rel="next" data-goto="next">/);
-  return m ? unescapeHtml(m[1]!) : null;
-};
-const ids = (html: string, attr: string) => [...html.matchAll(new RegExp(`<tr[^>]* ${attr}="([^"]+)"`, 'g'))].map((m) => m[1]!);
-
-/** Follows "Next page" from `path`; the rows of every page (checked ≤ limit). */
-async function crawl(d: Dash, path: string, attr: string, limit: number, pager = ''): Promise<string[][]> {
-  const pages: string[][] = [];
-  let href: string | null = path;
-  while (href) {
-    const r = await d.get(href);
-    expect(r.status, href).toBe(200);
-    const rows = ids(r.html, attr);
-    expect(rows.length, href).toBeLessThanOrEqual(limit);
-    pages.push(rows);
-    href = nextHref(r.html, pager);
-    expect(pages.length).toBeLessThan(200);
-  }
-  return pages;
-}
 
 const exactlyOnce = (pages: string[][], expected: string[]) => {
   const seen = pages.flat();
@@ -254,13 +201,17 @@ describe('dashboard over a paged API (fleet larger than a page)', () => {
       '/bangs?limit=200&partition=p000001',
       '/crimes',
       '/?q=p000003',
+      '/events',
+      '/events?limit=200&partition=p000001',
+      '/silences?limit=200',
+      '/channels?limit=100',
     ]) {
       d.api.requests.length = 0;
       expect((await d.get(path)).status, path).toBeLessThan(400);
       expect(d.api.requests.length, path).toBeGreaterThan(0);
       for (const req of d.api.requests) {
         const url = new URL(req, 'http://x');
-        const isList = /^\/v1\/(computers|partitions|bangs|software-releases)$/.test(url.pathname) || /^\/v1\/instance-trees\/[^/]+$/.test(url.pathname) || /\/promises$/.test(url.pathname);
+        const isList = /^\/v1\/(computers|partitions|bangs|software-releases|events|silences|channels)$/.test(url.pathname) || /^\/v1\/instance-trees\/[^/]+$/.test(url.pathname) || /\/promises$/.test(url.pathname);
         if (!isList) continue;
         const limit = Number(url.searchParams.get('limit'));
         expect(limit, `${path} → ${req}`).toBeGreaterThan(0);
@@ -314,6 +265,53 @@ const longText = (n: number) =>
     .slice(0, n);
 const longId = (prefix: string, i: number) => `${prefix}${i}:${'@'.repeat(120)}`.slice(0, 128);
 
+/** 1,000 events, silences and channels with the longest ids and texts the master keeps. */
+function longestNotifications(fleet: FakeFleet): void {
+  const id = (prefix: string, i: number) => longId(prefix, i);
+  fleet.events = Array.from({ length: 1000 }, (_, i) =>
+    RecordedEvent.parse({
+      event: {
+        eventId: `ev_${createHash('sha256').update(String(i)).digest('base64url')}`,
+        type: 'bang.rejected',
+        at: NOW.toISOString(),
+        computerId: id('c', i),
+        partitionId: id('p', i),
+        instanceTreeId: id('t', i),
+        link: `https://vigil.example/partitions/${id('p', i)}`,
+        data: { bangId: id('b', i), source: 'watchdog', message: longText(MESSAGE_MAX), quotaPerDay: 24, retryAfter: NOW.toISOString() },
+        silenced: { silenceId: id('s', i), reason: longText(SILENCE_REASON_MAX) },
+      },
+      recordedAt: NOW.toISOString(),
+      sendable: false,
+      deliveries: [],
+    }),
+  );
+  fleet.silences = Array.from({ length: 1000 }, (_, i) => ({
+    silenceId: id('s', i),
+    match: { instanceTreeId: id('t', i) },
+    startsAt: NOW.toISOString(),
+    endsAt: NOW.toISOString(),
+    reason: longText(SILENCE_REASON_MAX),
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+    endedAt: null,
+    active: false,
+  }));
+  fleet.channels = Array.from({ length: 1000 }, (_, i) => ({
+    channelId: id('ch', i),
+    kind: 'webhook' as const,
+    url: `https://hooks.example/${longText(CHANNEL_URL_MAX - 30)}`,
+    hasSecret: true,
+    events: [...EVENT_TYPES],
+    instanceTreeId: id('t', i),
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+    lastDelivery: { at: NOW.toISOString(), eventId: `ev_${'a'.repeat(43)}`, ok: false, error: longText(2000) },
+    backlog: 1_000_000,
+    dead: { count: 1000, last: { at: NOW.toISOString(), eventId: `ev_${'a'.repeat(43)}`, error: longText(2000) } },
+  }));
+}
+
 describe('page sizes stay under 1 MiB at the largest page size, with the longest texts kept', () => {
   test('every list page, and a partition with 300 promises of 100 results each', async () => {
     const fleet: FakeFleet = { computers: [], partitions: [], bangs: [], promises: new Map(), asOf: NOW.toISOString() };
@@ -348,6 +346,7 @@ describe('page sizes stay under 1 MiB at the largest page size, with the longest
         accepted: false,
       });
     }
+    longestNotifications(fleet);
     const reports = Array.from({ length: 100 }, (_, i) => report(`r${i}`, i, longText(REPORT_ERROR_MAX)));
     // 300 promises (20 charted, 200 listed, the rest counted) with 100 results each in the page
     const historyMessage = longText(300);
@@ -367,6 +366,9 @@ describe('page sizes stay under 1 MiB at the largest page size, with the longest
       `/crimes?limit=${max(TABLE_SIZES.crimes)}`,
       `/bangs?limit=${max(TABLE_SIZES.bangs)}`,
       `/partitions/${enc(longId('p', 0))}?limit=${max(TABLE_SIZES.reports)}`,
+      `/events?limit=${max(TABLE_SIZES.events)}`,
+      `/silences?limit=${max(TABLE_SIZES.silences)}`,
+      `/channels?limit=${max(TABLE_SIZES.channels)}`,
     ]) {
       const r = await d.get(path);
       expect(r.status, `${path}: ${r.html.match(/role="alert">([^<]*)/)?.[1]}`).toBe(200);
