@@ -331,9 +331,19 @@ if (PER_COMPUTER >= 10) {
     }
     const requests: Units['requests'] = {};
     for (const [k, v] of Object.entries(r.units.requests)) requests[k] = Math.max(0, v - (quiet.requests[k] ?? 0)) / n;
+    const area = (k: keyof Units['byArea']) => ({ read: (r.units.byArea[k].read - quiet.byArea[k].read) / n, write: (r.units.byArea[k].write - quiet.byArea[k].write) / n });
     rows.push({
       ...r,
-      units: { ...r.units, read: (r.units.read - quiet.read) / n, write: (r.units.write - quiet.write) / n, byTarget, requests, refusedWrites: r.units.refusedWrites / n, dynamoMs: 0 },
+      units: {
+        ...r.units,
+        read: (r.units.read - quiet.read) / n,
+        write: (r.units.write - quiet.write) / n,
+        byTarget,
+        requests,
+        refusedWrites: r.units.refusedWrites / n,
+        dynamoMs: 0,
+        byArea: { store: area('store'), notify: area('notify') },
+      },
       ms: 0,
       appMs: 0,
     });

@@ -18,6 +18,8 @@ interface Units {
   byTarget: Record<string, { read: number; write: number }>;
   requests: Record<string, number>;
   refusedWrites: number;
+  /** Units of the monitoring (store) and of notifications, apart (test/helpers/capacity.ts); absent in older results. */
+  byArea?: { store: { read: number; write: number }; notify: { read: number; write: number } };
 }
 interface Row {
   id: string;
@@ -104,12 +106,24 @@ const row = (id: string): Row => {
  */
 function billed(id: string, scale = 1): { read: number; write: number; byTarget: Record<string, { read: number; write: number }> } {
   const u = row(id).units;
+  // the monitoring's own units: a call that records a colour change also records its event
+  // (issue 13), counted in the notifications section below, not here
+  const own = u.byArea?.store ?? { read: u.read, write: u.write };
   const readRequests = ['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand'].reduce((n, k) => n + (u.requests[k] ?? 0), 0);
-  const read = Math.max(u.read, 0.5 * readRequests) * scale;
-  const byTarget = Object.fromEntries(Object.entries(u.byTarget).map(([k, v]) => [k, { read: v.read * scale, write: v.write * scale }]));
-  if (read > u.read * scale) byTarget.table = { read: (byTarget.table?.read ?? 0) + (read - u.read * scale), write: byTarget.table?.write ?? 0 };
-  return { read, write: (u.write + u.refusedWrites) * scale, byTarget };
+  // the 0.5 R floor per read request, when every request is the monitoring's (requests are not
+  // counted per area: a call that also recorded an event has its store reads as measured)
+  const mixed = (u.byArea?.notify.read ?? 0) + (u.byArea?.notify.write ?? 0) > 0;
+  const read = (mixed ? own.read : Math.max(own.read, 0.5 * readRequests)) * scale;
+  const byTarget = Object.fromEntries(
+    Object.entries(u.byTarget)
+      .filter(([k]) => !NOTIFY_INDEXES.has(k))
+      .map(([k, v]) => [k, { read: v.read * scale, write: v.write * scale }]),
+  );
+  if (read > own.read * scale) byTarget.table = { read: (byTarget.table?.read ?? 0) + (read - own.read * scale), write: byTarget.table?.write ?? 0 };
+  // refused conditional writes are already in the meter's write units (1 each)
+  return { read, write: own.write * scale, byTarget };
 }
+const NOTIFY_INDEXES = new Set(['eventLog', 'eventPartition', 'eventComputer', 'notifyDue']);
 
 /** The quiet sweep reads the computer collection: at another fleet size, scaled by the computers (its constant part aside). */
 const sweepScale = COMPUTERS / bench.fleet.computers;
@@ -287,7 +301,7 @@ provisioned += storageCost;
 // ------------------------------------------------------------------ the document
 const unitsRows = bench.rows.map(
   (r) =>
-    `| \`${r.id}\` | ${r.call} | ${num(r.units.read)} | ${num(r.units.write + r.units.refusedWrites)} | ${Object.entries(r.units.byTarget)
+    `| \`${r.id}\` | ${r.call} | ${num(r.units.read)} | ${num(r.units.write)} | ${Object.entries(r.units.byTarget)
       .filter(([, v]) => v.read || v.write)
       .map(([k, v]) => `${k} ${v.read ? `${num(v.read)}R` : ''}${v.read && v.write ? '+' : ''}${v.write ? `${num(v.write)}W` : ''}`)
       .join(', ')}${r.note ? ` (${r.note})` : ''} |`,
@@ -459,12 +473,16 @@ function notificationsSection(f: NotifyFigures): string {
   const fnFixed = schedule * P.lambdaRequest + (schedule * passMs * (notifyMb / 1024) * P.lambdaGbSecondArm) / 1000;
   const pollR = schedule * 0.5;
   const notifyAlarmMetrics = notifyAlarms.reduce((n, [, a]) => n + Math.max(1, (a.Properties.Metrics ?? []).filter((m) => (m as { MetricStat?: unknown }).MetricStat).length), 0);
-  const notifyMetrics = 3;
-  const fixed = fnFixed + ddb(pollR, 0) + schedule * P.schedulerInvocation + notifyAlarmMetrics * P.alarmMetric + notifyMetrics * P.metric;
+  // the notify queue's event source mapping long-polls like the bang queue's (~650 k empty receives)
+  const queuePolls = 650_000 * P.sqsRequest;
+  const fixed = fnFixed + ddb(pollR, 0) + schedule * P.schedulerInvocation + notifyAlarmMetrics * P.alarmMetric + queuePolls;
+  // custom metrics are published only in the minutes something happened (functions/handlers/notify.ts):
+  // with events every hour, \`Delivered\` is one metric-month
+  const eventMetrics = 1 * P.metric;
   const exampleEvents = T.reportsRed + T.reportsRecover;
   const perSent = ddb(sentR + delR, sentW + delW);
   const lambdaPerEvent = ((10 * DYNAMO_MS + 50) / 1000) * (256 / 1024) * P.lambdaGbSecondArm + P.sqsRequest;
-  const example = exampleEvents * (perSent + lambdaPerEvent);
+  const example = exampleEvents * (perSent + lambdaPerEvent) + eventMetrics;
   return `
 ## Notifications (not in the total above)
 
@@ -482,18 +500,19 @@ further channel adds its queue item and its delivery, about ${num(Math.round((de
 Lambda adds about $${(lambdaPerEvent * 1000).toFixed(4)} per 1,000 (≈ 10 more DynamoDB requests and the POST, at
 256 MB; one SQS wake-up per publishing call). Reports and heartbeats that change nothing cost
 notifications nothing (the flap window rides in the report's own write). The fleet's rows
-above were measured without events (the bench's \`report.red\` and \`report.recover\` predate them);
-re-measured on a master with notifications, those rows include their event: take
-\`byArea.store\` (test/helpers/capacity.ts) for the fleet, the table here for the events.
+above count only the monitoring's own units (\`byArea.store\` of test/helpers/capacity.ts): the
+units of the events that \`report.red\`, \`report.recover\` and the sweep's changes record are this
+section's.
 
 Fixed, whatever happens: the notify function every minute (${num(schedule)} invocations of ≈ ${passMs} ms at
 ${notifyMb} MB: $${money(fnFixed)}), its \`notifyDue\` Query ($${money(ddb(pollR, 0))}), the schedule ($${money(schedule * P.schedulerInvocation)}),
-${notifyAlarms.length} alarms on ${notifyAlarmMetrics} metrics ($${money(notifyAlarmMetrics * P.alarmMetric)}), ${notifyMetrics} custom metrics published every
-minute ($${money(notifyMetrics * P.metric)}): **$${money(fixed)} per month**. EventBridge PutEvents is $1 per million
-events; with \`vigil:notifyEmail\`, a KMS key ($1/month) and SNS e-mail.
+${notifyAlarms.length} alarms on ${notifyAlarmMetrics} metrics ($${money(notifyAlarmMetrics * P.alarmMetric)}), the notify queue's empty long polls (~650 k SQS
+requests: $${money(queuePolls)}): **$${money(fixed)} per month**. Its custom metrics (\`Delivered\`, \`DeliveryRetries\`,
+\`DeadDeliveries\`, \`EventsRepaired\`) are published only in the minutes something happened, so an idle month
+has none. EventBridge PutEvents is $1 per million events; with \`vigil:notifyEmail\`, a KMS key ($1/month) and SNS e-mail.
 
 Example: if every state change of the traffic assumed above (a red and a green per partition
 per day: ${mega(exampleEvents)} \`partition.colour\` events a month) were sent to one webhook, notifications would
-add **$${money(example + fixed)} per month** to the total ($${money(example)} for the events, $${money(fixed)} fixed).
+add **$${money(example + fixed)} per month** to the total ($${money(example)} for the events and their \`Delivered\` metric, $${money(fixed)} fixed).
 `;
 }

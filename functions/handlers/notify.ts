@@ -99,9 +99,12 @@ export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = c
   };
   const runPasses = async (context: Context, events: string[]): Promise<NotifyRun> => {
     const { run, last } = await drain(h, context, events);
-    metrics.addMetric('Delivered', MetricUnit.Count, run.delivered);
-    metrics.addMetric('DeliveryRetries', MetricUnit.Count, run.retried);
-    metrics.addMetric('DeadDeliveries', MetricUnit.Count, run.dead);
+    // Only what happened: each custom metric is billed for the hours it is published in
+    // (docs/cost.md), and an idle pass every minute would make all of them full-time. The
+    // DeadDeliveries alarm treats missing data as not breaching.
+    if (run.delivered > 0) metrics.addMetric('Delivered', MetricUnit.Count, run.delivered);
+    if (run.retried > 0) metrics.addMetric('DeliveryRetries', MetricUnit.Count, run.retried);
+    if (run.dead > 0) metrics.addMetric('DeadDeliveries', MetricUnit.Count, run.dead);
     if (run.repaired > 0) metrics.addMetric('EventsRepaired', MetricUnit.Count, run.repaired);
     if (run.delivered + run.retried + run.dead + run.repaired > 0) logger.info('notifications', { ...run });
     await wakeAgain(h, last);
@@ -116,7 +119,7 @@ export function createNotifyHandler(h: NotifyHandlerDeps, obs: Observability = c
       await runPasses(context, named);
       return response;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
   return handler as NotifyHandler;

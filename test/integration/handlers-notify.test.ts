@@ -203,6 +203,13 @@ describe('notify handler', () => {
     expect(bus.entries.map((x) => JSON.parse(x.Detail!).eventId)).toEqual([e.eventId]);
   });
 
+  it('an idle scheduled pass publishes no metric (each custom metric is billed for the hours it is published in)', async () => {
+    const before = obs.emf.length;
+    const idle = (await handler(schedulerEvent(now), lambdaContext())) as NotifyRun;
+    expect(idle).toMatchObject({ delivered: 0, retried: 0, dead: 0 });
+    expect(obs.emf.length).toBe(before);
+  });
+
   it('a publisher wakes the function through its queue (createSqsNotifyWake)', async () => {
     const w = createSqsNotifyWake({ client: aws.sqs, queueUrl });
     await w(['ev_0123456789012345678901234567890123456789012'], 0);

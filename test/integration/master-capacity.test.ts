@@ -38,7 +38,8 @@ async function perCall(n: number, fn: (i: number) => Promise<unknown>): Promise<
     for (let i = 0; i < n; i++) await fn(i);
   });
   const area = (a: { read: number; write: number }) => ({ read: a.read / n, write: a.write / n });
-  return { ...units, read: units.read / n, write: (units.write + units.refusedWrites) / n, byArea: { store: area(units.byArea.store), notify: area(units.byArea.notify) } };
+  // refused conditional writes are already in `write` (the meter counts them 1 each)
+  return { ...units, read: units.read / n, write: units.write / n, byArea: { store: area(units.byArea.store), notify: area(units.byArea.notify) } };
 }
 
 beforeAll(async () => {
