@@ -98,7 +98,19 @@ const queue: BangQueue = {
 };
 const app = createApp({ store, queue, now, adminToken: () => ADMIN });
 
-const admin = createVigilClient({ fetch: (path, init) => app.request(path, init), token: ADMIN });
+/** Time spent inside the app (its handlers, waits on DynamoDB included), not in the client around it. */
+let serverMs = 0;
+const timed =
+  (a: { request: (path: string, init: RequestInit) => Response | Promise<Response> }) =>
+  async (path: string, init: RequestInit): Promise<Response> => {
+    const started = performance.now();
+    try {
+      return await a.request(path, init);
+    } finally {
+      serverMs += performance.now() - started;
+    }
+  };
+const admin = createVigilClient({ fetch: timed(app), token: ADMIN });
 /** The typed client with a computer's token. */
 const as = (token: string | undefined) => admin.withToken(token ?? null);
 /** A raw request (bad tokens, HTML pages). */
@@ -170,12 +182,21 @@ await runSweep({ store }, now());
 
 // ------------------------------------------------------------------ measure
 /** A measured call: `id` is stable (bench/cost-model.ts reads rows by it). */
-const rows: { id: string; call: string; units: Units; note?: string; bytes?: number }[] = [];
+const rows: { id: string; call: string; units: Units; note?: string; bytes?: number; ms: number; appMs: number }[] = [];
+/**
+ * Units per call, and time per call: `ms` the wall time, `appMs` that time less the time spent
+ * waiting for DynamoDB (Local): the master's own work (CPU), for the Lambda durations of the cost model.
+ */
 async function measure(id: string, name: string, n: number, fn: (i: number) => Promise<unknown>, note?: string) {
+  const started = performance.now();
+  serverMs = 0;
   const { units } = await meter.measure(async () => {
     for (let i = 0; i < n; i++) await fn(i);
   });
-  rows.push({ id, call: name, units: perCall(units, n), ...(note ? { note } : {}) });
+  const ms = (performance.now() - started) / n;
+  // through the app: its own time; a service called directly (sweep, fan-out): the whole call
+  const inside = serverMs > 0 ? serverMs / n : ms;
+  rows.push({ id, call: name, units: perCall(units, n), ...(note ? { note } : {}), ms, appMs: Math.max(0, inside - units.dynamoMs / n) });
 }
 /** Every computer heartbeats (not measured): keeps the fleet green while the clock moves on. */
 async function keepGreen() {
@@ -198,7 +219,7 @@ clock += 60_000;
 await measure('heartbeat.second', 'heartbeat (second in a row)', SAMPLE, (i) => as(tokens[i]).heartbeat(cid(i), { agentVersion: '0.1.0' }));
 // A new process (a cold Lambda container): it learns each computer's token hash and assignments once.
 const coldApp = createApp({ store: createDynamoStore({ client: dynamo, tableName }), queue, now, adminToken: () => ADMIN });
-const cold = createVigilClient({ fetch: (path, init) => coldApp.request(path, init), token: null });
+const cold = createVigilClient({ fetch: timed(coldApp), token: null });
 clock += 1000;
 await measure('heartbeat.cold', 'heartbeat, first one of a computer in a new process (cold container)', SAMPLE, (i) => cold.withToken(tokens[i] ?? null).heartbeat(cid(i), { agentVersion: '0.1.0' }));
 clock += 1000;
@@ -210,7 +231,7 @@ await measure('report.duplicate', 'report, same reportId again (duplicate)', SAM
 clock += 1000;
 await measure('report.recover', 'report, 10 promises, kept again (red → green)', SAMPLE, (i) => as(tokens[i]).report(pid(i, 2), report(`good-${i}`, now())));
 const coldApp2 = createApp({ store: createDynamoStore({ client: dynamo, tableName }), queue, now, adminToken: () => ADMIN });
-const cold2 = createVigilClient({ fetch: (path, init) => coldApp2.request(path, init), token: null });
+const cold2 = createVigilClient({ fetch: timed(coldApp2), token: null });
 clock += 1000;
 await measure('report.cold', 'report, first call of a computer in a new process (cold container)', SAMPLE, (i) => cold2.withToken(tokens[i] ?? null).report(pid(i, 1), report(`cold-${i}`, now())));
 clock += 1000;
@@ -308,7 +329,14 @@ if (PER_COMPUTER >= 10) {
       const q = quiet.byTarget[k] ?? { read: 0, write: 0 };
       byTarget[k] = { read: (v.read - q.read) / n, write: (v.write - q.write) / n };
     }
-    rows.push({ ...r, units: { ...r.units, read: (r.units.read - quiet.read) / n, write: (r.units.write - quiet.write) / n, byTarget, refusedWrites: r.units.refusedWrites / n } });
+    const requests: Units['requests'] = {};
+    for (const [k, v] of Object.entries(r.units.requests)) requests[k] = Math.max(0, v - (quiet.requests[k] ?? 0)) / n;
+    rows.push({
+      ...r,
+      units: { ...r.units, read: (r.units.read - quiet.read) / n, write: (r.units.write - quiet.write) / n, byTarget, requests, refusedWrites: r.units.refusedWrites / n, dynamoMs: 0 },
+      ms: 0,
+      appMs: 0,
+    });
   };
   clock = seededAt + 29 * 60_000;
   await keepGreen();
@@ -345,10 +373,10 @@ const targets = (u: Units) =>
     .map(([k, v]) => `${k} ${v.read ? `${f(v.read)}R` : ''}${v.read && v.write ? '+' : ''}${v.write ? `${f(v.write)}W` : ''}`)
     .join(', ');
 console.log(`DynamoDB capacity units per call (measured, DynamoDB Local, ReturnConsumedCapacity=INDEXES), fleet ${COMPUTERS} × ${PER_COMPUTER}`);
-console.log(`${'call'.padEnd(58)} ${'read'.padStart(8)} ${'write'.padStart(8)}  where`);
+console.log(`${'call'.padEnd(58)} ${'read'.padStart(8)} ${'write'.padStart(8)} ${'ms (all/app)'.padStart(14)}  where`);
 console.log(`item sizes (bytes): ${Object.entries(items).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 for (const r of rows) {
-  console.log(`${r.call.padEnd(58)} ${f(r.units.read).padStart(8)} ${f(r.units.write).padStart(8)}  ${targets(r.units)}${r.units.refusedWrites ? ` (${f(r.units.refusedWrites)} refused conditional writes)` : ''}${r.note ? ` — ${r.note}` : ''}`);
+  console.log(`${r.call.padEnd(58)} ${f(r.units.read).padStart(8)} ${f(r.units.write).padStart(8)} ${`${r.ms.toFixed(1)}/${r.appMs.toFixed(1)} ms`.padStart(14)}  ${targets(r.units)}${r.units.refusedWrites ? ` (${f(r.units.refusedWrites)} refused conditional writes)` : ''}${r.note ? ` — ${r.note}` : ''}`);
 }
 if (values.json) {
   writeFileSync(values.json, `${JSON.stringify({ measuredAt: new Date().toISOString(), fleet: { computers: COMPUTERS, partitionsPerComputer: PER_COMPUTER }, itemBytes: items, rows }, null, 2)}\n`);

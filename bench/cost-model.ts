@@ -25,6 +25,9 @@ interface Row {
   units: Units;
   note?: string;
   bytes?: number;
+  /** Wall time per call in the bench, and that less the time waiting for DynamoDB (the master's own work). */
+  ms?: number;
+  appMs?: number;
 }
 interface Bench {
   measuredAt: string;
@@ -177,33 +180,69 @@ const storageGb = storageBytes / 1e9;
 const storageCost = storageGb * (P.storageGbMonth + P.pitrGbMonth);
 dynamoTotal += storageCost;
 
+// ------------------------------------------------------------------ the stack (memory sizes, alarms)
+// the stack as bin/app.ts builds it (no esbuild bundling: only the template is read)
+const { stack } = buildVigilApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: { Metrics?: unknown[] } }> };
+const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+/** A function's memory in the stack (by its VIGIL_ROUTES / handler environment). */
+function memoryOf(match: (env: Record<string, unknown>, description: string) => boolean): number {
+  const fn = Object.values(template.Resources).find((r) => {
+    const p = r.Properties as { Environment?: { Variables?: Record<string, unknown> }; Description?: string };
+    return r.Type === 'AWS::Lambda::Function' && match(p.Environment?.Variables ?? {}, p.Description ?? '');
+  });
+  const mb = (fn?.Properties as { MemorySize?: number } | undefined)?.MemorySize;
+  if (!mb) throw new Error('cost model: a function of the stack not found');
+  return mb;
+}
+
 // ------------------------------------------------------------------ Lambda
+/**
+ * A call's billed duration: the master's own work measured by the bench (\`appMs\`: wall time
+ * less the time waiting for DynamoDB Local), scaled to the function's share of a vCPU (Lambda
+ * gives 1 vCPU at 1,769 MB; the bench machine's core counted as one), plus an ASSUMED 5 ms per
+ * DynamoDB request in-region (p50, keep-alive connection) and 1 ms of Lambda overhead.
+ */
+const DYNAMO_MS = 5;
+function durationMs(id: string, memoryMb: number, requests?: number): number {
+  const r = row(id);
+  const n = requests ?? Object.values(r.units.requests).reduce((a, b) => a + b, 0);
+  return Math.max(1, Math.ceil((r.appMs ?? 10) * (1769 / memoryMb) + n * DYNAMO_MS + 1));
+}
+const apiMb = memoryOf((env) => env.VIGIL_ROUTES === 'computer');
+const adminMb = memoryOf((_env, d) => /admin API and dashboard/.test(d));
+const sweepMb = memoryOf((_env, d) => /sweep/i.test(d));
+const fanoutMb = memoryOf((_env, d) => /fan/i.test(d));
+const reportMs = Math.round((durationMs('report.kept', apiMb) + durationMs('report.red', apiMb) + durationMs('report.recover', apiMb)) / 3);
 const apiInvocations = T.heartbeats + T.reportsKept + T.reportsRed + T.reportsRecover + T.bangs + T.forged;
 const lambda = [
-  { fn: 'api (512 MB)', n: T.heartbeats, ms: 12, gb: 0.5, what: 'heartbeats: one UpdateItem' },
-  { fn: 'api (512 MB)', n: T.reportsKept + T.reportsRed + T.reportsRecover, ms: 30, gb: 0.5, what: 'reports: GetItem, PutItem, UpdateItem' },
-  { fn: 'api (512 MB)', n: T.bangs, ms: 60, gb: 0.5, what: 'bangs' },
-  { fn: 'api (512 MB)', n: T.forged, ms: 3, gb: 0.5, what: 'forged tokens: refused before any I/O but one look-up' },
-  { fn: 'admin (512 MB)', n: T.dashboardRefreshes, ms: 150, gb: 0.5, what: 'dashboard page renders (its API reads in process)' },
-  { fn: 'sweep (256 MB)', n: T.sweeps, ms: 400, gb: 0.25, what: 'reads 1,000 computers, the due partitions, writes the summary' },
-  { fn: 'fanout (256 MB)', n: T.bangs, ms: 150, gb: 0.25, what: '10 flags + 10 hints' },
+  { fn: `api (${apiMb} MB)`, n: T.heartbeats, ms: durationMs('heartbeat.steady', apiMb), gb: apiMb / 1024, what: 'heartbeats: one UpdateItem' },
+  { fn: `api (${apiMb} MB)`, n: T.reportsKept + T.reportsRed + T.reportsRecover, ms: reportMs, gb: apiMb / 1024, what: 'reports: GetItem, PutItem, UpdateItem' },
+  { fn: `api (${apiMb} MB)`, n: T.bangs, ms: durationMs('bang.api', apiMb), gb: apiMb / 1024, what: 'bangs (quota, bang, mark, queue send ≈ 1 request more)' },
+  { fn: `api (${apiMb} MB)`, n: T.forged, ms: durationMs('auth.forgedUnknown', apiMb), gb: apiMb / 1024, what: 'forged tokens (one look-up)' },
+  { fn: `admin (${adminMb} MB)`, n: T.dashboardRefreshes, ms: durationMs('dashboard.fleet', adminMb), gb: adminMb / 1024, what: 'dashboard fleet page (its API reads in process)' },
+  { fn: `sweep (${sweepMb} MB)`, n: T.sweeps, ms: durationMs('sweep.quiet', sweepMb), gb: sweepMb / 1024, what: 'reads 1,000 computers, the due partitions, writes the summary' },
+  { fn: `fanout (${fanoutMb} MB)`, n: T.bangs, ms: durationMs('bang.fanout', fanoutMb), gb: fanoutMb / 1024, what: '10 flags + 10 hints, in parallel' },
 ];
 let lambdaTotal = 0;
 const lambdaRows = lambda.map((l) => {
   const gbs = (l.n * l.ms * l.gb) / 1000;
   const cost = l.n * P.lambdaRequest + gbs * P.lambdaGbSecondArm;
   lambdaTotal += cost;
-  return `| ${l.fn}: ${l.what} | ${mega(l.n)} | ${l.ms} ms (assumed) | ${num(Math.round(gbs))} GB-s | ${money(cost)} |`;
+  return `| ${l.fn}: ${l.what} | ${mega(l.n)} | ${l.ms} ms | ${num(Math.round(gbs))} GB-s | ${money(cost)} |`;
 });
 
 // ------------------------------------------------------------------ the rest (alarms and metrics from the stack)
-// the stack as bin/app.ts builds it (no esbuild bundling: only the template is read)
-const { stack } = buildVigilApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: { Metrics?: unknown[] } }> };
-const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
 const alarmMetrics = alarms.reduce((n, a) => n + Math.max(1, (a.Properties.Metrics ?? []).filter((m) => (m as { MetricStat?: unknown }).MetricStat).length), 0);
-/** Custom metrics published every month (functions/handlers/: ColdStart of the 4 functions, the sweep's 3, the fan-out's PartitionsFlagged; ApiServerErrors and MalformedBangs only on errors). */
-const customMetrics = 8;
+/**
+ * Custom metrics (functions/handlers/), billed by the hour in which they are published: the
+ * sweep's 2 every minute (SweepDelayMs, ColourChanges: 720 h each), the fan-out's
+ * PartitionsFlagged (hours with a bang ≈ 500 h); ApiServerErrors and MalformedBangs only on
+ * errors (0 h). No cold-start metric (the logger's cold_start key and Lambda's Init Duration
+ * show them for free). Assumed hours shown.
+ */
+const metricHours = [720, 720, 500];
+const customMetrics = metricHours.reduce((a, b) => a + b, 0) / HOURS;
 const heartbeatAnswerBytes = row('heartbeat.steady').bytes ?? 1500;
 const dashboardBytes = row('dashboard.fleet').bytes ?? 100_000;
 const transferGb = (T.heartbeats * heartbeatAnswerBytes + (T.reportsKept * 3 + T.bangs) * 120 + T.dashboardRefreshes * dashboardBytes) / 1e9;
@@ -214,7 +253,7 @@ const rest = [
   { item: `SQS: ${num(T.bangs)} bang messages (send, receive, delete) + the event source mapping's empty long polls (~650 k)`, price: '$0.40 per million requests', cost: sqsRequests * P.sqsRequest },
   { item: `EventBridge Scheduler: ${num(T.sweeps)} invocations`, price: '$1.00 per million', cost: T.sweeps * P.schedulerInvocation },
   { item: `Secrets Manager: 1 secret; GetSecretValue by the admin function only (every 5 min while warm ≈ ${num(secretCalls)}); computer calls never read it`, price: '$0.40 / secret + $0.05 per 10,000 calls', cost: P.secret + (secretCalls / 10_000) * P.secretCalls10k },
-  { item: `CloudWatch custom metrics (EMF, namespace Vigil): ${customMetrics} published every month`, price: '$0.30 per metric', cost: customMetrics * P.metric },
+  { item: `CloudWatch custom metrics (EMF, namespace Vigil): ${metricHours.length} metrics published part of the month (hours assumed: ${metricHours.join(', ')}) = ${customMetrics.toFixed(1)} metric-months`, price: '$0.30 per metric-month, prorated by the hour', cost: customMetrics * P.metric },
   { item: `CloudWatch alarms: ${alarms.length} alarms on ${alarmMetrics} metrics (counted in the synthesized stack)`, price: '$0.10 per alarm metric', cost: alarmMetrics * P.alarmMetric },
   { item: 'CloudWatch Logs: no line per healthy api request; sweep ≈ 1 line a minute, fan-out and admin errors ≈ 50 MB', price: '$0.50 per GB ingested', cost: 0.05 * P.logsIngestGb },
   {
@@ -302,8 +341,11 @@ ${provisionedRows.join('\n')}
 
 ## Lambda (ARM64)
 
-Prices: $0.20 per million requests, $0.0000133334 per GB-second. Durations are **assumed**
-billed averages (one DynamoDB round trip ≈ 5–10 ms in-region, plus the handler).
+Prices: $0.20 per million requests, $0.0000133334 per GB-second. Billed duration per call: the
+master's own work **measured** by the bench (its wall time less the time waiting for DynamoDB
+Local; the typed client's answer validation included) scaled to the function's vCPU share
+(1,769 MB = 1 vCPU), plus an **assumed** ${DYNAMO_MS} ms per DynamoDB request in-region and 1 ms of
+Lambda overhead.
 
 | function | invocations | duration | compute | $ / month |
 |---|---|---|---|---|

@@ -107,7 +107,9 @@ export class VigilStack extends Stack {
       handler: 'api',
       description: 'vigil master HTTP API for the agents (heartbeats, reports, bangs) behind its function URL',
       timeout: API_TIMEOUT,
-      memorySize: 512,
+      // agents only (issue 12): a slower cold start (~0.5 s) is harmless to them, and their calls
+      // wait on DynamoDB, not the CPU: half the memory is half the compute cost (docs/cost.md)
+      memorySize: 256,
       logRetention,
       removalPolicy,
       reservedConcurrentExecutions: reserved?.api,

@@ -59,7 +59,6 @@ export function createApiHandler(deps: AppDeps, obs: Observability = createObser
   const { logger, metrics } = obs;
   return async (event, context) => {
     logger.addContext(context);
-    metrics.captureColdStartMetric();
     try {
       if (routes === 'computer') {
         const { method, path } = eventRoute(event);

@@ -30,7 +30,6 @@ export function createFanoutHandler(deps: FanOutDeps, obs: Observability = creat
   };
   return async (event, context) => {
     logger.addContext(context);
-    metrics.captureColdStartMetric();
     try {
       return await processPartialResponse(event, record, processor, { context });
     } finally {

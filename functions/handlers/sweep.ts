@@ -21,15 +21,16 @@ export function createSweepHandler(
 ): SweepHandler {
   const { logger, metrics } = obs;
   const now = deps.now ?? (() => new Date());
+  // Two custom metrics, each billed as a metric-month (docs/cost.md): the delay (late or
+  // missing sweeps) and the colour changes. What it examined is in the 'sweep done' log line;
+  // cold starts are in the logger's cold_start key and Lambda's own Init Duration.
   return async (event, context) => {
     logger.addContext(context);
-    metrics.captureColdStartMetric();
     try {
       const at = now();
       const scheduled = event?.scheduledTime ? Date.parse(event.scheduledTime) : Number.NaN;
       if (Number.isFinite(scheduled)) metrics.addMetric('SweepDelayMs', MetricUnit.Milliseconds, Math.max(0, at.getTime() - scheduled));
       const result = await runSweep(deps, at);
-      metrics.addMetric('SweepExamined', MetricUnit.Count, result.examined);
       metrics.addMetric('ColourChanges', MetricUnit.Count, result.changed);
       for (const t of result.transitions) logger.info('colour changed', { ...t });
       logger.info('sweep done', { examined: result.examined, changed: result.changed, scheduledTime: event?.scheduledTime });

@@ -62,8 +62,9 @@ async function verifyComputerToken(c: Context<ApiEnv>, token: string): Promise<{
   const nowMs = c.var.deps.now().getTime();
   let check = c.var.tokens.check(computerId, tokenHash, nowMs);
   if (check === 'unknown') {
-    // one strongly consistent read (shared by concurrent requests for the id), then known for a while
-    await c.var.tokens.lookUp(computerId, nowMs, async () => (await c.var.deps.store.getComputer(computerId))?.tokenHash ?? null);
+    // one read (eventually consistent: a heartbeat's own write checks the hash again; shared by
+    // concurrent requests for the id), then known for a while
+    await c.var.tokens.lookUp(computerId, nowMs, async () => (await c.var.deps.store.getComputer(computerId, false))?.tokenHash ?? null);
     check = c.var.tokens.check(computerId, tokenHash, nowMs);
   }
   return check === 'valid' ? { computerId, tokenHash } : null;

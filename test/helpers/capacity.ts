@@ -18,6 +18,8 @@ export interface Units {
    * they are counted here as 1 write unit each and listed apart.
    */
   refusedWrites: number;
+  /** Wall time spent waiting for DynamoDB (ms), all requests. */
+  dynamoMs: number;
 }
 
 export interface CapacityMeter {
@@ -49,7 +51,7 @@ interface Consumed {
 }
 
 function empty(): Units {
-  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0 };
+  return { read: 0, write: 0, byTarget: {}, requests: {}, refusedWrites: 0, dynamoMs: 0 };
 }
 
 /** Install the meter on a client (and so on every DynamoDBDocumentClient built from it). */
@@ -68,8 +70,10 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
       const kind = READS.has(name) ? 'read' : WRITES.has(name) ? 'write' : null;
       if (kind) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
       acc.requests[name] = (acc.requests[name] ?? 0) + 1;
+      const started = performance.now();
       try {
         const out = await next(args);
+        acc.dynamoMs += performance.now() - started;
         if (kind) {
           const cc = (out.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
           for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) {
@@ -79,6 +83,7 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
         }
         return out;
       } catch (err) {
+        acc.dynamoMs += performance.now() - started;
         if (kind === 'write' && (err as { name?: string }).name === 'ConditionalCheckFailedException') {
           acc.refusedWrites++;
           add('write', 'table', 1);
@@ -107,7 +112,7 @@ export function perCall(u: Units, n: number): Units {
   for (const [k, v] of Object.entries(u.byTarget)) byTarget[k] = { read: v.read / n, write: v.write / n };
   const requests: Units['requests'] = {};
   for (const [k, v] of Object.entries(u.requests)) requests[k] = v / n;
-  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n };
+  return { read: u.read / n, write: u.write / n, byTarget, requests, refusedWrites: u.refusedWrites / n, dynamoMs: u.dynamoMs / n };
 }
 
 /**

@@ -78,6 +78,11 @@ describe('sweep handler', () => {
     expect(delays.at(-1)).toBe(3 * 60_000);
   });
 
+  it('publishes two custom metrics only (each one is billed as a metric-month, docs/cost.md)', () => {
+    const names = new Set(obs.emf.flatMap((d) => ((d._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined)?.CloudWatchMetrics ?? []).flatMap((m) => m.Metrics.map((x) => x.Name))));
+    expect([...names].sort()).toEqual(['ColourChanges', 'SweepDelayMs']);
+  });
+
   it('accepts an event without input (e.g. a manual test invoke)', async () => {
     const r = await sweep({}, lambdaContext('vigil-sweep'));
     expect(r.changed).toBe(0);

@@ -3,7 +3,9 @@
 // layout fails here. bench/capacity.bench.ts measures the same calls at the fleet's size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../functions/services/sweep.ts';
-import { type CapacityMeter, meterCapacity, type Units } from '../helpers/capacity.ts';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../functions/store/table.ts';
+import { type CapacityMeter, itemBytes, meterCapacity, type Units } from '../helpers/capacity.ts';
 import { createTestMaster, type TestMaster } from '../helpers/master.ts';
 import { addComputer, addPartition, addSr, report } from '../helpers/master-fleet.ts';
 
@@ -115,5 +117,57 @@ describe('SPEC §5 budgets, measured', () => {
     expect(u.read).toBeLessThanOrEqual(51);
     const computers = await perCall(1, () => m.api.listComputers({ limit: 100 }));
     expect(computers.read).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('the partition item stays under 1 KB, with room for issue 13', () => {
+  const raw = async (computerId: string, partitionId: string) =>
+    (await DynamoDBDocumentClient.from(m.aws.dynamo).send(new GetCommand({ TableName: m.aws.tableName, Key: keys.partition(computerId, partitionId) }))).Item ?? {};
+
+  it('red by a 200-character failure (the usual red item): ≤ 640 bytes, 1 write unit with room for issue 13', async () => {
+    const p = pid(6, 0);
+    m.clock.advance(1000);
+    const promises = Array.from({ length: 10 }, (_, k) => ({ name: `check-${k}.json`, failed: k === 0, message: k === 0 ? 'y'.repeat(200) : '' }));
+    await m.as(tokens[6] as string).report(p, report('usual-red', m.clock.now(), promises));
+    const size = itemBytes(await raw(cid(6), p));
+    console.log(`partition item, red by one 200-character failure: ${size} bytes`);
+    expect(size).toBeLessThanOrEqual(640);
+  });
+
+  it('red with every kept text at its maximum, a crime, a pending reprocess: under 1.25 KB (2 write units, only while the flag is pending)', async () => {
+    const c = cid(5);
+    const p = pid(5, 0);
+    // a failing promise with a 5000-character message, ten more failing, a 2000-character error: three times (a crime)
+    for (let r = 0; r < 3; r++) {
+      m.clock.advance(1000);
+      const promises = Array.from({ length: 12 }, (_, k) => ({ name: `check-something-long-${k}.json`, failed: k < 11, message: `${'x'.repeat(4990)} failed ${k}` }));
+      await m.as(tokens[5] as string).report(p, report(`long-${r}`, m.clock.now(), promises, { ok: false, error: 'e'.repeat(2000) }));
+    }
+    await m.store.flagReprocess({ computerId: c, partitionId: p }, {
+      requestedAt: m.clock.now().toISOString(),
+      reason: 'r'.repeat(200),
+      bangId: 'b'.repeat(36),
+    });
+    const item = await raw(c, p);
+    const size = itemBytes(item);
+    console.log(`partition item, red with long texts, a crime, a pending flag: ${size} bytes`);
+    expect((await m.api.getPartition(p)).crimes.length).toBeGreaterThan(0);
+    expect(size).toBeLessThanOrEqual(1280);
+  });
+
+  it('ids of 128 characters and every text at its maximum: at most 2.5 KB (3 write units)', async () => {
+    const long = (x: string) => `${x}${'z'.repeat(128 - x.length)}`;
+    await addSr(m, long('sr'));
+    const token = await addComputer(m, long('c'));
+    await m.api.putPartition(long('p'), { computerId: long('c'), instanceTreeId: long('t'), softwareReleaseId: long('sr') });
+    for (let r = 0; r < 3; r++) {
+      m.clock.advance(1000);
+      const promises = Array.from({ length: 20 }, (_, k) => ({ name: `${'n'.repeat(240)}-${k}.json`, failed: true, message: 'm'.repeat(5000) }));
+      await m.as(token).report(long('p'), report(long(`r${r}`), m.clock.now(), promises, { ok: false, error: 'e'.repeat(2000) }));
+    }
+    await m.store.flagReprocess({ computerId: long('c'), partitionId: long('p') }, { requestedAt: m.clock.now().toISOString(), reason: 'r'.repeat(200), bangId: long('b') });
+    const size = itemBytes(await raw(long('c'), long('p')));
+    console.log(`partition item, worst case: ${size} bytes`);
+    expect(size).toBeLessThanOrEqual(2560);
   });
 });
