@@ -185,6 +185,8 @@ interface CpuSnapshot {
   busyMs: number;
   masterMs: number;
   selfMs: number;
+  /** Time the master's main (JavaScript) thread was runnable but waiting for a core (/proc/<pid>/task/<pid>/schedstat). */
+  masterWaitMs: number;
 }
 const TICK_MS = 10; // USER_HZ = 100 on Linux (`getconf CLK_TCK`)
 
@@ -200,21 +202,28 @@ function cpuSnapshot(masterPid: number | undefined): CpuSnapshot {
   } catch {
     // the master is gone: counted as 0
   }
+  let wait = 0;
+  try {
+    // on-CPU ns, run-queue wait ns, timeslices
+    wait = Number(readFileSync(`/proc/${masterPid}/task/${masterPid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    // no schedstat (kernel without CONFIG_SCHEDSTATS) or the master is gone: counted as 0
+  }
   const self = process.cpuUsage();
-  return { wallMs: performance.now(), busyMs: busy * TICK_MS, masterMs: master * TICK_MS, selfMs: (self.user + self.system) / 1000 };
+  return { wallMs: performance.now(), busyMs: busy * TICK_MS, masterMs: master * TICK_MS, selfMs: (self.user + self.system) / 1000, masterWaitMs: wait };
 }
 
 /** Cores used on average between two snapshots: by the master, by this load generator, by every other process. */
-function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { master: number; bench: number; others: number; idle: number } {
+function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { master: number; bench: number; others: number; idle: number; masterWait: number } {
   const wall = b.wallMs - a.wallMs;
   const master = (b.masterMs - a.masterMs) / wall;
   const bench = (b.selfMs - a.selfMs) / wall;
   const busy = (b.busyMs - a.busyMs) / wall;
-  return { master, bench, others: Math.max(0, busy - master - bench), idle: Math.max(0, availableParallelism() - busy) };
+  return { master, bench, others: Math.max(0, busy - master - bench), idle: Math.max(0, availableParallelism() - busy), masterWait: (b.masterWaitMs - a.masterWaitMs) / wall };
 }
 const cores = (v: number) => v.toFixed(2);
 const cpuLine = (c: ReturnType<typeof cpuBetween>) =>
-  `master ${cores(c.master)}, load generator ${cores(c.bench)}, other processes ${cores(c.others)}, idle ${cores(c.idle)} (cores, on average)`;
+  `master ${cores(c.master)}, load generator ${cores(c.bench)}, other processes ${cores(c.others)}, idle ${cores(c.idle)} (cores, on average); the master's JavaScript thread waited for a core ${(c.masterWait * 1000).toFixed(0)} ms per second`;
 
 // ------------------------------------------------------------------------------------------ load
 
@@ -225,6 +234,8 @@ const errors = Object.fromEntries(CALL_TYPES.map((t) => [t, [] as string[]])) as
 /** Heartbeat latencies of the load phase while the burst runs, and outside it. */
 const burstHeartbeats: number[] = [];
 const quietHeartbeats: number[] = [];
+/** Every heartbeat of the load phase: when it was sent, how long it took. */
+const timedHeartbeats: { at: number; d: number }[] = [];
 let bursting = false;
 let inFlight = 0;
 let maxInFlight = 0;
@@ -237,7 +248,10 @@ async function timed(type: CallType, call: () => Promise<unknown>): Promise<void
     await call();
     const d = performance.now() - t;
     latencies[type].push(d);
-    if (type === 'heartbeat') (bursting ? burstHeartbeats : quietHeartbeats).push(d);
+    if (type === 'heartbeat') {
+      (bursting ? burstHeartbeats : quietHeartbeats).push(d);
+      timedHeartbeats.push({ at: t, d });
+    }
   } catch (err) {
     errors[type].push(String((err as Error).message ?? err).slice(0, 200));
   } finally {
@@ -455,8 +469,16 @@ try {
     // one report in 50 is a failure (the partition turns red until its next report)
     void timed(type, () => as(c).report(pid(c, k), report(pid(c, k), `${pid(c, k)}-r${i + 1}`, i % 50 !== 7)));
   };
+  /** Per 15 s of the load: the heartbeats sent in it, and the CPU (who used the cores, how long the master waited for one). */
+  const windows: { from: number; to: number; cpu: ReturnType<typeof cpuBetween> }[] = [];
+  let windowStart = cpuLoad0;
   const progress = setInterval(() => {
-    log(`load: ${n(latencies.heartbeat.length)} heartbeats (p99 ${ms(pct(latencies.heartbeat, 0.99))} ms), ${n(latencies.report.length + latencies['report (burst)'].length)} reports, ${latencies.bang.length} bangs, in flight ${inFlight}, RSS ${n(master.rssKiB().rss)} KiB`);
+    const snap = cpuSnapshot(master.child.pid);
+    const w = { from: windowStart.wallMs, to: snap.wallMs, cpu: cpuBetween(windowStart, snap) };
+    windows.push(w);
+    windowStart = snap;
+    const beats = timedHeartbeats.filter((h) => h.at >= w.from && h.at < w.to).map((h) => h.d);
+    log(`load: ${n(latencies.heartbeat.length)} heartbeats (last 15 s: p99 ${ms(pct(beats, 0.99))} ms), ${n(latencies.report.length + latencies['report (burst)'].length)} reports, ${latencies.bang.length} bangs, in flight ${inFlight}, RSS ${n(master.rssKiB().rss)} KiB; last 15 s CPU: ${cpuLine(w.cpu)}`);
   }, 15_000);
   const burst = async () => {
     await sleep(Math.max(0, t0 + (SECONDS * 1000) / 2 - performance.now()));
@@ -500,6 +522,14 @@ try {
   log(`load done: ${n(heartbeats)} heartbeats (${(heartbeats / elapsed).toFixed(1)}/s), ${n(reports)} reports + ${n(BURST)} burst, ${BANGS} bangs in ${elapsed.toFixed(0)} s; max in flight ${maxInFlight}; CPU: ${cpuLine(cpuLoad)}`);
   const hbP99 = pct(latencies.heartbeat, 0.99);
   const quietP99 = pct(quietHeartbeats, 0.99);
+  const lastSnap = cpuSnapshot(master.child.pid);
+  if (lastSnap.wallMs - windowStart.wallMs > 1000) windows.push({ from: windowStart.wallMs, to: lastSnap.wallMs, cpu: cpuBetween(windowStart, lastSnap) });
+  const burstAt = t0 + (SECONDS * 1000) / 2;
+  const windowRows = windows.map((w) => {
+    const beats = timedHeartbeats.filter((h) => h.at >= w.from && h.at < w.to).map((h) => h.d);
+    const label = `${((w.from - t0) / 1000).toFixed(0)}–${((w.to - t0) / 1000).toFixed(0)} s${burstAt >= w.from && burstAt < w.to && BURST > 0 ? ' (burst)' : ''}`;
+    return `| ${label} | ${n(beats.length)} | ${ms(pct(beats, 0.5))} ms | ${ms(pct(beats, 0.99))} ms | ${ms(Math.max(0, ...beats))} ms | ${cores(w.cpu.master)} | ${cores(w.cpu.others)} | ${cores(w.cpu.idle)} | ${(w.cpu.masterWait * 1000).toFixed(0)} ms |`;
+  });
 
   // 3. every list page and dashboard page, while the fleet's heartbeats go on
   const stopListBeats = backgroundHeartbeats('heartbeat (while lists are read)', (c) => as(c).heartbeat(cid(c), { agentVersion: 'fleet-bench' }));
@@ -575,6 +605,12 @@ try {
     '',
     `SPEC §5 heartbeat p99 ≤ 50 ms under the fleet's rate: **${ms(hbP99)} ms** over the whole load (${hbP99 <= 50 ? 'met' : '**missed**'}), ${ms(quietP99)} ms outside the burst (${quietP99 <= 50 ? 'met' : '**missed**'}).`,
     `CPU during the load: ${cpuLine(cpuLoad)}; while the pages were read: ${cpuLine(cpuLists)}.`,
+    '',
+    'Heartbeats and CPU per 15 s of the load ("other processes": everything on the machine but the master and the load generator; "waited": run-queue time of the master\'s JavaScript thread, per second):',
+    '',
+    '| window | heartbeats | p50 | p99 | max | master (cores) | other processes (cores) | idle (cores) | master waited / s |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...windowRows,
     '',
     `Master RSS: ${n(Math.round(Math.max(0, ...rss) / 1024))} MiB at most during the load (${n(Math.round(rssNow.rss / 1024))} MiB after it; peak of the process ${n(Math.round(rssNow.hwm / 1024))} MiB).`,
     '',
