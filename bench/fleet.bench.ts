@@ -237,6 +237,8 @@ const quietHeartbeats: number[] = [];
 /** Every heartbeat of the load phase: when it was sent, how long it took. */
 const timedHeartbeats: { at: number; d: number }[] = [];
 let bursting = false;
+/** When the burst ran (performance.now()). */
+const burstSpan = { from: Number.NaN, to: Number.NaN };
 let inFlight = 0;
 let maxInFlight = 0;
 
@@ -486,6 +488,7 @@ try {
     log(`burst: ${n(BURST)} reports from ${BURST_AGENTS} agents at once`);
     bursting = true;
     const t = performance.now();
+    burstSpan.from = t;
     await mapLimit(
       Array.from({ length: BURST }, (_, i) => i),
       BURST_AGENTS,
@@ -497,6 +500,7 @@ try {
       },
     );
     bursting = false;
+    burstSpan.to = performance.now();
     log(`burst: done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   };
   const [heartbeats, reports] = await Promise.all([
@@ -524,10 +528,9 @@ try {
   const quietP99 = pct(quietHeartbeats, 0.99);
   const lastSnap = cpuSnapshot(master.child.pid);
   if (lastSnap.wallMs - windowStart.wallMs > 1000) windows.push({ from: windowStart.wallMs, to: lastSnap.wallMs, cpu: cpuBetween(windowStart, lastSnap) });
-  const burstAt = t0 + (SECONDS * 1000) / 2;
   const windowRows = windows.map((w) => {
     const beats = timedHeartbeats.filter((h) => h.at >= w.from && h.at < w.to).map((h) => h.d);
-    const label = `${((w.from - t0) / 1000).toFixed(0)}–${((w.to - t0) / 1000).toFixed(0)} s${burstAt >= w.from && burstAt < w.to && BURST > 0 ? ' (burst)' : ''}`;
+    const label = `${Math.max(0, (w.from - t0) / 1000).toFixed(0)}–${((w.to - t0) / 1000).toFixed(0)} s${burstSpan.from < w.to && burstSpan.to > w.from ? ' (burst)' : ''}`;
     return `| ${label} | ${n(beats.length)} | ${ms(pct(beats, 0.5))} ms | ${ms(pct(beats, 0.99))} ms | ${ms(Math.max(0, ...beats))} ms | ${cores(w.cpu.master)} | ${cores(w.cpu.others)} | ${cores(w.cpu.idle)} | ${(w.cpu.masterWait * 1000).toFixed(0)} ms |`;
   });
 
