@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Runs every bench/*.bench.ts (through tsx) in name order and prints their output.
 // `npm run bench [-- filter]` runs only the files whose name contains the filter.
+// The long benches below run only when the filter names them (or through their own script).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const filter = process.argv[2] ?? '';
+/** Benches too long for the default run (file → how to run it). */
+const LONG = { 'fleet.bench.ts': 'npm run bench:fleet (about 25 min at full size)' };
 const files = readdirSync('bench')
   .filter((f) => f.endsWith('.bench.ts') && f.includes(filter))
+  .filter((f) => {
+    if (filter || !(f in LONG)) return true;
+    console.log(`bench: skipping ${f}: ${LONG[f]}`);
+    return false;
+  })
   .sort();
 if (files.length === 0) {
   console.error(`bench: no bench/*.bench.ts${filter ? ` matching '${filter}'` : ''}`);

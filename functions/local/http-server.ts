@@ -15,10 +15,13 @@
 //    it) is answered 413 at once with `Connection: close`, and the connection is closed
 //    cleanly: our side is ended after the answer and what the client still sends is read
 //    and dropped for up to LINGER_MS, so the client reads its 413 instead of a reset.
+// Once read, a request runs through the admission gate (admission.ts): a few ordinary
+// requests at a time, heartbeats and bangs at once.
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { BODY_LIMIT_BYTES } from '../../protocol/index.ts';
+import { createGate, type Gate, isPriorityRequest } from './admission.ts';
 
 /** How much of an over-limit body is read and dropped to keep the connection alive. */
 export const DISCARD_LIMIT_BYTES = 4 * BODY_LIMIT_BYTES;
@@ -34,6 +37,8 @@ export interface MasterServerOptions {
   bodyLimit?: number;
   discardLimit?: number;
   lingerMs?: number;
+  /** The admission gate (default: createGate(), ADMIT_CONCURRENT ordinary requests at a time). */
+  gate?: Gate;
 }
 
 /** Ends our side, keeps reading (and dropping) the client's bytes, destroys after `ms`. */
@@ -73,6 +78,20 @@ export function createMasterServer(opts: MasterServerOptions): http.Server {
   const discardLimit = Math.max(limit, opts.discardLimit ?? DISCARD_LIMIT_BYTES);
   const lingerMs = opts.lingerMs ?? LINGER_MS;
   const listener = getRequestListener(opts.fetch);
+  const gate = opts.gate ?? createGate();
+  /** Runs the app on a read request through the gate; its slot is freed when the answer is done (or the connection closed). */
+  const run = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    gate.admit(
+      isPriorityRequest(req.method, req.url),
+      () =>
+        new Promise<void>((done) => {
+          res.once('close', () => done());
+          listener(req, res).catch(() => done());
+        }),
+      () => res.destroyed || socket.destroyed,
+    );
+  };
 
   const tooLargeNow = (res: http.ServerResponse) => tooLarge(res, lingerMs);
 
@@ -100,7 +119,7 @@ export function createMasterServer(opts: MasterServerOptions): http.Server {
       done = true;
       if (size > limit) return tooLarge(res, null);
       (req as http.IncomingMessage & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks, size);
-      void listener(req, res);
+      run(req, res);
     });
     // A client that goes away mid-body gets no answer; Node closes its socket.
     req.on('error', () => {
