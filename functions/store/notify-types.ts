@@ -1,7 +1,8 @@
 // The store interface of notifications (SPEC §3 "Notifications", docs/notifications.md
 // "Storage"): channels, silences, the event outbox and the delivery queues. Records are plain
 // data (structurally the records of functions/notify/ and functions/domain/silences.ts).
-import type { ChannelKind, EventType, LastDelivery, SilenceMatch, VigilEvent } from '../../protocol/events.ts';
+import type { ChannelKind, EventType, LastDelivery, VigilEvent } from '../../protocol/events.ts';
+import type { SilenceRecord } from '../domain/silences.ts';
 import type { ListRequest, Page } from './types.ts';
 
 
@@ -27,13 +28,8 @@ export interface StoredChannel {
   lastDead: DeadDelivery | null;
 }
 
-export interface StoredSilence {
-  silenceId: string;
-  match: SilenceMatch;
-  startsAt: string;
-  endsAt: string;
-  reason: string;
-  endedAt: string | null;
+/** A silence as stored: the domain's record (domain/silences.ts) and its times. */
+export interface StoredSilence extends SilenceRecord {
   createdAt: string;
   updatedAt: string;
 }
