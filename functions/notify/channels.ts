@@ -1,6 +1,7 @@
 // Channels: secrets, the masked URL shown by the API, and the wire view.
 import { randomBytes } from 'node:crypto';
-import type { Channel, ChannelKind, EventType, LastDelivery } from '../../protocol/events.ts';
+import type { Channel, ChannelKind, EventType } from '../../protocol/events.ts';
+import type { ChannelRecord } from '../domain/notify-records.ts';
 
 /** A generated webhook secret: `vwh1_` + 32 random bytes, base64url (shown once, on 201). */
 export function generateChannelSecret(): string {
@@ -44,17 +45,7 @@ export function maskUrl(raw: string): string {
   return `${u.protocol}//${userinfo}${u.host}${path}${query}`;
 }
 
-export interface ChannelRecord {
-  channelId: string;
-  kind: ChannelKind;
-  url: string;
-  secret: string | null;
-  events: EventType[] | null;
-  instanceTreeId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastDelivery: LastDelivery | null;
-}
+export type { ChannelRecord };
 
 /** The wire view (never the secret, never the full URL). */
 export function channelView(c: ChannelRecord, backlog: number): Channel {

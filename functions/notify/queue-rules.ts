@@ -3,24 +3,11 @@
 // order they were recorded; a later event of the key waits until the earlier one is
 // delivered or dead. Different keys (and channels) never wait for each other.
 import type { LastDelivery, VigilEvent } from '../../protocol/events.ts';
+import type { PendingDelivery } from '../domain/notify-records.ts';
 import { nextAttemptAt } from './backoff.ts';
 import type { DeliveryOutcome } from './deliver.ts';
 
-export interface PendingDelivery {
-  channelId: string;
-  /** orderingKey(event). */
-  key: string;
-  /** Order within (channel, key), compared as strings: sequenceKey(). */
-  seq: string;
-  eventId: string;
-  /** Failed attempts so far. */
-  attempts: number;
-  firstFailureAt: string | null;
-  /** Not to be tried before this (ISO). */
-  nextAttemptAt: string;
-  /** Someone is delivering it until then (ISO); null/absent: free. */
-  leasedUntil?: string | null;
-}
+export type { PendingDelivery };
 
 /**
  * The FIFO an event belongs to: its partition (colour, flapping and bang events of one

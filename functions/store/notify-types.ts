@@ -1,7 +1,8 @@
 // The store interface of notifications (SPEC §3 "Notifications", docs/notifications.md
 // "Storage"): channels, silences, the event outbox and the delivery queues. Records are plain
 // data (structurally the records of functions/notify/ and functions/domain/silences.ts).
-import type { ChannelKind, EventType, LastDelivery, VigilEvent } from '../../protocol/events.ts';
+import type { EventType, LastDelivery, VigilEvent } from '../../protocol/events.ts';
+import type { ChannelRecord, PendingDelivery } from '../domain/notify-records.ts';
 import type { SilenceRecord } from '../domain/silences.ts';
 import type { ListRequest, Page } from './types.ts';
 
@@ -13,16 +14,8 @@ export interface DeadDelivery {
   error: string;
 }
 
-export interface StoredChannel {
-  channelId: string;
-  kind: ChannelKind;
-  url: string;
-  secret: string | null;
-  events: EventType[] | null;
-  instanceTreeId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastDelivery: LastDelivery | null;
+/** A channel as stored: the rules' record (domain/notify-records.ts) and its dead deliveries. */
+export interface StoredChannel extends ChannelRecord {
   /** Deliveries that died (refused, or given up) since the channel was created. */
   deadCount: number;
   lastDead: DeadDelivery | null;
@@ -65,14 +58,7 @@ export interface StoredEvent {
 }
 
 /** A queued delivery of one event to one channel (queue-rules.ts PendingDelivery + lease owner). */
-export interface StoredDelivery {
-  channelId: string;
-  key: string;
-  seq: string;
-  eventId: string;
-  attempts: number;
-  firstFailureAt: string | null;
-  nextAttemptAt: string;
+export interface StoredDelivery extends PendingDelivery {
   leasedUntil: string | null;
   /** Who holds the lease (a random id per attempt). */
   leaseId: string | null;
