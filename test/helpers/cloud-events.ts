@@ -2,7 +2,8 @@
 // Lambda function URL requests (the same 2.0 format, different requestContext), SQS batches
 // as the event source mapping delivers them, and EventBridge Scheduler inputs.
 import { randomUUID } from 'node:crypto';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface HttpRequest {
   method: string;
@@ -144,4 +145,44 @@ export function lambdaContext(functionName = 'vigil-test'): Context {
     fail: () => {},
     succeed: () => {},
   };
+}
+
+/** What one poll of the event source mapping did. */
+export interface PollResult {
+  received: number;
+  response?: SQSBatchResponse;
+  threw?: unknown;
+}
+
+/**
+ * One poll of a Lambda event source mapping on a real queue: receive up to 10 messages,
+ * invoke the handler with them as an SQS batch, delete what succeeded (all of the batch is
+ * failed when the handler throws), and make the failed ones visible again at once (a
+ * stand-in for the visibility timeout running out).
+ */
+export async function pollEventSource(q: {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | unknown>;
+  functionName: string;
+}): Promise<PollResult> {
+  const { sqs, queueUrl } = q;
+  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+  const messages = got.Messages ?? [];
+  if (messages.length === 0) return { received: 0 };
+  let response: SQSBatchResponse | undefined;
+  let threw: unknown;
+  try {
+    response = (await q.handler(sqsEvent(messages.map((m) => sqsRecord(m, q.queueArn))), lambdaContext(q.functionName))) as SQSBatchResponse;
+  } catch (err) {
+    threw = err; // the whole batch failed
+  }
+  const failed = new Set(threw ? messages.map((m) => m.MessageId) : (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  const done = messages.filter((m) => !failed.has(m.MessageId));
+  if (done.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  for (const m of messages.filter((x) => failed.has(x.MessageId))) {
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+  }
+  return { received: messages.length, ...(response ? { response } : {}), ...(threw ? { threw } : {}) };
 }

@@ -4,15 +4,12 @@
 // (fauxqs implements RedrivePolicy; LocalStack too).
 import { randomUUID } from 'node:crypto';
 import {
-  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BANG_QUEUE_MAX_RECEIVE_COUNT } from '../../lib/constructs/bang-queue.ts';
 import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
@@ -23,7 +20,7 @@ import { assignPartition, registerComputer } from '../../functions/services/regi
 import type { Store } from '../../functions/store/types.ts';
 import { type AwsFixture, createAwsFixture, makeDynamoClient, uniqueName } from '../helpers/aws.ts';
 import { type AccessLog, recordDynamoAccess } from '../helpers/cloud-access.ts';
-import { lambdaContext, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
+import { lambdaContext, type PollResult, pollEventSource, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
 import { captureObservability, type CapturedObservability } from '../helpers/cloud-obs.ts';
 
 const NOW = '2025-06-02T10:00:00.000Z';
@@ -61,31 +58,7 @@ async function flaggedIn(tree: string): Promise<string[]> {
 }
 
 /** One poll of the event source mapping: receive, invoke, delete what succeeded. */
-async function pollOnce(): Promise<{ received: number; response?: SQSBatchResponse; threw?: unknown }> {
-  const got = await aws.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-  );
-  const messages = got.Messages ?? [];
-  if (messages.length === 0) return { received: 0 };
-  const event = sqsEvent(messages.map((m) => sqsRecord(m, queueArn)));
-  let response: SQSBatchResponse | undefined;
-  let threw: unknown;
-  try {
-    response = await handler(event, lambdaContext('vigil-fanout'));
-  } catch (err) {
-    threw = err; // the whole batch failed
-  }
-  const failed = new Set(threw ? messages.map((m) => m.MessageId) : (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-  const done = messages.filter((m) => !failed.has(m.MessageId));
-  if (done.length > 0) {
-    await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-  // Stand-in for the visibility timeout running out: failed messages come back at once.
-  for (const m of messages.filter((x) => failed.has(x.MessageId))) {
-    await aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
-  }
-  return { received: messages.length, ...(response ? { response } : {}), ...(threw ? { threw } : {}) };
-}
+const pollOnce = (): Promise<PollResult> => pollEventSource({ sqs: aws.sqs, queueUrl, queueArn, handler, functionName: 'vigil-fanout' });
 
 beforeAll(async () => {
   aws = await createAwsFixture();

@@ -4,16 +4,13 @@
 // alone and, after NOTIFY_MAX_RECEIVES receives, in the dead-letter queue; delayed self
 // wake-ups; every DynamoDB request within the function's role.
 import {
-  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNotifyHandler, type NotifyHandler, type NotifyRun } from '../../functions/handlers/notify.ts';
 import { storeFromEnv } from '../../functions/handlers/runtime.ts';
@@ -30,7 +27,7 @@ import { TABLE_ACCESS } from '../../lib/constructs/vigil-table.ts';
 import type { VigilEvent } from '../../protocol/events.ts';
 import { type AwsFixture, createAwsFixture, makeDynamoClient, uniqueName } from '../helpers/aws.ts';
 import { type AccessLog, recordDynamoAccess } from '../helpers/cloud-access.ts';
-import { lambdaContext, schedulerEvent, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
+import { lambdaContext, type PollResult, pollEventSource, schedulerEvent, sqsEvent, sqsRecord } from '../helpers/cloud-events.ts';
 import { captureObservability, type CapturedObservability } from '../helpers/cloud-obs.ts';
 import { type FakeEventBridge, startFakeEventBridge } from '../helpers/eventbridge.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
@@ -70,26 +67,7 @@ function bang(partitionId: string): VigilEvent {
 const wake = JSON.stringify({ v: 1, events: [] });
 
 /** One poll of the event source mapping: receive, invoke, delete what succeeded. */
-async function pollOnce(): Promise<{ received: number; response?: SQSBatchResponse; threw?: unknown }> {
-  const got = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
-  const messages = got.Messages ?? [];
-  if (messages.length === 0) return { received: 0 };
-  let response: SQSBatchResponse | undefined;
-  let threw: unknown;
-  try {
-    response = await handler(sqsEvent(messages.map((m) => sqsRecord(m, queueArn))), lambdaContext('vigil-notify'));
-  } catch (err) {
-    threw = err;
-  }
-  const failed = new Set(threw ? messages.map((m) => m.MessageId) : (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-  const done = messages.filter((m) => !failed.has(m.MessageId));
-  if (done.length > 0) await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  // stand-in for the visibility timeout running out: failed messages come back at once
-  for (const m of messages.filter((x) => failed.has(x.MessageId))) {
-    await aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
-  }
-  return { received: messages.length, ...(response ? { response } : {}), ...(threw ? { threw } : {}) };
-}
+const pollOnce = (): Promise<PollResult> => pollEventSource({ sqs: aws.sqs, queueUrl, queueArn, handler, functionName: 'vigil-notify' });
 
 beforeAll(async () => {
   aws = await createAwsFixture();
